@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Project entry points. The kernel itself is built out of tree, in a cache
+# directory (~/.cache/iflib by default, IFLIB_CACHE to move it); this
+# Makefile only drives the scripts in scripts/iflib and tools/testing/iflib.
+#
+#   make          build everything and run the main job in the VM
+#   make test     build what changed, run every test in the VM
+#   make build    build the kernel, modules and selftests only
+#   make setup    install the host packages (root, idempotent)
+#
+# KDIR=/path/to/linux-7.3 builds against that tree instead of Debian's
+# linux-source-7.3.
+
+export KDIR IFLIB_CACHE
+
+.PHONY: run test build setup
+run: setup
+	tools/testing/iflib/run-demo
+
+test: setup
+	tools/testing/iflib/run-tests $(if $(T),$(foreach t,$(T),-t $(t)))
+
+build: setup
+	scripts/iflib/build >/dev/null
+
+setup:
+	scripts/iflib/setup
