@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Boot the iflib test VM in QEMU and watch it.
+
+The guest runs the host's root filesystem (read-only 9p, with a tmpfs
+overlay in the guest), the kernel and modules from a build directory, and
+one job script. Its NICs come in back-to-back pairs, each pair on a private
+QEMU hub, so traffic needs no host networking. The job's output (ttyS1) is
+streamed to a callback; the kernel log (ttyS0) is scanned for oopses, hangs
+and leak reports once the VM is gone.
+"""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = os.environ.get("IFLIB_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "iflib")
+KEEP_RUNS = 10
+
+# (QEMU model, needs its own PCIe root port). Every model gets one DUT + one
+# peer NIC; MACs are 52:54:00:1f:<pair>:<01 DUT | 02 peer> so the guest can
+# find each interface by address whatever order the kernel names them in.
+MODELS = {
+    "e1000": False,
+    "e1000-82545em": False,
+    "e1000-82544gc": False,
+    "e1000e": True,
+    "igb": True,
+    "vmxnet3": True,
+}
+DEFAULT_PAIRS = ["e1000", "e1000e", "igb", "vmxnet3"]
+
+# Kernel log lines that fail a run whatever the tests said.
+BAD_CONSOLE = re.compile(
+    r"(Oops|BUG:|WARNING:|Kernel panic|general protection fault|"
+    r"kmemleak: \d+ new suspected|KASAN:|UBSAN:|soft lockup|hard LOCKUP|"
+    r"blocked for more than|rcu_.*self-detected stall|Call Trace:)"
+)
+
+
+def mac(pair, end):
+    return "52:54:00:1f:%02x:%02x" % (pair + 1, end)
+
+
+def topology(pairs):
+    """Lines 'MODEL DUT_MAC PEER_MAC', one per NIC pair."""
+    return "".join("%s %s %s\n" % (m, mac(i, 1), mac(i, 2)) for i, m in enumerate(pairs))
+
+
+def nic_args(pairs):
+    args, port = [], 0
+    for i, model in enumerate(pairs):
+        if model not in MODELS:
+            raise ValueError("unknown NIC model %r (known: %s)" % (model, ", ".join(MODELS)))
+        for end in (1, 2):
+            netdev = "n%d_%d" % (i, end)
+            args += ["-netdev", "hubport,id=%s,hubid=%d" % (netdev, i + 1)]
+            dev = "%s,netdev=%s,mac=%s" % (model, netdev, mac(i, end))
+            if MODELS[model]:
+                port += 1
+                args += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d" % (port, port, port)]
+                dev += ",bus=rp%d" % port
+            args += ["-device", dev]
+    return args
+
+
+class Result:
+    def __init__(self, status, console, reason=""):
+        self.status = status  # "ok", "timeout", "hang", "crash"
+        self.console = console
+        self.reason = reason
+
+    def console_problems(self):
+        return [l for l in self.console.splitlines() if BAD_CONSOLE.search(l)]
+
+
+def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300,
+        cpus=2, memory="2G", out_dir=None, extra_append=""):
+    """Boot BUILD, run the shell script JOB in the guest, return a Result.
+
+    on_line(str) gets each line the job prints. The VM is killed when it runs
+    longer than TIMEOUT seconds or the job prints nothing for SILENCE seconds.
+    """
+    # Not under /tmp: the guest has its own /tmp and must see the run dir.
+    runs = os.path.join(CACHE, "runs")
+    os.makedirs(runs, exist_ok=True)
+    for old in sorted(os.listdir(runs))[:-KEEP_RUNS]:
+        shutil.rmtree(os.path.join(runs, old), ignore_errors=True)
+    run_dir = tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=runs)
+    console_path = os.path.join(run_dir, "console.log")
+    job_out_path = os.path.join(run_dir, "job.log")
+    topo_path = os.path.join(run_dir, "topology")
+    with open(topo_path, "w") as f:
+        f.write(topology(pairs))
+    out_dir = out_dir or os.path.join(run_dir, "out")
+    os.makedirs(out_dir, exist_ok=True)
+
+    append = " ".join([
+        "console=ttyS0,115200 root=host rootfstype=9p",
+        "rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro",
+        "init=" + os.path.join(HERE, "guest-init"),
+        "panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 kmemleak=on",
+        "IFLIB_JOB=" + os.path.abspath(job),
+        "IFLIB_BUILD=" + os.path.abspath(build),
+        "IFLIB_TOPOLOGY=" + topo_path,
+        "IFLIB_OUT=" + out_dir,
+        extra_append,
+    ])
+    accel = ["-accel", "kvm"] if os.environ.get("IFLIB_KVM") == "1" else \
+        ["-accel", "tcg,thread=multi"]
+    cmd = ["qemu-system-x86_64", "-M", "q35", *accel, "-cpu", "max",
+           "-smp", str(cpus), "-m", memory, "-display", "none", "-monitor", "none",
+           "-no-reboot", "-kernel", os.path.join(build, "arch/x86/boot/bzImage"),
+           "-append", append,
+           "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
+           "-virtfs", "local,path=%s,mount_tag=out,security_model=none" % out_dir,
+           "-serial", "file:" + console_path, "-serial", "file:" + job_out_path,
+           *nic_args(pairs)]
+    with open(os.path.join(run_dir, "qemu.cmd"), "w") as f:
+        f.write(shlex.join(cmd) + "\n")
+
+    open(job_out_path, "w").close()
+    qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    start = last = time.monotonic()
+    status, reason, pending = "ok", "", ""
+    with open(job_out_path, "rb") as job_out:
+        while True:
+            exited = qemu.poll() is not None
+            chunk = job_out.read().decode("utf-8", "replace")
+            if chunk:
+                last = time.monotonic()
+                pending += chunk.replace("\r", "")
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    if on_line:
+                        on_line(line)
+            if exited:
+                break
+            now = time.monotonic()
+            if now - start > timeout:
+                status, reason = "timeout", "VM ran longer than %d s" % timeout
+            elif now - last > silence:
+                status, reason = "hang", "the job printed nothing for %d s" % silence
+            if status != "ok":
+                qemu.kill()
+                qemu.wait()
+                break
+            time.sleep(0.2)
+    if pending and on_line:
+        on_line(pending)
+    qemu_out = qemu.stdout.read().decode("utf-8", "replace") if qemu.stdout else ""
+    with open(console_path, errors="replace") as f:
+        console = f.read()
+    if status == "ok" and qemu.returncode != 0:
+        status, reason = "crash", "QEMU exited with %d: %s" % (qemu.returncode, qemu_out.strip())
+    elif status == "ok" and "job exited with status" not in open(job_out_path, errors="replace").read():
+        status, reason = "crash", "the guest stopped before its job finished"
+    res = Result(status, console, reason)
+    res.run_dir = run_dir
+    res.out_dir = out_dir
+    return res

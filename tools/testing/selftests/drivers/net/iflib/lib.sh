@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the iflib selftests. The test VM (tools/testing/iflib) wires
+# NICs in back-to-back pairs and lists them in $IFLIB_TOPOLOGY, one line per
+# pair: "MODEL DUT_MAC PEER_MAC". The DUT stays in the init namespace; the
+# peer can be moved to the "remote" namespace, as the upstream drivers/net
+# selftests expect (REMOTE_TYPE=netns).
+
+lib_dir=$(dirname "${BASH_SOURCE[0]:-$0}")
+. "$lib_dir/../../../kselftest/ktap_helpers.sh"
+
+REMOTE_NS=remote
+
+# Name of the interface with MAC address $1 in the current namespace, if any.
+ifname_by_mac() {
+	local dev
+	for dev in /sys/class/net/*; do
+		[ "$(cat "$dev/address" 2>/dev/null)" = "$1" ] && basename "$dev" && return 0
+	done
+	return 1
+}
+
+# Sets DUT_MAC and PEER_MAC for the NIC pair of QEMU model $1, or skips the
+# whole test when this VM has no such pair.
+find_pair() {
+	local line
+	line=$(grep "^$1 " "${IFLIB_TOPOLOGY:-/nonexistent}" 2>/dev/null | head -1)
+	[ -n "$line" ] || ktap_skip_all "no $1 NIC pair in this VM"
+	[ -n "$line" ] || exit "$KSFT_SKIP"
+	set -- $line
+	DUT_MAC=$2
+	PEER_MAC=$3
+}
+
+# Waits up to $2 seconds for an interface with MAC $1; prints its name.
+wait_ifname() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		ifname_by_mac "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Waits up to $2 seconds for carrier on interface $1 (namespace $3 if set).
+wait_carrier() {
+	local i ns=${3:+ip netns exec $3}
+	for i in $(seq $(($2 * 10))); do
+		[ "$($ns cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Moves interface $1 into the remote namespace, with IPv6 off so nothing
+# but the test's own traffic crosses the link.
+move_to_remote() {
+	ip netns add "$REMOTE_NS" 2>/dev/null
+	ip netns exec "$REMOTE_NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	ip link set "$1" netns "$REMOTE_NS"
+	ip -n "$REMOTE_NS" link set lo up
+}
+
+cleanup_remote() {
+	ip netns del "$REMOTE_NS" 2>/dev/null
+	# Deleting a namespace returns its physical NICs to init_net
+	# asynchronously; wait so the next test finds them.
+	sleep 0.5
+}
+
+# Counter $2 (e.g. rx_packets) of interface $1, in namespace $3 if set.
+counter() {
+	${3:+ip netns exec $3} cat "/sys/class/net/$1/statistics/$2"
+}
+
+# Marks the kernel log so that kmsg_since_mark shows only what follows.
+kmsg_mark() {
+	KMSG_MARK="iflib-selftest-mark-$$-$RANDOM"
+	echo "$KMSG_MARK" >/dev/kmsg
+}
+
+kmsg_since_mark() {
+	dmesg | sed -n "/$KMSG_MARK/,\$p"
+}
