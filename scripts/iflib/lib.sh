@@ -30,3 +30,6 @@ private_apt() {
 		-o APT::Sandbox::User=root \
 		-o APT::Default-Release=bookworm "$@"
 }
+
+# Say which command stopped a script run with set -e.
+trap 'echo "iflib: $(basename "$0"): line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR

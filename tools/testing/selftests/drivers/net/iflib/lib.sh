@@ -61,6 +61,29 @@ move_to_remote() {
 	ip -n "$REMOTE_NS" link set lo up
 }
 
+# Brings up the NIC pair of QEMU model $1 for a test whose driver is loaded:
+# the peer goes to the remote namespace, both ends get the addresses the
+# upstream drivers/net selftests use, and their environment is exported
+# (NETIF, LOCAL_V4/REMOTE_V4, LOCAL_V6/REMOTE_V6, REMOTE_TYPE=netns,
+# REMOTE_ARGS). Sets DUT and PEER to the interface names. Returns non-zero
+# when an interface or its carrier does not come.
+setup_pair() {
+	find_pair "$1"
+	DUT=$(wait_ifname "$DUT_MAC" 10) && PEER=$(wait_ifname "$PEER_MAC" 10) || return 1
+	move_to_remote "$PEER"
+	ip netns exec "$REMOTE_NS" sysctl -qw "net.ipv6.conf.$PEER.disable_ipv6=0"
+	export NETIF=$DUT LOCAL_V4=192.0.3.1 REMOTE_V4=192.0.3.2 \
+		LOCAL_V6=2001:db8:1::1 REMOTE_V6=2001:db8:1::2 \
+		REMOTE_TYPE=netns REMOTE_ARGS=$REMOTE_NS
+	ip addr add "$LOCAL_V4/24" dev "$DUT"
+	ip addr add "$LOCAL_V6/64" dev "$DUT" nodad
+	ip -n "$REMOTE_NS" addr add "$REMOTE_V4/24" dev "$PEER"
+	ip -n "$REMOTE_NS" addr add "$REMOTE_V6/64" dev "$PEER" nodad
+	ip link set "$DUT" up
+	ip -n "$REMOTE_NS" link set "$PEER" up
+	wait_carrier "$DUT" 10 && wait_carrier "$PEER" 10 "$REMOTE_NS"
+}
+
 cleanup_remote() {
 	ip netns del "$REMOTE_NS" 2>/dev/null
 	# Deleting a namespace returns its physical NICs to init_net
