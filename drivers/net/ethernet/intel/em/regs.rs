@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Registers of the 8254x (e1000) family: offsets and bit fields.
+
+/// Size of the register BAR (BAR 0).
+pub(crate) const BAR_SIZE: usize = 0x20000;
+
+/// Device control.
+pub(crate) const CTRL: usize = 0x0000;
+/// Auto-speed detection.
+pub(crate) const CTRL_ASDE: u32 = 1 << 5;
+/// Set link up.
+pub(crate) const CTRL_SLU: u32 = 1 << 6;
+/// Device reset (self-clearing).
+pub(crate) const CTRL_RST: u32 = 1 << 26;
+
+/// Device status.
+pub(crate) const STATUS: usize = 0x0008;
+/// Full duplex.
+pub(crate) const STATUS_FD: u32 = 1 << 0;
+/// Link up.
+pub(crate) const STATUS_LU: u32 = 1 << 1;
+/// Speed field shift and mask: 0 = 10, 1 = 100, 2 or 3 = 1000 Mb/s.
+pub(crate) const STATUS_SPEED_SHIFT: u32 = 6;
+pub(crate) const STATUS_SPEED_MASK: u32 = 0x3;
+
+/// EEPROM read register.
+pub(crate) const EERD: usize = 0x0014;
+pub(crate) const EERD_START: u32 = 1 << 0;
+pub(crate) const EERD_DONE: u32 = 1 << 4;
+pub(crate) const EERD_ADDR_SHIFT: u32 = 8;
+pub(crate) const EERD_DATA_SHIFT: u32 = 16;
+
+/// Interrupt cause read (clears on read).
+pub(crate) const ICR: usize = 0x00c0;
+/// Interrupt throttling (units of 256 ns between interrupts).
+pub(crate) const ITR: usize = 0x00c4;
+/// Interrupt mask set.
+pub(crate) const IMS: usize = 0x00d0;
+/// Interrupt mask clear.
+pub(crate) const IMC: usize = 0x00d8;
+
+/// Interrupt causes.
+pub(crate) const INT_TXDW: u32 = 1 << 0;
+pub(crate) const INT_LSC: u32 = 1 << 2;
+pub(crate) const INT_RXSEQ: u32 = 1 << 3;
+pub(crate) const INT_RXDMT0: u32 = 1 << 4;
+pub(crate) const INT_RXO: u32 = 1 << 6;
+pub(crate) const INT_RXT0: u32 = 1 << 7;
+/// The causes the driver handles.
+pub(crate) const INT_ENABLED: u32 =
+    INT_TXDW | INT_LSC | INT_RXSEQ | INT_RXDMT0 | INT_RXO | INT_RXT0;
+
+/// Receive control.
+pub(crate) const RCTL: usize = 0x0100;
+pub(crate) const RCTL_EN: u32 = 1 << 1;
+/// Unicast promiscuous.
+pub(crate) const RCTL_UPE: u32 = 1 << 3;
+/// Multicast promiscuous.
+pub(crate) const RCTL_MPE: u32 = 1 << 4;
+/// Long packets (frames over 1522 bytes).
+pub(crate) const RCTL_LPE: u32 = 1 << 5;
+/// Accept broadcast.
+pub(crate) const RCTL_BAM: u32 = 1 << 15;
+/// Buffer size field (with `RCTL_BSEX` for the large sizes).
+pub(crate) const RCTL_BSIZE_2048: u32 = 0;
+pub(crate) const RCTL_BSIZE_4096: u32 = (3 << 16) | RCTL_BSEX;
+pub(crate) const RCTL_BSEX: u32 = 1 << 25;
+/// Strip the Ethernet CRC.
+pub(crate) const RCTL_SECRC: u32 = 1 << 26;
+
+/// Transmit control.
+pub(crate) const TCTL: usize = 0x0400;
+pub(crate) const TCTL_EN: u32 = 1 << 1;
+/// Pad short packets.
+pub(crate) const TCTL_PSP: u32 = 1 << 3;
+/// Collision threshold and distance (full duplex).
+pub(crate) const TCTL_CT: u32 = 0x0f << 4;
+pub(crate) const TCTL_COLD_FD: u32 = 0x40 << 12;
+/// Transmit inter-packet gap.
+pub(crate) const TIPG: usize = 0x0410;
+pub(crate) const TIPG_COPPER: u32 = 10 | (8 << 10) | (6 << 20);
+
+/// The registers that describe one ring.
+#[derive(Clone, Copy)]
+pub(crate) struct RingRegisters {
+    pub(crate) base_low: usize,
+    pub(crate) base_high: usize,
+    pub(crate) length: usize,
+    pub(crate) head: usize,
+    pub(crate) tail: usize,
+}
+
+/// RX ring registers.
+pub(crate) const RX_RING: RingRegisters = RingRegisters {
+    base_low: 0x2800,
+    base_high: 0x2804,
+    length: 0x2808,
+    head: 0x2810,
+    tail: RDT,
+};
+/// RX tail (doorbell).
+pub(crate) const RDT: usize = 0x2818;
+/// RX interrupt delay.
+pub(crate) const RDTR: usize = 0x2820;
+
+/// TX ring registers.
+pub(crate) const TX_RING: RingRegisters = RingRegisters {
+    base_low: 0x3800,
+    base_high: 0x3804,
+    length: 0x3808,
+    head: 0x3810,
+    tail: TDT,
+};
+/// TX tail (doorbell).
+pub(crate) const TDT: usize = 0x3818;
+/// TX interrupt delay.
+pub(crate) const TIDV: usize = 0x3820;
+
+/// Multicast table: 128 32-bit words.
+pub(crate) const MTA: usize = 0x5200;
+pub(crate) const MTA_WORDS: usize = 128;
+/// Receive address 0, low and high (with the address-valid bit).
+pub(crate) const RAL0: usize = 0x5400;
+pub(crate) const RAH0: usize = 0x5404;
+pub(crate) const RAH_AV: u32 = 1 << 31;

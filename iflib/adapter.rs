@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The adapter: one bound PCI device with its net device, queue set and interrupt.
+//!
+//! Lifecycle: probe maps the device ([`Driver::attach`]) and registers the net device; open
+//! allocates the rings, requests the interrupt and starts the hardware; stop undoes open in
+//! reverse; unbind unregisters the net device (stopping it), then detaches the hardware.
+
+use crate::{
+    driver::{
+        Datapath,
+        LinkState,
+        RxFilter, //
+    },
+    irq::Line,
+    rx::{
+        RxRing,
+        RX_HEADROOM, //
+    },
+    stats::Counters,
+    tx::TxRing,
+};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{
+        AtomicBool,
+        AtomicU32,
+        Ordering, //
+    },
+};
+use kernel::{
+    bindings,
+    device::{
+        Bound,
+        Core, //
+    },
+    net::{
+        device::{
+            self as netdev,
+            LinkStats,
+            Registration,
+            Transmit, //
+        },
+        napi::{
+            self,
+            Napi, //
+        },
+        skb::SkBuff,
+    },
+    page::PAGE_SIZE,
+    pci,
+    prelude::*,
+    sync::{
+        Mutex,
+        SpinLock, //
+    },
+};
+
+/// Ethernet header plus one VLAN tag plus FCS: what a frame adds to the MTU.
+const FRAME_OVERHEAD: u32 = 14 + 4 + 4;
+/// The TX watchdog period.
+const TX_TIMEOUT_MS: u32 = 5000;
+
+/// The PCI driver of an iflib driver `D`: use it with `kernel::module_pci_driver!`.
+pub struct PciDriver<D>(PhantomData<D>);
+
+impl<D: Datapath> pci::Driver for PciDriver<D> {
+    type IdInfo = D::IdInfo;
+    type Data<'bound> = Adapter<'bound, D>;
+
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = D::PCI_IDS;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        Adapter::probe(pdev, info)
+    }
+}
+
+/// Ring sizes and RX buffer size, changed under RTNL.
+struct RingConfig {
+    tx_len: AtomicU32,
+    rx_len: AtomicU32,
+}
+
+/// One bound device. Field order is teardown order.
+#[pin_data(PinnedDrop)]
+pub struct Adapter<'bound, D: Datapath> {
+    netdev: Registration<Self>,
+    #[pin]
+    napi: Napi<Self>,
+    #[pin]
+    tx: SpinLock<Option<TxRing>>,
+    #[pin]
+    rx: SpinLock<Option<RxRing>>,
+    #[pin]
+    line: Mutex<Option<Line>>,
+    irq: u32,
+    /// Set by the interrupt handler when the link may have changed; read by NAPI.
+    link_event: AtomicBool,
+    config: RingConfig,
+    counters: Counters,
+    hw: D::Hardware<'bound>,
+    pdev: &'bound pci::Device<Bound>,
+    _vectors: pci::IrqVectorRegistration<'bound>,
+}
+
+impl<'bound, D: Datapath> Adapter<'bound, D> {
+    fn probe<'core>(
+        pdev: &'bound pci::Device<Core<'core>>,
+        info: Option<&'bound D::IdInfo>,
+    ) -> impl PinInit<Self, Error> + use<'bound, 'core, D> {
+        pin_init::pin_init_scope(move || {
+            let info = info.ok_or(ENODEV)?;
+            pdev.enable_device_mem()?;
+            pdev.set_master();
+            let attached = D::attach(pdev, info)?;
+            let vectors = pdev.alloc_irq_vectors(1, 1, pci::IrqTypes::all())?;
+            let irq = kernel::irq::IrqRequest::from(vectors.index(0)?).irq();
+
+            let desc = &D::DESCRIPTION;
+            let netdev = Registration::<Self>::new(pdev.as_ref(), 1, 1)?;
+            let dev = netdev.device();
+            dev.set_mac_address(&attached.mac_address);
+            dev.set_mtu_range(68, Self::max_mtu());
+            netdev.set_ethtool_ops();
+            netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
+            let pdev: &'bound pci::Device<Bound> = pdev;
+
+            Ok(try_pin_init!(&this in Self {
+                netdev,
+                napi <- Napi::new(),
+                tx <- kernel::new_spinlock!(None, "iflib_tx"),
+                rx <- kernel::new_spinlock!(None, "iflib_rx"),
+                line <- kernel::new_mutex!(None, "iflib_irq"),
+                irq,
+                link_event: AtomicBool::new(false),
+                config: RingConfig {
+                    tx_len: AtomicU32::new(desc.tx_ring.default),
+                    rx_len: AtomicU32::new(desc.rx_ring.default),
+                },
+                counters: Counters::default(),
+                hw: attached.hardware,
+                pdev,
+                _vectors: vectors,
+                _: {
+                    let this = this.as_ptr().cast_const();
+                    // SAFETY: `this` is pinned and fully initialised; the NAPI context and the
+                    // net device are torn down (in `drop`) before `this` goes away.
+                    unsafe {
+                        let adapter = &*this;
+                        Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
+                        adapter.napi.set_irq(*irq as i32);
+                        adapter.netdev.register(this)?;
+                    }
+                },
+            }))
+        })
+    }
+
+    /// The largest RX buffer the framework can give: a page minus headroom and packet tail.
+    fn max_rx_buffer() -> u32 {
+        // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) is at most 384 bytes.
+        (PAGE_SIZE as u32) - RX_HEADROOM - 384
+    }
+
+    /// The RX buffer size for `mtu`: the smallest the hardware supports that holds a frame.
+    fn rx_buffer_size(mtu: u32) -> Option<u32> {
+        let frame = mtu + FRAME_OVERHEAD;
+        D::DESCRIPTION
+            .rx_buffer_sizes
+            .iter()
+            .copied()
+            .find(|&size| size >= frame && size <= Self::max_rx_buffer())
+    }
+
+    fn max_mtu() -> u32 {
+        let desc = &D::DESCRIPTION;
+        let largest = desc
+            .rx_buffer_sizes
+            .iter()
+            .copied()
+            .filter(|&size| size <= Self::max_rx_buffer())
+            .max()
+            .unwrap_or(0)
+            .min(desc.max_frame_size);
+        largest.saturating_sub(FRAME_OVERHEAD).max(68)
+    }
+
+    fn dma(&self) -> &kernel::device::Device<Bound> {
+        self.pdev.as_ref()
+    }
+
+    fn update_link(&self) {
+        let dev = self.netdev.device();
+        match D::link_state(&self.hw) {
+            LinkState::Up { .. } => {
+                if !dev.carrier_ok() {
+                    dev.carrier_on();
+                }
+            }
+            LinkState::Down => {
+                if dev.carrier_ok() {
+                    dev.carrier_off();
+                }
+            }
+        }
+    }
+
+    /// Allocates rings, starts the hardware and enables interrupts (RTNL).
+    fn bring_up(&self) -> Result {
+        let dev = self.netdev.device();
+        let desc = &D::DESCRIPTION;
+        let buffer_size = Self::rx_buffer_size(dev.mtu()).ok_or(EINVAL)?;
+        let tx_len = self.config.tx_len.load(Ordering::Relaxed);
+        let rx_len = self.config.rx_len.load(Ordering::Relaxed);
+        let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
+        let mut rx = RxRing::new(
+            self.dma(),
+            &self.napi,
+            dev,
+            rx_len,
+            desc.rx_entry_size,
+            buffer_size,
+        )?;
+
+        D::set_mac_address(&self.hw, &dev.mac_address());
+        D::start(&self.hw, &tx.ring, &rx.ring, buffer_size)?;
+        if rx.refill::<D>(&self.hw) == rx_len - 1 {
+            D::stop(&self.hw);
+            rx.release_buffers();
+            return Err(ENOMEM);
+        }
+        *self.tx.lock() = Some(tx);
+        *self.rx.lock() = Some(rx);
+        if let Some(queue) = dev.tx_queue(0) {
+            queue.reset();
+        }
+
+        // SAFETY: `self` is pinned inside the bound device's data and outlives the line: the
+        // line is freed in `bring_down`, which runs before the adapter is dropped.
+        let line = unsafe {
+            Line::request(
+                self.irq,
+                Self::interrupt,
+                desc.name,
+                core::ptr::from_ref(self).cast(),
+            )
+        };
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                self.release_rings();
+                return Err(e);
+            }
+        };
+        *self.line.lock() = Some(line);
+
+        self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, true);
+        self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, true);
+        self.napi.enable();
+        D::enable_interrupts(&self.hw);
+        self.update_link();
+        dev.tx_start_all();
+        Ok(())
+    }
+
+    /// Stops the hardware and frees what `bring_up` allocated (RTNL).
+    fn bring_down(&self) {
+        let dev = self.netdev.device();
+        dev.tx_disable();
+        dev.carrier_off();
+        D::disable_interrupts(&self.hw);
+        drop(self.line.lock().take());
+        self.napi.disable();
+        self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
+        self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
+        D::stop(&self.hw);
+        self.release_rings();
+        if let Some(queue) = dev.tx_queue(0) {
+            queue.reset();
+        }
+    }
+
+    fn release_rings(&self) {
+        let tx = self.tx.lock().take();
+        if let Some(mut tx) = tx {
+            tx.discard_all(self.dma());
+        }
+        let rx = self.rx.lock().take();
+        if let Some(mut rx) = rx {
+            rx.release_buffers();
+        }
+    }
+
+    /// The hard IRQ handler: acknowledge, mask and hand the work to NAPI.
+    ///
+    /// # Safety
+    ///
+    /// `cookie` is the `Adapter` the line was requested for.
+    unsafe extern "C" fn interrupt(_irq: c_int, cookie: *mut c_void) -> bindings::irqreturn_t {
+        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
+        let this = unsafe { &*cookie.cast::<Self>() };
+        let cause = D::interrupt_cause(&this.hw);
+        if !cause.ours {
+            return bindings::irqreturn_t(bindings::irqreturn::IRQ_NONE.0);
+        }
+        if cause.link {
+            this.link_event.store(true, Ordering::Relaxed);
+        }
+        D::disable_interrupts(&this.hw);
+        this.napi.schedule();
+        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
+    }
+}
+
+impl<D: Datapath> napi::Poll for Adapter<'_, D> {
+    fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32 {
+        let dev = self.netdev.device();
+        // TX completions first: they free ring space and never count against the budget.
+        if let Some(tx) = self.tx.lock().as_mut().get_mut() {
+            let (packets, bytes) = tx.reclaim::<D>(&self.hw, self.dma(), budget);
+            crate::stats::add(&self.counters.tx_packets, u64::from(packets));
+            crate::stats::add(&self.counters.tx_bytes, u64::from(bytes));
+            if let Some(queue) = dev.tx_queue(0) {
+                let max = D::DESCRIPTION.tx_max_entries_per_packet;
+                queue.completed_wake(packets, bytes, tx.free_for_wake(), 2 * max);
+            }
+        }
+        if budget == 0 {
+            return 0;
+        }
+        let mut done = 0;
+        let mut refill_short = false;
+        if let Some(rx) = self.rx.lock().as_mut().get_mut() {
+            done = rx.receive::<D, Self>(&self.hw, napi, dev, budget, &self.counters);
+            refill_short = rx.refill::<D>(&self.hw) > 0 && done == 0;
+        }
+        if self.link_event.swap(false, Ordering::Relaxed) {
+            self.update_link();
+        }
+        if done < budget && !refill_short {
+            if napi.complete_done(done) {
+                D::enable_interrupts(&self.hw);
+            }
+            return done;
+        }
+        // Out of buffers with nothing received: poll again rather than wait for an IRQ.
+        budget
+    }
+}
+
+#[vtable]
+impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
+    fn open(_dev: &netdev::Device, this: &Self) -> Result {
+        this.bring_up()
+    }
+
+    fn stop(_dev: &netdev::Device, this: &Self) -> Result {
+        this.bring_down();
+        Ok(())
+    }
+
+    fn start_xmit(skb: SkBuff, dev: &netdev::Device, this: &Self) -> Transmit {
+        let Some(queue) = dev.tx_queue(0) else {
+            skb.free_any();
+            return Transmit::Done;
+        };
+        let mut tx = this.tx.lock();
+        match tx.as_mut().get_mut() {
+            Some(tx) => tx.transmit::<D>(&this.hw, this.dma(), queue, skb, &this.counters),
+            None => {
+                crate::stats::add(&this.counters.tx_dropped, 1);
+                skb.free_any();
+                Transmit::Done
+            }
+        }
+    }
+
+    fn get_stats64(_dev: &netdev::Device, this: &Self) -> LinkStats {
+        this.counters.link_stats()
+    }
+
+    fn set_rx_mode(dev: &netdev::Device, this: &Self) {
+        let filter = RxFilter {
+            promiscuous: dev.is_promiscuous(),
+            all_multicast: dev.is_all_multicast(),
+        };
+        let mut list = [[0u8; netdev::ETH_ALEN]; 16];
+        let mut count = 0;
+        let mut overflow = false;
+        dev.for_each_multicast(|addr| {
+            if let Some(slot) = list.get_mut(count) {
+                *slot = *addr;
+                count += 1;
+            } else {
+                overflow = true;
+            }
+        });
+        let filter = RxFilter {
+            all_multicast: filter.all_multicast || overflow,
+            ..filter
+        };
+        D::set_rx_filter(&this.hw, filter, &list[..count]);
+    }
+
+    fn change_mtu(dev: &netdev::Device, this: &Self, mtu: u32) -> Result {
+        Self::rx_buffer_size(mtu).ok_or(EINVAL)?;
+        let running = dev.is_running();
+        if running {
+            this.bring_down();
+        }
+        dev.set_mtu(mtu);
+        if running {
+            this.bring_up()?;
+        }
+        Ok(())
+    }
+
+    fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {
+        crate::stats::add(&this.counters.tx_timeouts, 1);
+        this.napi.schedule();
+    }
+}
+
+#[vtable]
+impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
+    fn driver_info(
+        _dev: &netdev::Device,
+        this: &Self,
+        fill: &mut dyn FnMut(&netdev_ethtool::DriverInfo<'_>),
+    ) {
+        fill(&netdev_ethtool::DriverInfo {
+            driver: D::DESCRIPTION.name,
+            bus_info: this.dma().name(),
+        });
+    }
+
+    fn get_ring_sizes(_dev: &netdev::Device, this: &Self) -> netdev_ethtool::RingSizes {
+        netdev_ethtool::RingSizes {
+            rx_max: D::DESCRIPTION.rx_ring.max,
+            tx_max: D::DESCRIPTION.tx_ring.max,
+            rx: this.config.rx_len.load(Ordering::Relaxed),
+            tx: this.config.tx_len.load(Ordering::Relaxed),
+        }
+    }
+
+    fn set_ring_sizes(
+        dev: &netdev::Device,
+        this: &Self,
+        sizes: netdev_ethtool::RingSizes,
+        extack: &mut netdev_ethtool::ExtAck,
+    ) -> Result {
+        let desc = &D::DESCRIPTION;
+        if !desc.rx_ring.accepts(sizes.rx) {
+            extack.set_message(c"RX ring size out of range or not a multiple of the hardware's");
+            return Err(EINVAL);
+        }
+        if !desc.tx_ring.accepts(sizes.tx) {
+            extack.set_message(c"TX ring size out of range or not a multiple of the hardware's");
+            return Err(EINVAL);
+        }
+        let running = dev.is_running();
+        if running {
+            this.bring_down();
+        }
+        this.config.rx_len.store(sizes.rx, Ordering::Relaxed);
+        this.config.tx_len.store(sizes.tx, Ordering::Relaxed);
+        if running {
+            this.bring_up()?;
+        }
+        Ok(())
+    }
+}
+
+use kernel::net::ethtool as netdev_ethtool;
+
+#[pinned_drop]
+impl<D: Datapath> PinnedDrop for Adapter<'_, D> {
+    fn drop(self: Pin<&mut Self>) {
+        // Unregistering stops the device if it is up; then the hardware is quiesced.
+        self.netdev.unregister();
+        D::detach(&self.hw);
+    }
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The contract between iflib and a driver: a static description and two traits.
+//!
+//! Calling contexts are stated on each method. "RTNL" means the caller holds the RTNL lock
+//! (process context, may sleep); "NAPI" means softirq context inside the queue set's poll
+//! (no sleeping, the poll serialises calls per queue set); "hard IRQ" means the interrupt
+//! handler.
+
+use crate::ring::Ring;
+use kernel::{
+    device::Core,
+    dma::DmaAddress,
+    net::device::ETH_ALEN,
+    pci,
+    prelude::*, //
+};
+
+/// Minimum, default and maximum number of entries of a ring, and the multiple it must be.
+#[derive(Clone, Copy, Debug)]
+pub struct RingLimits {
+    /// Smallest ring the hardware accepts.
+    pub min: u32,
+    /// Ring size used until `ethtool -G` changes it.
+    pub default: u32,
+    /// Largest ring the hardware accepts.
+    pub max: u32,
+    /// The ring size must be a multiple of this.
+    pub multiple: u32,
+}
+
+impl RingLimits {
+    /// Returns whether `count` is an acceptable ring size.
+    pub const fn accepts(&self, count: u32) -> bool {
+        count >= self.min && count <= self.max && count % self.multiple == 0
+    }
+}
+
+/// What a driver tells iflib about its hardware, once, statically.
+pub struct Description {
+    /// Driver name (`ethtool -i`).
+    pub name: &'static CStr,
+    /// Bytes per TX ring entry (the hardware's descriptor size).
+    pub tx_entry_size: usize,
+    /// Bytes per RX ring entry.
+    pub rx_entry_size: usize,
+    /// TX ring size limits.
+    pub tx_ring: RingLimits,
+    /// RX ring size limits.
+    pub rx_ring: RingLimits,
+    /// RX buffer sizes the hardware can be programmed with, ascending. iflib picks the
+    /// buffer size; the driver programs it in [`Driver::start`].
+    pub rx_buffer_sizes: &'static [u32],
+    /// Largest frame (Ethernet header, payload, FCS) the hardware sends and receives.
+    pub max_frame_size: u32,
+    /// Largest number of TX ring entries one packet may use.
+    pub tx_max_entries_per_packet: u32,
+}
+
+/// What [`Driver::attach`] found.
+pub struct Attached<H> {
+    /// The driver's per-device hardware state.
+    pub hardware: H,
+    /// The permanent MAC address.
+    pub mac_address: [u8; ETH_ALEN],
+}
+
+/// Link state read from the hardware.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// No link.
+    Down,
+    /// Link up at `speed_mbps`, full or half duplex.
+    Up {
+        /// Speed in Mb/s.
+        speed_mbps: u32,
+        /// Full duplex.
+        full_duplex: bool,
+    },
+}
+
+/// Why the (shared) interrupt fired.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InterruptCause {
+    /// The device raised it (false: another device on a shared line).
+    pub ours: bool,
+    /// Queue work (RX or TX completion) is pending.
+    pub queues: bool,
+    /// The link state may have changed.
+    pub link: bool,
+}
+
+/// Receive filter state, applied by [`Driver::set_rx_filter`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RxFilter {
+    /// Accept every unicast and multicast frame.
+    pub promiscuous: bool,
+    /// Accept every multicast frame (too many groups, or asked for).
+    pub all_multicast: bool,
+}
+
+/// Checksum verdict of a received fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxChecksum {
+    /// The hardware did not check.
+    None,
+    /// The hardware verified the IP and L4 checksums.
+    Verified,
+    /// The hardware found a bad checksum: let the stack decide.
+    Bad,
+}
+
+/// One completed RX ring entry, as read by [`Datapath::rx_fragment`].
+#[derive(Clone, Copy, Debug)]
+pub struct RxFragment {
+    /// Bytes the hardware wrote into the buffer.
+    pub len: u32,
+    /// This is the last fragment of the frame.
+    pub end_of_frame: bool,
+    /// The hardware flagged a frame error (CRC, symbol, length): drop the frame.
+    pub error: bool,
+    /// Checksum verdict.
+    pub checksum: RxChecksum,
+}
+
+/// A packet to place on a TX ring, as given to [`Datapath::tx_encapsulate`].
+#[derive(Clone, Copy, Debug)]
+pub struct TxPacket {
+    /// Bus address of the (linear) packet data.
+    pub address: DmaAddress,
+    /// Packet length in bytes.
+    pub len: u32,
+}
+
+/// Lifecycle and control operations.
+pub trait Driver: Sized + 'static {
+    /// Per-device hardware state (register mappings, shadow registers).
+    type Hardware<'bound>: Send + Sync + 'bound;
+    /// Per PCI ID information from [`Driver::PCI_IDS`].
+    type IdInfo: 'static;
+
+    /// The static description.
+    const DESCRIPTION: Description;
+    /// The PCI devices the driver handles.
+    const PCI_IDS: pci::IdTable<Self::IdInfo>;
+
+    /// Maps registers, resets the device and reads its MAC address (probe, may sleep).
+    ///
+    /// PCI memory access and bus mastering are already enabled.
+    fn attach<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        info: &'bound Self::IdInfo,
+    ) -> Result<Attached<Self::Hardware<'bound>>>;
+
+    /// Quiesces the device before it is released (unbind, may sleep).
+    fn detach(hw: &Self::Hardware<'_>);
+
+    /// Programs the rings and starts TX and RX (RTNL). Interrupts stay masked.
+    fn start(hw: &Self::Hardware<'_>, tx: &Ring, rx: &Ring, rx_buffer_size: u32) -> Result;
+
+    /// Stops TX and RX and leaves the device idle with interrupts masked (RTNL).
+    fn stop(hw: &Self::Hardware<'_>);
+
+    /// Unmasks the queue and link interrupts (NAPI, RTNL).
+    fn enable_interrupts(hw: &Self::Hardware<'_>);
+
+    /// Masks all interrupts (hard IRQ, NAPI, RTNL).
+    fn disable_interrupts(hw: &Self::Hardware<'_>);
+
+    /// Reads and acknowledges the interrupt cause (hard IRQ).
+    fn interrupt_cause(hw: &Self::Hardware<'_>) -> InterruptCause;
+
+    /// Reads the link state (NAPI, RTNL).
+    fn link_state(hw: &Self::Hardware<'_>) -> LinkState;
+
+    /// Applies promiscuous mode and the multicast list (atomic context).
+    fn set_rx_filter(hw: &Self::Hardware<'_>, filter: RxFilter, multicast: &[[u8; ETH_ALEN]]);
+
+    /// Programs a new unicast MAC address into the receive filter (RTNL).
+    fn set_mac_address(hw: &Self::Hardware<'_>, mac: &[u8; ETH_ALEN]);
+}
+
+/// The ring operations of the hot path (NAPI context unless stated).
+pub trait Datapath: Driver {
+    /// Writes the entries for `packet` starting at `slot` (TX lock held). Returns how many
+    /// entries it used; at most [`Description::tx_max_entries_per_packet`].
+    fn tx_encapsulate(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32, packet: &TxPacket) -> u32;
+
+    /// Tells the hardware entries up to (not including) `next_slot` are ready (TX lock held).
+    fn tx_doorbell(hw: &Self::Hardware<'_>, next_slot: u32);
+
+    /// Returns whether the hardware is done with the entry at `slot`.
+    fn tx_done(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32) -> bool;
+
+    /// Reads the RX entry at `slot`; `None` while the hardware has not filled it.
+    fn rx_fragment(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32) -> Option<RxFragment>;
+
+    /// Gives the RX entry at `slot` a fresh buffer at `address`.
+    fn rx_refill(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32, address: DmaAddress);
+
+    /// Tells the hardware entries before `next_slot` hold fresh buffers.
+    fn rx_doorbell(hw: &Self::Hardware<'_>, next_slot: u32);
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Interrupt lines of an adapter.
+//!
+//! The kernel crate's `irq::Registration` borrows its vector allocation, which cannot live in
+//! the same structure; iflib requests and frees its lines directly, tied to open and stop.
+
+use kernel::{
+    bindings,
+    error::to_result,
+    prelude::*,
+    str::CStr, //
+};
+
+/// The hard IRQ handler signature used with [`Line::request`].
+pub(crate) type Handler = unsafe extern "C" fn(c_int, *mut c_void) -> bindings::irqreturn_t;
+
+/// One requested interrupt line.
+///
+/// # Invariants
+///
+/// While `cookie` is non-null, `irq` is requested with `cookie` as its `dev_id`.
+pub(crate) struct Line {
+    irq: u32,
+    cookie: *mut c_void,
+}
+
+impl Line {
+    /// Requests `irq` (shared) with `handler`, which receives `cookie`.
+    ///
+    /// # Safety
+    ///
+    /// `cookie` must be valid for `handler` until the returned line is freed or dropped.
+    pub(crate) unsafe fn request(
+        irq: u32,
+        handler: Handler,
+        name: &'static CStr,
+        cookie: *const c_void,
+    ) -> Result<Self> {
+        // SAFETY: `handler` and `cookie` stay valid while requested (caller's guarantee);
+        // `name` is static.
+        to_result(unsafe {
+            bindings::request_threaded_irq(
+                irq,
+                Some(handler),
+                None,
+                bindings::IRQF_SHARED as _,
+                name.as_char_ptr(),
+                cookie.cast_mut(),
+            )
+        })?;
+        Ok(Self {
+            irq,
+            cookie: cookie.cast_mut(),
+        })
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        // SAFETY: The line was requested with `cookie` (type invariant); `free_irq` waits for
+        // running handlers, so none uses `cookie` afterwards.
+        unsafe { bindings::free_irq(self.irq, self.cookie) };
+    }
+}
+
+// SAFETY: The line is only a number and an opaque cookie; freeing is thread-safe.
+unsafe impl Send for Line {}
+// SAFETY: Shared access only reads `irq`.
+unsafe impl Sync for Line {}

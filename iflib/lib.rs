@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! iflib: a framework for PCI Ethernet drivers.
+//!
+//! A driver describes its hardware with a static [`Description`] and implements two traits:
+//! [`Driver`] (lifecycle and control) and [`Datapath`] (the ring operations of the hot path).
+//! The framework owns the rest: the net device, DMA rings, interrupts, the NAPI poll loop,
+//! transmit batching with byte queue limits, receive buffers from a page pool, statistics
+//! and ethtool. See `Documentation/networking/iflib/`.
+
+#![no_std]
+
+mod adapter;
+mod driver;
+mod irq;
+mod ring;
+mod rx;
+mod stats;
+mod tx;
+
+pub use adapter::{
+    Adapter,
+    PciDriver, //
+};
+pub use driver::{
+    Attached,
+    Datapath,
+    Description,
+    Driver,
+    InterruptCause,
+    LinkState,
+    RingLimits,
+    RxChecksum,
+    RxFilter,
+    RxFragment,
+    TxPacket, //
+};
+pub use ring::Ring;
+
+/// iflib is built into the kernel: its operation tables belong to no module.
+#[doc(hidden)]
+pub struct LocalModule;
+
+impl kernel::ModuleMetadata for LocalModule {
+    const NAME: &'static kernel::str::CStr = c"iflib";
+    // SAFETY: Built-in code has no `struct module`; C uses a NULL `THIS_MODULE` there too.
+    const THIS_MODULE: kernel::ThisModule =
+        unsafe { kernel::ThisModule::from_ptr(core::ptr::null_mut()) };
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A DMA ring: a coherent array of fixed-size hardware entries.
+
+use kernel::{
+    device::{
+        Bound,
+        Device, //
+    },
+    dma::{
+        Coherent,
+        DmaAddress, //
+    },
+    prelude::*, //
+};
+
+/// A ring of `len` entries of `entry_words` 64-bit words in coherent DMA memory.
+///
+/// Drivers read and write entries with [`Ring::read`] and [`Ring::write`]; every access is a
+/// single volatile 64-bit access, so a status word read once is consistent.
+pub struct Ring {
+    memory: Coherent<[u64]>,
+    len: u32,
+    entry_words: usize,
+}
+
+impl Ring {
+    /// Allocates a zeroed ring of `len` entries of `entry_size` bytes (a multiple of 8).
+    pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
+        if entry_size == 0 || entry_size % 8 != 0 || len == 0 {
+            return Err(EINVAL);
+        }
+        let entry_words = entry_size / 8;
+        let words = (len as usize).checked_mul(entry_words).ok_or(EINVAL)?;
+        let memory = Coherent::<u64>::zeroed_slice(dev, words, GFP_KERNEL)?;
+        Ok(Self {
+            memory,
+            len,
+            entry_words,
+        })
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Returns whether the ring has no entries (never true for an allocated ring).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Size of the ring in bytes, as programmed into the hardware.
+    pub fn size_bytes(&self) -> usize {
+        self.len as usize * self.entry_words * 8
+    }
+
+    /// Bus address of the first entry.
+    pub fn dma_address(&self) -> DmaAddress {
+        self.memory.dma_address()
+    }
+
+    /// The slot after `slot`, wrapping.
+    pub fn next(&self, slot: u32) -> u32 {
+        if slot + 1 == self.len {
+            0
+        } else {
+            slot + 1
+        }
+    }
+
+    fn word_ptr(&self, slot: u32, word: usize) -> Option<*mut u64> {
+        if slot >= self.len || word >= self.entry_words {
+            return None;
+        }
+        let index = slot as usize * self.entry_words + word;
+        // SAFETY: `index` is within the allocation of `len * entry_words` words.
+        Some(unsafe { self.memory.as_mut_ptr().cast::<u64>().add(index) })
+    }
+
+    /// Reads word `word` of entry `slot` (little-endian on the bus); 0 when out of range.
+    pub fn read(&self, slot: u32, word: usize) -> u64 {
+        match self.word_ptr(slot, word) {
+            // SAFETY: `ptr` is in the ring and aligned; the device may write it concurrently,
+            // which a volatile aligned 64-bit read tolerates.
+            Some(ptr) => u64::from_le(unsafe { ptr.read_volatile() }),
+            None => 0,
+        }
+    }
+
+    /// Writes word `word` of entry `slot`; ignored when out of range.
+    pub fn write(&self, slot: u32, word: usize, value: u64) {
+        if let Some(ptr) = self.word_ptr(slot, word) {
+            // SAFETY: `ptr` is in the ring and aligned; the driver only writes entries the
+            // hardware does not own, and a volatile aligned write is a single access.
+            unsafe { ptr.write_volatile(value.to_le()) }
+        }
+    }
+}
+
+/// One empty software slot per ring entry, for what the framework tracks beside the ring.
+pub(crate) fn empty_slots<T>(len: u32) -> Result<KVec<Option<T>>> {
+    let mut slots = KVec::with_capacity(len as usize, GFP_KERNEL)?;
+    for _ in 0..len {
+        slots.push(None, GFP_KERNEL)?;
+    }
+    Ok(slots)
+}

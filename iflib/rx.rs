@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The receive side of a queue set: page_pool buffers onto the ring, frames to GRO.
+
+use crate::{
+    driver::{
+        Datapath,
+        RxChecksum, //
+    },
+    ring::Ring,
+    stats::{
+        self,
+        Counters, //
+    },
+};
+use core::sync::atomic::{
+    fence,
+    Ordering, //
+};
+use kernel::{
+    device::{
+        Bound,
+        Device, //
+    },
+    net::{
+        device::Device as NetDevice,
+        napi::{
+            Napi,
+            Poll, //
+        },
+        page_pool::{
+            PagePool,
+            PoolPage, //
+        },
+    },
+    prelude::*, //
+};
+
+/// Bytes left before the frame in every RX buffer (room for XDP and headers pushed later).
+pub(crate) const RX_HEADROOM: u32 = 256;
+
+/// The RX ring, its buffers and its page pool. Used by the NAPI poll only (and by open and
+/// stop while NAPI is disabled).
+pub(crate) struct RxRing {
+    pub(crate) ring: Ring,
+    pool: PagePool,
+    pages: KVec<Option<PoolPage>>,
+    buffer_size: u32,
+    next_to_clean: u32,
+    next_to_fill: u32,
+    filled: u32,
+    /// A frame spread over several buffers is being dropped until its last fragment.
+    discarding: bool,
+}
+
+impl RxRing {
+    pub(crate) fn new<T: Poll>(
+        dev: &Device<Bound>,
+        napi: &Napi<T>,
+        netdev: &NetDevice,
+        len: u32,
+        entry_size: usize,
+        buffer_size: u32,
+    ) -> Result<Self> {
+        let ring = Ring::new(dev, len, entry_size)?;
+        let pool = PagePool::new_for_rx(dev, napi, netdev, 0, len, RX_HEADROOM, buffer_size)?;
+        let pages = crate::ring::empty_slots(len)?;
+        Ok(Self {
+            ring,
+            pool,
+            pages,
+            buffer_size,
+            next_to_clean: 0,
+            next_to_fill: 0,
+            filled: 0,
+            discarding: false,
+        })
+    }
+
+    /// Gives every empty slot (all but one) a buffer and rings the doorbell. Returns how many
+    /// slots are still empty because memory was short.
+    pub(crate) fn refill<D: Datapath>(&mut self, hw: &D::Hardware<'_>) -> u32 {
+        let target = self.ring.len() - 1;
+        let before = self.filled;
+        while self.filled < target {
+            let Some(page) = self.pool.alloc() else {
+                break;
+            };
+            let slot = self.next_to_fill;
+            D::rx_refill(
+                hw,
+                &self.ring,
+                slot,
+                page.dma_address() + RX_HEADROOM as u64,
+            );
+            if let Some(entry) = self.pages.get_mut(slot as usize) {
+                *entry = Some(page);
+            }
+            self.next_to_fill = self.ring.next(slot);
+            self.filled += 1;
+        }
+        if self.filled != before {
+            D::rx_doorbell(hw, self.next_to_fill);
+        }
+        target - self.filled
+    }
+
+    /// Receives up to `budget` frames into the stack (NAPI). Returns the frames handled.
+    pub(crate) fn receive<D: Datapath, T: Poll>(
+        &mut self,
+        hw: &D::Hardware<'_>,
+        napi: &Napi<T>,
+        netdev: &NetDevice,
+        budget: i32,
+        counters: &Counters,
+    ) -> i32 {
+        let mut done = 0;
+        while done < budget && self.filled > 0 {
+            let slot = self.next_to_clean;
+            let Some(fragment) = D::rx_fragment(hw, &self.ring, slot) else {
+                break;
+            };
+            // Read the buffer only after the status that says it is complete.
+            fence(Ordering::Acquire);
+            let page = self.pages.get_mut(slot as usize).and_then(Option::take);
+            self.next_to_clean = self.ring.next(slot);
+            self.filled -= 1;
+            let Some(page) = page else {
+                continue;
+            };
+            done += 1;
+
+            if self.discarding || !fragment.end_of_frame || fragment.error {
+                // Frames larger than one buffer are not assembled yet: drop and count.
+                self.discarding = !fragment.end_of_frame;
+                stats::add(&counters.rx_errors, 1);
+                drop(page);
+                continue;
+            }
+            let len = fragment.len.min(self.buffer_size);
+            page.sync_for_cpu(RX_HEADROOM, len);
+            let mut skb = match page.into_skb(RX_HEADROOM, len) {
+                Ok(skb) => skb,
+                Err(page) => {
+                    stats::add(&counters.rx_dropped, 1);
+                    drop(page);
+                    continue;
+                }
+            };
+            if fragment.checksum == RxChecksum::Verified {
+                skb.set_checksum_unnecessary();
+            }
+            skb.set_protocol_from_ethernet(netdev);
+            stats::add(&counters.rx_packets, 1);
+            stats::add(&counters.rx_bytes, u64::from(len));
+            napi.gro_receive(skb);
+        }
+        done
+    }
+
+    /// Returns every buffer to the pool (the hardware is stopped).
+    pub(crate) fn release_buffers(&mut self) {
+        for entry in self.pages.iter_mut() {
+            drop(entry.take());
+        }
+        self.filled = 0;
+        self.next_to_clean = 0;
+        self.next_to_fill = 0;
+        self.discarding = false;
+    }
+}

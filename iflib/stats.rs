@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-device packet counters, updated locklessly from the datapath.
+
+use core::sync::atomic::{
+    AtomicU64,
+    Ordering, //
+};
+use kernel::net::device::LinkStats;
+
+/// Counters of one queue set. Each is written by one context (xmit under the TX lock, or the
+/// NAPI poll) and read by `get_stats64` at any time.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) rx_packets: AtomicU64,
+    pub(crate) rx_bytes: AtomicU64,
+    /// Frames dropped because no buffer or packet head could be allocated.
+    pub(crate) rx_dropped: AtomicU64,
+    /// Frames the hardware flagged as bad, or that spanned more buffers than allowed.
+    pub(crate) rx_errors: AtomicU64,
+    pub(crate) tx_packets: AtomicU64,
+    pub(crate) tx_bytes: AtomicU64,
+    /// Packets dropped on transmit (mapping or linearization failure).
+    pub(crate) tx_dropped: AtomicU64,
+    /// Packets that had to be linearized before transmit.
+    pub(crate) tx_linearized: AtomicU64,
+    /// TX watchdog resets.
+    pub(crate) tx_timeouts: AtomicU64,
+}
+
+/// Adds `n` to a counter with a single writer.
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(n),
+        Ordering::Relaxed,
+    );
+}
+
+impl Counters {
+    pub(crate) fn link_stats(&self) -> LinkStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        LinkStats {
+            rx_packets: get(&self.rx_packets),
+            rx_bytes: get(&self.rx_bytes),
+            rx_dropped: get(&self.rx_dropped),
+            rx_errors: get(&self.rx_errors),
+            multicast: 0,
+            tx_packets: get(&self.tx_packets),
+            tx_bytes: get(&self.tx_bytes),
+            tx_dropped: get(&self.tx_dropped),
+            tx_errors: 0,
+        }
+    }
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+
+/*
+ * Helpers for the net_device, NAPI, sk_buff and streaming DMA abstractions
+ * in rust/kernel/net/ (used by iflib).
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <net/netdev_queues.h>
+
+#ifdef CONFIG_IFLIB
+
+__rust_helper void *rust_helper_netdev_priv(const struct net_device *dev)
+{
+	return netdev_priv(dev);
+}
+
+__rust_helper void rust_helper_eth_hw_addr_set(struct net_device *dev,
+					       const u8 *addr)
+{
+	eth_hw_addr_set(dev, addr);
+}
+
+__rust_helper bool rust_helper_netif_carrier_ok(const struct net_device *dev)
+{
+	return netif_carrier_ok(dev);
+}
+
+__rust_helper bool rust_helper_netif_running(const struct net_device *dev)
+{
+	return netif_running(dev);
+}
+
+__rust_helper struct netdev_queue *
+rust_helper_netdev_get_tx_queue(const struct net_device *dev, unsigned int index)
+{
+	return netdev_get_tx_queue(dev, index);
+}
+
+__rust_helper void rust_helper_netif_tx_start_all_queues(struct net_device *dev)
+{
+	netif_tx_start_all_queues(dev);
+}
+
+__rust_helper void rust_helper_netif_tx_wake_all_queues(struct net_device *dev)
+{
+	netif_tx_wake_all_queues(dev);
+}
+
+__rust_helper void rust_helper_netif_tx_disable(struct net_device *dev)
+{
+	netif_tx_disable(dev);
+}
+
+/* The lockless stop/wake helpers are macros: wrap them with plain values. */
+__rust_helper int rust_helper_netif_txq_maybe_stop(struct netdev_queue *txq,
+						   unsigned int free,
+						   unsigned int stop_thrs,
+						   unsigned int start_thrs)
+{
+	return netif_txq_maybe_stop(txq, free, stop_thrs, start_thrs);
+}
+
+__rust_helper int rust_helper_netif_txq_completed_wake(struct netdev_queue *txq,
+						       unsigned int pkts,
+						       unsigned int bytes,
+						       unsigned int free,
+						       unsigned int start_thrs)
+{
+	return netif_txq_completed_wake(txq, pkts, bytes, free, start_thrs);
+}
+
+__rust_helper bool rust_helper_netdev_tx_sent_queue_more(struct netdev_queue *txq,
+							 unsigned int bytes,
+							 bool more)
+{
+	return __netdev_tx_sent_queue(txq, bytes, more);
+}
+
+__rust_helper void rust_helper_netdev_tx_reset_queue(struct netdev_queue *txq)
+{
+	netdev_tx_reset_queue(txq);
+}
+
+__rust_helper void rust_helper_netif_napi_add_config(struct net_device *dev,
+						     struct napi_struct *napi,
+						     int (*poll)(struct napi_struct *, int),
+						     int index)
+{
+	netif_napi_add_config(dev, napi, poll, index);
+}
+
+__rust_helper void rust_helper_netif_napi_del(struct napi_struct *napi)
+{
+	netif_napi_del(napi);
+}
+
+__rust_helper void rust_helper_netif_napi_set_irq(struct napi_struct *napi, int irq)
+{
+	netif_napi_set_irq(napi, irq);
+}
+
+__rust_helper bool rust_helper_napi_schedule(struct napi_struct *napi)
+{
+	return napi_schedule(napi);
+}
+
+__rust_helper bool rust_helper_netdev_xmit_more(void)
+{
+	return netdev_xmit_more();
+}
+
+__rust_helper unsigned int rust_helper_skb_data_align(unsigned int len)
+{
+	return SKB_DATA_ALIGN(len);
+}
+
+__rust_helper gro_result_t rust_helper_napi_gro_receive(struct napi_struct *napi,
+						   struct sk_buff *skb)
+{
+	return napi_gro_receive(napi, skb);
+}
+
+__rust_helper void rust_helper_skb_reserve(struct sk_buff *skb, int len)
+{
+	skb_reserve(skb, len);
+}
+
+/* Fields inside struct groups and bitfields are set on the C side. */
+__rust_helper void rust_helper_skb_set_protocol_eth(struct sk_buff *skb,
+						    struct net_device *dev)
+{
+	skb->protocol = eth_type_trans(skb, dev);
+}
+
+__rust_helper void rust_helper_skb_set_checksum_unnecessary(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+__rust_helper void rust_helper_skb_mark_for_recycle(struct sk_buff *skb)
+{
+	skb_mark_for_recycle(skb);
+}
+
+__rust_helper unsigned int rust_helper_skb_headlen(const struct sk_buff *skb)
+{
+	return skb_headlen(skb);
+}
+
+__rust_helper int rust_helper_skb_linearize(struct sk_buff *skb)
+{
+	return skb_linearize(skb);
+}
+
+__rust_helper void rust_helper_dev_kfree_skb_any(struct sk_buff *skb)
+{
+	dev_kfree_skb_any(skb);
+}
+
+__rust_helper dma_addr_t rust_helper_dma_map_single_attrs(struct device *dev,
+							  void *ptr, size_t size,
+							  enum dma_data_direction dir,
+							  unsigned long attrs)
+{
+	return dma_map_single_attrs(dev, ptr, size, dir, attrs);
+}
+
+__rust_helper void rust_helper_dma_unmap_single_attrs(struct device *dev,
+						      dma_addr_t addr, size_t size,
+						      enum dma_data_direction dir,
+						      unsigned long attrs)
+{
+	dma_unmap_single_attrs(dev, addr, size, dir, attrs);
+}
+
+__rust_helper int rust_helper_dma_mapping_error(struct device *dev,
+						dma_addr_t addr)
+{
+	return dma_mapping_error(dev, addr);
+}
+
+#endif /* CONFIG_IFLIB */

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+/* Helpers for the page_pool abstraction in rust/kernel/net/page_pool.rs. */
+
+#include <net/page_pool/helpers.h>
+
+#ifdef CONFIG_IFLIB
+
+__rust_helper struct page *rust_helper_page_pool_dev_alloc_pages(struct page_pool *pool)
+{
+	return page_pool_dev_alloc_pages(pool);
+}
+
+__rust_helper dma_addr_t rust_helper_page_pool_get_dma_addr(const struct page *page)
+{
+	return page_pool_get_dma_addr(page);
+}
+
+__rust_helper void rust_helper_page_pool_dma_sync_for_cpu(const struct page_pool *pool,
+							  const struct page *page,
+							  u32 offset, u32 len)
+{
+	page_pool_dma_sync_for_cpu(pool, page, offset, len);
+}
+
+__rust_helper void rust_helper_page_pool_put_full_page(struct page_pool *pool,
+						       struct page *page,
+						       bool allow_direct)
+{
+	page_pool_put_full_page(pool, page, allow_direct);
+}
+
+/*
+ * The parameters are struct groups (anonymous unions in Rust): fill them here.
+ * The pool maps pages for DMA_FROM_DEVICE and syncs them for the device.
+ */
+__rust_helper struct page_pool *
+rust_helper_page_pool_create_for_rx(struct device *dev, struct napi_struct *napi,
+				    struct net_device *netdev, unsigned int queue_idx,
+				    unsigned int pool_size, unsigned int offset,
+				    unsigned int max_len)
+{
+	struct page_pool_params pp = {
+		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+		.order = 0,
+		.pool_size = pool_size,
+		.nid = dev_to_node(dev),
+		.dev = dev,
+		.napi = napi,
+		.netdev = netdev,
+		.queue_idx = queue_idx,
+		.dma_dir = DMA_FROM_DEVICE,
+		.offset = offset,
+		.max_len = max_len,
+	};
+
+	return page_pool_create(&pp);
+}
+
+__rust_helper void *rust_helper_page_address(const struct page *page)
+{
+	return page_address(page);
+}
+
+#endif /* CONFIG_IFLIB */

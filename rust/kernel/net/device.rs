@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network devices.
+//!
+//! C headers: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h),
+//! [`include/net/netdev_queues.h`](srctree/include/net/netdev_queues.h).
+
+use crate::{
+    bindings,
+    device,
+    error::{
+        from_result,
+        to_result, //
+    },
+    net::skb::SkBuff,
+    prelude::*,
+    types::Opaque, //
+};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull,
+    sync::atomic::{
+        AtomicBool,
+        Ordering, //
+    },
+};
+
+/// Length of an Ethernet (MAC) address.
+pub const ETH_ALEN: usize = bindings::ETH_ALEN as usize;
+
+/// A network device (`struct net_device`).
+///
+/// # Invariants
+///
+/// The wrapped `struct net_device` is valid for the lifetime of any reference to it.
+#[repr(transparent)]
+pub struct Device(Opaque<bindings::net_device>);
+
+// SAFETY: A `struct net_device` may be used from any thread; its methods here only use C
+// functions that are safe to call concurrently.
+unsafe impl Sync for Device {}
+// SAFETY: See the `Sync` implementation.
+unsafe impl Send for Device {}
+
+impl Device {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a valid `struct net_device` that outlives `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
+        // SAFETY: `Device` is a transparent wrapper; the caller guarantees validity.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw `struct net_device` pointer.
+    pub fn as_raw(&self) -> *mut bindings::net_device {
+        self.0.get()
+    }
+
+    /// Tells the stack the link is up.
+    pub fn carrier_on(&self) {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::netif_carrier_on(self.as_raw()) }
+    }
+
+    /// Tells the stack the link is down.
+    pub fn carrier_off(&self) {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::netif_carrier_off(self.as_raw()) }
+    }
+
+    /// Returns whether the stack sees the link up.
+    pub fn carrier_ok(&self) -> bool {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::netif_carrier_ok(self.as_raw()) }
+    }
+
+    /// Returns whether the device is administratively up (opened).
+    pub fn is_running(&self) -> bool {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::netif_running(self.as_raw()) }
+    }
+
+    /// Returns the interface flags (`IFF_*`).
+    pub fn flags(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid; `flags` is a plain integer field.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).flags) }
+    }
+
+    /// Returns whether the interface is in promiscuous mode.
+    pub fn is_promiscuous(&self) -> bool {
+        self.flags() & bindings::net_device_flags_IFF_PROMISC != 0
+    }
+
+    /// Returns whether the interface receives all multicast frames.
+    pub fn is_all_multicast(&self) -> bool {
+        self.flags() & bindings::net_device_flags_IFF_ALLMULTI != 0
+    }
+
+    /// Returns the current MTU.
+    pub fn mtu(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid; readers use READ_ONCE semantics on `mtu`.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).mtu) }
+    }
+
+    /// Sets the MTU (from `change_mtu`, under RTNL).
+    pub fn set_mtu(&self, mtu: u32) {
+        // SAFETY: `self.as_raw()` is valid; writers use WRITE_ONCE semantics on `mtu`.
+        unsafe { core::ptr::write_volatile(&raw mut (*self.as_raw()).mtu, mtu) }
+    }
+
+    /// Sets the MTU range the stack allows (before registration).
+    pub fn set_mtu_range(&self, min: u32, max: u32) {
+        // SAFETY: `self.as_raw()` is valid; the fields are plain integers set before
+        // registration.
+        unsafe {
+            (*self.as_raw()).min_mtu = min;
+            (*self.as_raw()).max_mtu = max;
+        }
+    }
+
+    /// Returns the number of TX queues allocated.
+    pub fn num_tx_queues(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid; the field does not change after allocation.
+        unsafe { (*self.as_raw()).num_tx_queues }
+    }
+
+    /// Returns the device's MAC address.
+    pub fn mac_address(&self) -> [u8; ETH_ALEN] {
+        let mut addr = [0u8; ETH_ALEN];
+        // SAFETY: `dev_addr` points to at least `ETH_ALEN` bytes for an Ethernet device.
+        unsafe {
+            core::ptr::copy_nonoverlapping((*self.as_raw()).dev_addr, addr.as_mut_ptr(), ETH_ALEN)
+        };
+        addr
+    }
+
+    /// Sets the device's MAC address.
+    pub fn set_mac_address(&self, addr: &[u8; ETH_ALEN]) {
+        // SAFETY: `self.as_raw()` is valid and `addr` holds `ETH_ALEN` bytes.
+        unsafe { bindings::eth_hw_addr_set(self.as_raw(), addr.as_ptr()) }
+    }
+
+    /// Returns TX queue `index`, if it exists.
+    pub fn tx_queue(&self, index: u32) -> Option<&TxQueue> {
+        if index >= self.num_tx_queues() {
+            return None;
+        }
+        // SAFETY: `index` is within the allocated queues; queues live as long as the device.
+        Some(unsafe { &*bindings::netdev_get_tx_queue(self.as_raw(), index).cast() })
+    }
+
+    /// Allows the stack to transmit on all queues.
+    pub fn tx_start_all(&self) {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::netif_tx_start_all_queues(self.as_raw()) }
+    }
+
+    /// Wakes all TX queues (after a link came up or a reset).
+    pub fn tx_wake_all(&self) {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::netif_tx_wake_all_queues(self.as_raw()) }
+    }
+
+    /// Stops all TX queues and waits for running transmit calls to finish.
+    pub fn tx_disable(&self) {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::netif_tx_disable(self.as_raw()) }
+    }
+
+    /// Walks the device's multicast list, passing each address to `f`.
+    ///
+    /// Call from `set_rx_mode`, where the core holds the address list lock.
+    pub fn for_each_multicast(&self, mut f: impl FnMut(&[u8; ETH_ALEN])) {
+        // SAFETY: `mc.list` is a valid list head of `struct netdev_hw_addr` entries, stable
+        // while the caller holds the address lock (`set_rx_mode` context).
+        unsafe {
+            let head = &raw mut (*self.as_raw()).mc.list;
+            let mut pos = (*head).next;
+            while pos != head {
+                let ha = crate::container_of!(pos, bindings::netdev_hw_addr, list);
+                let addr = &*(&raw const (*ha).addr).cast::<[u8; ETH_ALEN]>();
+                f(addr);
+                pos = (*pos).next;
+            }
+        }
+    }
+
+    /// Returns the number of multicast addresses subscribed.
+    pub fn multicast_count(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid; the count is a plain integer.
+        unsafe { (*self.as_raw()).mc.count as u32 }
+    }
+}
+
+/// Returns whether the stack will hand over more packets right after this one (from
+/// `start_xmit`), so the doorbell may wait.
+pub fn xmit_more() -> bool {
+    // SAFETY: Reads this CPU's transmit state; called from `start_xmit` with BHs disabled.
+    unsafe { bindings::netdev_xmit_more() }
+}
+
+/// The outcome of [`TxQueue::maybe_stop`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxQueueState {
+    /// The queue was stopped: too few free slots remain.
+    Stopped,
+    /// The queue was left running.
+    Running,
+    /// The queue was stopped, then restarted because completions raced in.
+    Restarted,
+}
+
+/// A transmit queue of a network device (`struct netdev_queue`), with byte queue limits.
+#[repr(transparent)]
+pub struct TxQueue(Opaque<bindings::netdev_queue>);
+
+impl TxQueue {
+    fn as_raw(&self) -> *mut bindings::netdev_queue {
+        self.0.get()
+    }
+
+    /// Accounts `bytes` queued to the hardware (BQL); `more` is the stack's xmit_more hint.
+    ///
+    /// Returns whether the doorbell must be rung now (no more packets coming, or the queue
+    /// was just stopped by BQL).
+    pub fn sent(&self, bytes: u32, more: bool) -> bool {
+        // SAFETY: `self.as_raw()` is a valid queue of a live device.
+        unsafe { bindings::netdev_tx_sent_queue_more(self.as_raw(), bytes, more) }
+    }
+
+    /// Stops the queue if fewer than `stop_threshold` slots are free (lockless, from
+    /// `start_xmit`); `free` must be the current count.
+    pub fn maybe_stop(&self, free: u32, stop_threshold: u32, start_threshold: u32) -> TxQueueState {
+        // SAFETY: `self.as_raw()` is a valid queue of a live device.
+        match unsafe {
+            bindings::netif_txq_maybe_stop(self.as_raw(), free, stop_threshold, start_threshold)
+        } {
+            0 => TxQueueState::Stopped,
+            1 => TxQueueState::Running,
+            _ => TxQueueState::Restarted,
+        }
+    }
+
+    /// Reports completed packets and bytes (BQL) and wakes the queue if at least
+    /// `start_threshold` slots are free again.
+    pub fn completed_wake(&self, packets: u32, bytes: u32, free: u32, start_threshold: u32) {
+        // SAFETY: `self.as_raw()` is a valid queue of a live device.
+        unsafe {
+            bindings::netif_txq_completed_wake(self.as_raw(), packets, bytes, free, start_threshold)
+        };
+    }
+
+    /// Forgets all BQL state (after the ring was emptied by a stop or reset).
+    pub fn reset(&self) {
+        // SAFETY: `self.as_raw()` is a valid queue of a live device.
+        unsafe { bindings::netdev_tx_reset_queue(self.as_raw()) }
+    }
+}
+
+/// Link statistics reported by [`Operations::get_stats64`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LinkStats {
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Bytes received.
+    pub rx_bytes: u64,
+    /// Received packets dropped (no buffer, allocation failure).
+    pub rx_dropped: u64,
+    /// Receive errors.
+    pub rx_errors: u64,
+    /// Multicast packets received.
+    pub multicast: u64,
+    /// Packets transmitted.
+    pub tx_packets: u64,
+    /// Bytes transmitted.
+    pub tx_bytes: u64,
+    /// Packets dropped on transmit.
+    pub tx_dropped: u64,
+    /// Transmit errors.
+    pub tx_errors: u64,
+}
+
+/// What [`Operations::start_xmit`] did with a packet.
+pub enum Transmit {
+    /// The packet was queued to the hardware, or dropped and counted: it is consumed.
+    Done,
+    /// No room: the stack keeps the packet and retries later (the queue must be stopped).
+    Busy(SkBuff),
+}
+
+/// Network device operations (`struct net_device_ops`).
+///
+/// `Self` is the driver's per-device context; its address is stored in the device's private
+/// area by [`Registration::register`].
+#[vtable]
+pub trait Operations: Sized + Sync {
+    /// Brings the interface up (process context, RTNL held).
+    fn open(dev: &Device, this: &Self) -> Result;
+
+    /// Takes the interface down (process context, RTNL held).
+    fn stop(dev: &Device, this: &Self) -> Result;
+
+    /// Transmits a packet (softirq or process context with BHs off; the TX queue lock held).
+    fn start_xmit(skb: SkBuff, dev: &Device, this: &Self) -> Transmit;
+
+    /// Reports link statistics (any context, may be called concurrently).
+    fn get_stats64(_dev: &Device, _this: &Self) -> LinkStats {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies the promiscuous/multicast state (atomic context, address lock held).
+    fn set_rx_mode(_dev: &Device, _this: &Self) {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Changes the MTU (process context, RTNL held); must call [`Device::set_mtu`].
+    fn change_mtu(_dev: &Device, _this: &Self, _mtu: u32) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A TX queue made no progress for the watchdog period (softirq context).
+    fn tx_timeout(_dev: &Device, _this: &Self, _queue: u32) {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// An Ethernet device allocated for a bus device, registered with the stack on demand.
+///
+/// Dropping it unregisters the device (which calls `stop` if it is up), then frees it.
+///
+/// # Invariants
+///
+/// `dev` is a valid, allocated `struct net_device` whose private area holds a `*const T`.
+pub struct Registration<T: Operations> {
+    dev: NonNull<bindings::net_device>,
+    registered: AtomicBool,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The registration only holds a pointer to a `struct net_device`, usable from any
+// thread; `T` is `Sync`.
+unsafe impl<T: Operations> Send for Registration<T> {}
+// SAFETY: See the `Send` implementation; shared access only calls thread-safe C functions.
+unsafe impl<T: Operations> Sync for Registration<T> {}
+
+impl<T: Operations> Registration<T> {
+    const OPS: bindings::net_device_ops = bindings::net_device_ops {
+        ndo_open: Some(Self::open_callback),
+        ndo_stop: Some(Self::stop_callback),
+        ndo_start_xmit: Some(Self::start_xmit_callback),
+        ndo_get_stats64: if T::HAS_GET_STATS64 {
+            Some(Self::get_stats64_callback)
+        } else {
+            None
+        },
+        ndo_set_rx_mode: if T::HAS_SET_RX_MODE {
+            Some(Self::set_rx_mode_callback)
+        } else {
+            None
+        },
+        ndo_change_mtu: if T::HAS_CHANGE_MTU {
+            Some(Self::change_mtu_callback)
+        } else {
+            None
+        },
+        ndo_tx_timeout: if T::HAS_TX_TIMEOUT {
+            Some(Self::tx_timeout_callback)
+        } else {
+            None
+        },
+        ndo_validate_addr: Some(bindings::eth_validate_addr),
+        ndo_set_mac_address: Some(bindings::eth_mac_addr),
+        ..pin_init::zeroed()
+    };
+
+    /// Allocates an Ethernet device with `tx_queues` and `rx_queues` queues, child of `parent`.
+    pub fn new(
+        parent: &device::Device<device::Bound>,
+        tx_queues: u32,
+        rx_queues: u32,
+    ) -> Result<Self> {
+        let priv_size = core::mem::size_of::<*const T>() as c_int;
+        // SAFETY: FFI call with valid arguments; a NULL return is handled below.
+        let raw = unsafe { bindings::alloc_etherdev_mqs(priv_size, tx_queues, rx_queues) };
+        let dev = NonNull::new(raw).ok_or(ENOMEM)?;
+        // SAFETY: `raw` was just allocated; nothing else uses it yet. The private area is
+        // `priv_size` bytes and aligned for a pointer.
+        unsafe {
+            (*raw).dev.parent = parent.as_raw();
+            (*raw).netdev_ops = &Self::OPS;
+            bindings::netdev_priv(raw)
+                .cast::<*const T>()
+                .write(core::ptr::null());
+        }
+        // INVARIANT: `dev` is allocated and its private area holds a (null) `*const T`.
+        Ok(Self {
+            dev,
+            registered: AtomicBool::new(false),
+            _p: PhantomData,
+        })
+    }
+
+    /// Returns the network device.
+    pub fn device(&self) -> &Device {
+        // SAFETY: `self.dev` is valid by the type invariant, for as long as `self`.
+        unsafe { Device::from_raw(self.dev.as_ptr()) }
+    }
+
+    /// Installs the ethtool operations of `T` (before registration).
+    pub fn set_ethtool_ops(&self)
+    where
+        T: crate::net::ethtool::Operations,
+    {
+        // SAFETY: `self.dev` is valid; the field is only read by the stack after registration.
+        unsafe { (*self.dev.as_ptr()).ethtool_ops = crate::net::ethtool::ops_of::<T>() };
+    }
+
+    /// Sets the features the device supports and enables them (before registration).
+    pub fn set_features(&self, features: u64) {
+        // SAFETY: `self.dev` is valid; the fields are set before registration.
+        unsafe {
+            (*self.dev.as_ptr()).hw_features = features;
+            (*self.dev.as_ptr()).features = features;
+        }
+    }
+
+    /// Sets the TX watchdog period in jiffies (before registration).
+    pub fn set_watchdog_timeout(&self, jiffies: c_int) {
+        // SAFETY: `self.dev` is valid; the field is set before registration.
+        unsafe { (*self.dev.as_ptr()).watchdog_timeo = jiffies };
+    }
+
+    /// Registers the device with the stack; from now on the operations may be called with
+    /// `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` must stay valid until `self` is dropped (which unregisters the device).
+    pub unsafe fn register(&self, this: *const T) -> Result {
+        if self.registered.load(Ordering::Acquire) {
+            return Err(EBUSY);
+        }
+        // SAFETY: The private area holds a `*const T` (type invariant); the device is not
+        // registered yet, so no operation reads it concurrently.
+        unsafe {
+            bindings::netdev_priv(self.dev.as_ptr())
+                .cast::<*const T>()
+                .write(this)
+        };
+        // SAFETY: `self.dev` is a valid, allocated, unregistered device.
+        to_result(unsafe { bindings::register_netdev(self.dev.as_ptr()) })?;
+        self.registered.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Unregisters the device (stopping it if it is up); idempotent (process context).
+    pub fn unregister(&self) {
+        if self.registered.swap(false, Ordering::AcqRel) {
+            // SAFETY: The device was registered by `register` and not unregistered since.
+            unsafe { bindings::unregister_netdev(self.dev.as_ptr()) };
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `dev` is a device allocated by [`Registration::new`] and registered with a valid `T`.
+    pub(crate) unsafe fn context<'a>(dev: *mut bindings::net_device) -> (&'a Device, &'a T) {
+        // SAFETY: Per the safety requirement, the private area holds a valid `*const T`.
+        unsafe {
+            let this = *bindings::netdev_priv(dev).cast::<*const T>();
+            (Device::from_raw(dev), &*this)
+        }
+    }
+
+    extern "C" fn open_callback(dev: *mut bindings::net_device) -> c_int {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        from_result(|| T::open(dev, this).map(|()| 0))
+    }
+
+    extern "C" fn stop_callback(dev: *mut bindings::net_device) -> c_int {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        from_result(|| T::stop(dev, this).map(|()| 0))
+    }
+
+    extern "C" fn start_xmit_callback(
+        skb: *mut bindings::sk_buff,
+        dev: *mut bindings::net_device,
+    ) -> bindings::netdev_tx_t {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        // SAFETY: The stack hands over ownership of a valid `skb`.
+        let skb = unsafe { SkBuff::from_raw(skb) };
+        match T::start_xmit(skb, dev, this) {
+            Transmit::Done => bindings::netdev_tx_NETDEV_TX_OK,
+            Transmit::Busy(skb) => {
+                // The stack takes the packet back and requeues it.
+                let _ = skb.into_raw();
+                bindings::netdev_tx_NETDEV_TX_BUSY
+            }
+        }
+    }
+
+    extern "C" fn get_stats64_callback(
+        dev: *mut bindings::net_device,
+        stats: *mut bindings::rtnl_link_stats64,
+    ) {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        let s = T::get_stats64(dev, this);
+        // SAFETY: `stats` is a valid, zero-initialised structure owned by the caller.
+        let out = unsafe { &mut *stats };
+        out.rx_packets = s.rx_packets;
+        out.rx_bytes = s.rx_bytes;
+        out.rx_dropped = s.rx_dropped;
+        out.rx_errors = s.rx_errors;
+        out.multicast = s.multicast;
+        out.tx_packets = s.tx_packets;
+        out.tx_bytes = s.tx_bytes;
+        out.tx_dropped = s.tx_dropped;
+        out.tx_errors = s.tx_errors;
+    }
+
+    extern "C" fn set_rx_mode_callback(dev: *mut bindings::net_device) {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        T::set_rx_mode(dev, this);
+    }
+
+    extern "C" fn change_mtu_callback(dev: *mut bindings::net_device, mtu: c_int) -> c_int {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        from_result(|| {
+            let mtu = u32::try_from(mtu)?;
+            T::change_mtu(dev, this, mtu).map(|()| 0)
+        })
+    }
+
+    extern "C" fn tx_timeout_callback(dev: *mut bindings::net_device, queue: c_uint) {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        T::tx_timeout(dev, this, queue);
+    }
+}
+
+impl<T: Operations> Drop for Registration<T> {
+    fn drop(&mut self) {
+        self.unregister();
+        // SAFETY: The device was allocated by `new` and is no longer registered.
+        unsafe { bindings::free_netdev(self.dev.as_ptr()) };
+    }
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Page pools: DMA-mapped, recycled receive buffers.
+//!
+//! C header: [`include/net/page_pool/helpers.h`](srctree/include/net/page_pool/helpers.h)
+
+use crate::{
+    bindings,
+    device,
+    dma::DmaAddress,
+    error::from_err_ptr,
+    net::{
+        device::Device,
+        napi::{
+            Napi,
+            Poll, //
+        },
+        skb::SkBuff,
+    },
+    page::PAGE_SIZE,
+    prelude::*, //
+};
+use core::ptr::NonNull;
+
+/// A page pool for one RX queue, bound to its NAPI context and device so
+/// `ynl page-pool-get` reports it.
+///
+/// # Invariants
+///
+/// `0` is a pool created by `page_pool_create` and not destroyed yet.
+pub struct PagePool(NonNull<bindings::page_pool>);
+
+// SAFETY: Allocation happens from the owning NAPI context; recycling and destruction are safe
+// from any thread.
+unsafe impl Send for PagePool {}
+// SAFETY: See the `Send` implementation.
+unsafe impl Sync for PagePool {}
+
+impl PagePool {
+    /// Creates a pool of order-0 pages mapped for the device to write, synced for the device
+    /// over `max_len` bytes from `offset`.
+    pub fn new_for_rx<T: Poll>(
+        dmadev: &device::Device<device::Bound>,
+        napi: &Napi<T>,
+        netdev: &Device,
+        queue: u32,
+        pool_size: u32,
+        offset: u32,
+        max_len: u32,
+    ) -> Result<Self> {
+        // SAFETY: The pointers are valid; the NAPI context outlives the pool (the framework
+        // destroys pools before deleting NAPI).
+        let pool = from_err_ptr(unsafe {
+            bindings::page_pool_create_for_rx(
+                dmadev.as_raw(),
+                napi.raw_ptr(),
+                netdev.as_raw(),
+                queue,
+                pool_size,
+                offset,
+                max_len,
+            )
+        })?;
+        Ok(Self(NonNull::new(pool).ok_or(ENOMEM)?))
+    }
+
+    /// Takes a page from the pool (atomic context safe). `None` when memory is short.
+    pub fn alloc(&self) -> Option<PoolPage> {
+        // SAFETY: The pool is valid by the type invariant.
+        let page = NonNull::new(unsafe { bindings::page_pool_dev_alloc_pages(self.0.as_ptr()) })?;
+        Some(PoolPage { page, pool: self.0 })
+    }
+}
+
+impl Drop for PagePool {
+    fn drop(&mut self) {
+        // SAFETY: The pool is valid; pages still in flight keep its memory until returned.
+        unsafe { bindings::page_pool_destroy(self.0.as_ptr()) }
+    }
+}
+
+/// A page owned by the driver, from a [`PagePool`]. Dropping it returns it to the pool.
+///
+/// # Invariants
+///
+/// `page` came from `pool`, which stays allocated while pages are out.
+pub struct PoolPage {
+    page: NonNull<bindings::page>,
+    pool: NonNull<bindings::page_pool>,
+}
+
+// SAFETY: A page may be handed between threads; returning it is thread-safe.
+unsafe impl Send for PoolPage {}
+// SAFETY: Shared references only read the DMA address.
+unsafe impl Sync for PoolPage {}
+
+impl PoolPage {
+    /// The bus address of the page's first byte.
+    pub fn dma_address(&self) -> DmaAddress {
+        // SAFETY: The page is a mapped page_pool page.
+        unsafe { bindings::page_pool_get_dma_addr(self.page.as_ptr()) }
+    }
+
+    /// Makes `len` bytes at `offset` written by the device visible to the CPU.
+    pub fn sync_for_cpu(&self, offset: u32, len: u32) {
+        // SAFETY: The page belongs to `pool` (type invariant).
+        unsafe {
+            bindings::page_pool_dma_sync_for_cpu(
+                self.pool.as_ptr(),
+                self.page.as_ptr(),
+                offset,
+                len,
+            )
+        }
+    }
+
+    /// Turns the page into a packet of `len` bytes at `headroom` (NAPI context).
+    ///
+    /// On failure (no memory for the packet head) the page comes back.
+    pub fn into_skb(self, headroom: u32, len: u32) -> core::result::Result<SkBuff, Self> {
+        // SAFETY: Pure computation.
+        let shinfo = unsafe {
+            bindings::skb_data_align(core::mem::size_of::<bindings::skb_shared_info>() as u32)
+        };
+        if headroom as usize + len as usize + shinfo as usize > PAGE_SIZE {
+            return Err(self);
+        }
+        // SAFETY: The page is a lowmem page_pool page.
+        let data = unsafe { bindings::page_address(self.page.as_ptr()) }.cast::<u8>();
+        // SAFETY: The whole page becomes the packet's buffer; the size check above
+        // guarantees the frame and the shared info fit.
+        match unsafe { SkBuff::build_from_pool(data, PAGE_SIZE as u32, headroom, len) } {
+            Some(skb) => {
+                core::mem::forget(self);
+                Ok(skb)
+            }
+            None => Err(self),
+        }
+    }
+}
+
+impl Drop for PoolPage {
+    fn drop(&mut self) {
+        // SAFETY: The page came from `pool` (type invariant); not from NAPI context
+        // necessarily, so no direct recycling.
+        unsafe { bindings::page_pool_put_full_page(self.pool.as_ptr(), self.page.as_ptr(), false) }
+    }
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket buffers (`struct sk_buff`) as owned packets.
+//!
+//! A [`SkBuff`] must be handed back with the call that fits the context:
+//! [`SkBuff::consume_in_napi`] from a NAPI poll, [`SkBuff::free_any`] elsewhere, or passed
+//! to the stack (GRO). Dropping one implicitly is a bug: it warns once, then frees safely.
+//!
+//! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
+
+use crate::{
+    bindings,
+    device,
+    dma::DmaAddress,
+    error::to_result,
+    net::device::Device,
+    prelude::*, //
+};
+use core::ptr::NonNull;
+
+/// An owned packet.
+///
+/// # Invariants
+///
+/// `0` points to a valid `struct sk_buff` this value owns.
+pub struct SkBuff(NonNull<bindings::sk_buff>);
+
+// SAFETY: An owned `sk_buff` may move between threads.
+unsafe impl Send for SkBuff {}
+
+impl SkBuff {
+    /// Takes ownership of a raw `sk_buff`.
+    ///
+    /// # Safety
+    ///
+    /// `skb` is a valid `sk_buff` whose ownership passes to the returned value.
+    pub unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
+        // SAFETY: The caller guarantees `skb` is valid, hence non-null.
+        Self(unsafe { NonNull::new_unchecked(skb) })
+    }
+
+    /// Gives up ownership, returning the raw pointer.
+    pub fn into_raw(self) -> *mut bindings::sk_buff {
+        let ptr = self.0.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
+    fn as_raw(&self) -> *mut bindings::sk_buff {
+        self.0.as_ptr()
+    }
+
+    /// Returns the packet length in bytes (head and fragments).
+    pub fn len(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { (*self.as_raw()).len }
+    }
+
+    /// Returns whether the packet is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns the length of the linear part.
+    pub fn head_len(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::skb_headlen(self.as_raw()) }
+    }
+
+    /// Returns whether all data is in the linear part.
+    pub fn is_linear(&self) -> bool {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { (*self.as_raw()).data_len == 0 }
+    }
+
+    /// Copies all fragments into the linear part (may allocate, atomic context safe).
+    pub fn linearize(&mut self) -> Result {
+        // SAFETY: `self.as_raw()` is valid and owned.
+        to_result(unsafe { bindings::skb_linearize(self.as_raw()) })
+    }
+
+    /// Maps the linear part for the device to read (TX).
+    pub fn map_head(&self, dev: &device::Device<device::Bound>) -> Result<TxMapping> {
+        let len = self.head_len();
+        // SAFETY: `data` points to `len` bytes owned by this packet, which stays alive while
+        // the mapping exists (the caller keeps both until completion).
+        let addr = unsafe {
+            bindings::dma_map_single_attrs(
+                dev.as_raw(),
+                (*self.as_raw()).data.cast(),
+                len as usize,
+                bindings::dma_data_direction::DMA_TO_DEVICE,
+                0,
+            )
+        };
+        // SAFETY: `addr` was returned by a mapping call for `dev`.
+        if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
+            return Err(ENOMEM);
+        }
+        Ok(TxMapping { addr, len })
+    }
+
+    /// Sets the protocol from the Ethernet header and pulls it (RX).
+    pub fn set_protocol_from_ethernet(&mut self, dev: &Device) {
+        // SAFETY: The packet is valid and starts with an Ethernet header of a received frame.
+        unsafe { bindings::skb_set_protocol_eth(self.as_raw(), dev.as_raw()) };
+    }
+
+    /// Marks the IP/L4 checksum as verified by the hardware.
+    pub fn set_checksum_unnecessary(&mut self) {
+        // SAFETY: `self.as_raw()` is valid and owned.
+        unsafe { bindings::skb_set_checksum_unnecessary(self.as_raw()) };
+    }
+
+    /// Frees the packet from a NAPI poll; `budget` is the poll's budget (0 from netpoll).
+    pub fn consume_in_napi(self, budget: i32) {
+        // SAFETY: We own the packet; `napi_consume_skb` handles budget 0 (netpoll).
+        unsafe { bindings::napi_consume_skb(self.into_raw(), budget) }
+    }
+
+    /// Frees the packet from any context (hard IRQ, softirq, process).
+    pub fn free_any(self) {
+        // SAFETY: We own the packet.
+        unsafe { bindings::dev_kfree_skb_any(self.into_raw()) }
+    }
+
+    /// Builds a packet around a page_pool buffer of `truesize` bytes at `data`, with
+    /// `headroom` bytes before the frame and `len` bytes of frame (RX, NAPI context).
+    ///
+    /// # Safety
+    ///
+    /// `data` points to a buffer of `truesize` bytes from a page_pool page whose ownership
+    /// passes to the packet, and `headroom + len` plus the shared info fit in `truesize`.
+    pub(crate) unsafe fn build_from_pool(
+        data: *mut u8,
+        truesize: u32,
+        headroom: u32,
+        len: u32,
+    ) -> Option<Self> {
+        // SAFETY: Per the safety requirement.
+        let skb = NonNull::new(unsafe { bindings::napi_build_skb(data.cast(), truesize) })?;
+        // SAFETY: `skb` is a fresh packet over the buffer; `headroom + len` fit in it.
+        unsafe {
+            bindings::skb_reserve(skb.as_ptr(), headroom as c_int);
+            bindings::skb_put(skb.as_ptr(), len);
+            bindings::skb_mark_for_recycle(skb.as_ptr());
+        }
+        Some(Self(skb))
+    }
+}
+
+impl Drop for SkBuff {
+    fn drop(&mut self) {
+        crate::warn_on!(true);
+        // SAFETY: We own the packet; `dev_kfree_skb_any` is safe in any context.
+        unsafe { bindings::dev_kfree_skb_any(self.as_raw()) }
+    }
+}
+
+/// A DMA mapping of a packet's linear part for transmit; unmap it with [`TxMapping::unmap`]
+/// once the device is done.
+pub struct TxMapping {
+    addr: DmaAddress,
+    len: u32,
+}
+
+impl TxMapping {
+    /// The bus address the device reads from.
+    pub fn address(&self) -> DmaAddress {
+        self.addr
+    }
+
+    /// The mapped length in bytes.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Returns whether the mapping is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Releases the mapping (the device no longer reads the buffer).
+    pub fn unmap(self, dev: &device::Device<device::Bound>) {
+        // SAFETY: `self` was created by `SkBuff::map_head` for a device of the same driver
+        // binding and is consumed here, so it is unmapped exactly once.
+        unsafe {
+            bindings::dma_unmap_single_attrs(
+                dev.as_raw(),
+                self.addr,
+                self.len as usize,
+                bindings::dma_data_direction::DMA_TO_DEVICE,
+                0,
+            )
+        }
+    }
+}
