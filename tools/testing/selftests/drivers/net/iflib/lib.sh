@@ -105,3 +105,27 @@ kmsg_mark() {
 kmsg_since_mark() {
 	dmesg | sed -n "/$KMSG_MARK/,\$p"
 }
+
+# Rebinds the DUT of the pair of QEMU model $1 from the in-tree C driver $2
+# to our driver $3, leaving the peer on the C driver: both C and Rust
+# drivers claim the same PCI IDs, so the DUT gets a driver_override.
+# Loads the modules; sets DUT_PCI. Returns non-zero if the DUT does not
+# come back under $3.
+bind_dut() {
+	local dev
+	find_pair "$1"
+	modprobe "$2" || return 1
+	dev=$(wait_ifname "$DUT_MAC" 10) || return 1
+	DUT_PCI=$(basename "$(readlink -f "/sys/class/net/$dev/device")")
+	echo "$DUT_PCI" >"/sys/bus/pci/drivers/$2/unbind"
+	echo "$3" >"/sys/bus/pci/devices/$DUT_PCI/driver_override"
+	modprobe "$3" || return 1
+	[ -e "/sys/bus/pci/drivers/$3/$DUT_PCI" ] ||
+		echo "$DUT_PCI" >/sys/bus/pci/drivers_probe
+	wait_ifname "$DUT_MAC" 10 >/dev/null
+}
+
+# Name of the driver bound to interface $1.
+driver_of() {
+	basename "$(readlink -f "/sys/class/net/$1/device/driver")"
+}
