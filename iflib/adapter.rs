@@ -153,6 +153,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
                         adapter.napi.set_irq(*irq as i32);
                         adapter.netdev.register(this)?;
+                        // The link is down until `open` reads it from the hardware.
+                        adapter.netdev.device().carrier_off();
                     }
                 },
             }))
@@ -435,6 +437,14 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             driver: D::DESCRIPTION.name,
             bus_info: this.dma().name(),
         });
+    }
+
+    fn stats_names(_dev: &netdev::Device, _this: &Self) -> &'static [&'static CStr] {
+        crate::stats::NAMES
+    }
+
+    fn stats_values(_dev: &netdev::Device, this: &Self, values: &mut [u64]) {
+        this.counters.values(values);
     }
 
     fn get_ring_sizes(_dev: &netdev::Device, this: &Self) -> netdev_ethtool::RingSizes {

@@ -36,7 +36,38 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
     );
 }
 
+/// `ethtool -S` names, in the order of [`Counters::values`].
+pub(crate) const NAMES: &[&kernel::str::CStr] = &[
+    c"rx_packets",
+    c"rx_bytes",
+    c"rx_dropped",
+    c"rx_errors",
+    c"tx_packets",
+    c"tx_bytes",
+    c"tx_dropped",
+    c"tx_linearized",
+    c"tx_timeouts",
+];
+
 impl Counters {
+    /// Current values, in the order of [`NAMES`].
+    pub(crate) fn values(&self, out: &mut [u64]) {
+        let all = [
+            &self.rx_packets,
+            &self.rx_bytes,
+            &self.rx_dropped,
+            &self.rx_errors,
+            &self.tx_packets,
+            &self.tx_bytes,
+            &self.tx_dropped,
+            &self.tx_linearized,
+            &self.tx_timeouts,
+        ];
+        for (o, c) in out.iter_mut().zip(all) {
+            *o = c.load(Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn link_stats(&self) -> LinkStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         LinkStats {

@@ -60,6 +60,16 @@ pub trait Operations: crate::net::device::Operations {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Names of the driver statistics (`ethtool -S`), at most 32 bytes each.
+    fn stats_names(_dev: &Device, _this: &Self) -> &'static [&'static CStr] {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Fills `values` (one per name of [`Operations::stats_names`]).
+    fn stats_values(_dev: &Device, _this: &Self, _values: &mut [u64]) {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Applies new ring sizes (RTNL); refuse bad values with `EINVAL` and a message.
     fn set_ring_sizes(
         _dev: &Device,
@@ -98,8 +108,62 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_sset_count: if T::HAS_STATS_NAMES {
+            Some(Self::get_sset_count)
+        } else {
+            None
+        },
+        get_strings: if T::HAS_STATS_NAMES {
+            Some(Self::get_strings)
+        } else {
+            None
+        },
+        get_ethtool_stats: if T::HAS_STATS_VALUES {
+            Some(Self::get_ethtool_stats)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn get_sset_count(dev: *mut bindings::net_device, sset: c_int) -> c_int {
+        if sset != bindings::ethtool_stringset_ETH_SS_STATS as c_int {
+            return EOPNOTSUPP.to_errno();
+        }
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        T::stats_names(dev, this).len() as c_int
+    }
+
+    extern "C" fn get_strings(dev: *mut bindings::net_device, sset: u32, data: *mut u8) {
+        if sset != bindings::ethtool_stringset_ETH_SS_STATS {
+            return;
+        }
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let names = T::stats_names(dev, this);
+        let len = bindings::ETH_GSTRING_LEN as usize;
+        // SAFETY: ethtool sized `data` from `get_sset_count`: `ETH_GSTRING_LEN` bytes per name.
+        let out =
+            unsafe { core::slice::from_raw_parts_mut(data.cast::<c_char>(), names.len() * len) };
+        for (chunk, name) in out.chunks_exact_mut(len).zip(names.iter()) {
+            copy_cstr(chunk, name);
+        }
+    }
+
+    extern "C" fn get_ethtool_stats(
+        dev: *mut bindings::net_device,
+        _stats: *mut bindings::ethtool_stats,
+        data: *mut u64,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let count = T::stats_names(dev, this).len();
+        // SAFETY: ethtool sized `data` from `get_sset_count`: one `u64` per name.
+        let values = unsafe { core::slice::from_raw_parts_mut(data, count) };
+        values.fill(0);
+        T::stats_values(dev, this, values);
+    }
 
     extern "C" fn get_drvinfo(
         dev: *mut bindings::net_device,

@@ -19,7 +19,7 @@ NOISE=5
 
 ktap_print_header
 find_pair "$MODEL"
-ktap_set_plan 11
+ktap_set_plan 12
 
 cleanup() {
 	for t in 0 1; do
@@ -105,6 +105,11 @@ rx=$(settle "$DUT" rx_packets "" "$rx0")
 tx=$(($(counter "$PEER" tx_packets "$REMOTE_NS") - tx0))
 echo "# RX: peer tx_packets +$tx, DUT rx_packets +$rx"
 check "$COUNT frames received by iflib_em, counted on both ends" counted "$tx" "$rx"
+
+es=$(ethtool -S "$DUT" | awk '$1 == "rx_packets:" {print $2}')
+ss=$(counter "$DUT" rx_packets)
+echo "# ethtool -S rx_packets $es, stats64 rx_packets $ss"
+check "ethtool -S rx_packets agrees with the stack's counter" [ -n "$es" -a "$es" = "$ss" ]
 
 ethtool -G "$DUT" rx 512 tx 512
 ring=$(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}' | tr '\n' ' ')
