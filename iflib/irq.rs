@@ -44,7 +44,7 @@ impl Line {
                 irq,
                 Some(handler),
                 None,
-                bindings::IRQF_SHARED as _,
+                bindings::IRQF_SHARED as usize,
                 name.as_char_ptr(),
                 cookie.cast_mut(),
             )

@@ -91,7 +91,7 @@ impl RxRing {
                 hw,
                 &self.ring,
                 slot,
-                page.dma_address() + RX_HEADROOM as u64,
+                page.dma_address() + u64::from(RX_HEADROOM),
             );
             if let Some(entry) = self.pages.get_mut(slot as usize) {
                 *entry = Some(page);
