@@ -27,8 +27,7 @@ cleanup() {
 	done
 	cleanup_remote
 	rmmod pktgen 2>/dev/null
-	rmmod iflib_em 2>/dev/null
-	[ -n "$DUT_PCI" ] && echo >"/sys/bus/pci/devices/$DUT_PCI/driver_override"
+	release_dut iflib_em
 }
 trap cleanup EXIT
 

@@ -22,8 +22,7 @@ cleanup() {
 	ip netns exec "$REMOTE_NS" sh -c "echo stop >/proc/net/pktgen/pgctrl" 2>/dev/null
 	cleanup_remote
 	rmmod pktgen 2>/dev/null
-	rmmod iflib_em 2>/dev/null
-	[ -n "$DUT_PCI" ] && echo >"/sys/bus/pci/devices/$DUT_PCI/driver_override"
+	release_dut iflib_em
 }
 trap cleanup EXIT
 

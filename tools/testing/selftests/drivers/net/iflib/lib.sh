@@ -115,6 +115,10 @@ bind_dut() {
 	local dev
 	find_pair "$1"
 	modprobe "$2" || return 1
+	# A NIC a previous test left without a driver: offer it to the C one.
+	for dev in /sys/bus/pci/devices/*; do
+		[ -e "$dev/driver" ] || echo "$(basename "$dev")" >/sys/bus/pci/drivers_probe
+	done 2>/dev/null
 	dev=$(wait_ifname "$DUT_MAC" 10) || return 1
 	DUT_PCI=$(basename "$(readlink -f "/sys/class/net/$dev/device")")
 	echo "$DUT_PCI" >"/sys/bus/pci/drivers/$2/unbind"
@@ -123,6 +127,15 @@ bind_dut() {
 	[ -e "/sys/bus/pci/drivers/$3/$DUT_PCI" ] ||
 		echo "$DUT_PCI" >/sys/bus/pci/drivers_probe
 	wait_ifname "$DUT_MAC" 10 >/dev/null
+}
+
+# Undoes bind_dut: unloads our driver $1 and gives the DUT back to the C
+# driver, as the next test expects to find it.
+release_dut() {
+	rmmod "$1" 2>/dev/null
+	[ -n "$DUT_PCI" ] || return 0
+	echo >"/sys/bus/pci/devices/$DUT_PCI/driver_override"
+	echo "$DUT_PCI" >/sys/bus/pci/drivers_probe 2>/dev/null
 }
 
 # Name of the driver bound to interface $1.
