@@ -6,6 +6,7 @@
 #
 #   make          build everything and run the main job in the VM
 #   make test     build what changed, run every test in the VM
+#   make bench    compare our drivers' packet rates with the C drivers
 #   make build    build the kernel, modules and selftests only
 #   make setup    install the host packages (root, idempotent)
 #
@@ -14,9 +15,12 @@
 
 export KDIR IFLIB_CACHE
 
-.PHONY: run test build setup
+.PHONY: run test bench build setup
 run: setup
-	tools/testing/iflib/run-demo
+	tools/testing/iflib/run-job guest-demo
+
+bench: setup
+	tools/testing/iflib/run-job guest-bench
 
 test: setup
 	tools/testing/iflib/run-tests $(if $(T),$(foreach t,$(T),-t $(t)))
