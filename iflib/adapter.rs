@@ -7,9 +7,14 @@
 //! reverse; unbind unregisters the net device (stopping it), then detaches the hardware.
 
 use crate::{
+    buffer::{
+        BufferLimits,
+        FRAME_OVERHEAD, //
+    },
     driver::{
         Datapath,
         LinkState,
+        RxConfig,
         RxFilter, //
     },
     irq::Line,
@@ -56,8 +61,6 @@ use kernel::{
     },
 };
 
-/// Ethernet header plus one VLAN tag plus FCS: what a frame adds to the MTU.
-const FRAME_OVERHEAD: u32 = 14 + 4 + 4;
 /// The TX watchdog period.
 const TX_TIMEOUT_MS: u32 = 5000;
 
@@ -123,7 +126,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             let netdev = Registration::<Self>::new(pdev.as_ref(), 1, 1)?;
             let dev = netdev.device();
             dev.set_mac_address(&attached.mac_address);
-            dev.set_mtu_range(68, Self::max_mtu());
+            dev.set_mtu_range(68, Self::buffer_limits().max_mtu());
             netdev.set_ethtool_ops();
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
@@ -161,33 +164,14 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         })
     }
 
-    /// The largest RX buffer the framework can give: a page minus headroom and packet tail.
-    fn max_rx_buffer() -> u32 {
-        // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) is at most 384 bytes.
-        (PAGE_SIZE as u32) - RX_HEADROOM - 384
-    }
-
-    /// The RX buffer size for `mtu`: the smallest the hardware supports that holds a frame.
-    fn rx_buffer_size(mtu: u32) -> Option<u32> {
-        let frame = mtu + FRAME_OVERHEAD;
-        D::DESCRIPTION
-            .rx_buffer_sizes
-            .iter()
-            .copied()
-            .find(|&size| size >= frame && size <= Self::max_rx_buffer())
-    }
-
-    fn max_mtu() -> u32 {
-        let desc = &D::DESCRIPTION;
-        let largest = desc
-            .rx_buffer_sizes
-            .iter()
-            .copied()
-            .filter(|&size| size <= Self::max_rx_buffer())
-            .max()
-            .unwrap_or(0)
-            .min(desc.max_frame_size);
-        largest.saturating_sub(FRAME_OVERHEAD).max(68)
+    /// The RX buffer limits of `D` with page_pool pages.
+    fn buffer_limits() -> BufferLimits {
+        BufferLimits {
+            sizes: D::DESCRIPTION.rx_buffer_sizes,
+            max_frame: D::DESCRIPTION.max_frame_size,
+            // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) is at most 384 bytes.
+            usable: (PAGE_SIZE as u32) - RX_HEADROOM - 384,
+        }
     }
 
     fn dma(&self) -> &kernel::device::Device<Bound> {
@@ -214,7 +198,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     fn bring_up(&self) -> Result {
         let dev = self.netdev.device();
         let desc = &D::DESCRIPTION;
-        let buffer_size = Self::rx_buffer_size(dev.mtu()).ok_or(EINVAL)?;
+        let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
         let tx_len = self.config.tx_len.load(Ordering::Relaxed);
         let rx_len = self.config.rx_len.load(Ordering::Relaxed);
         let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
@@ -228,7 +212,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         )?;
 
         D::set_mac_address(&self.hw, &dev.mac_address());
-        D::start(&self.hw, &tx.ring, &rx.ring, buffer_size)?;
+        let rx_config = RxConfig {
+            buffer_size,
+            max_frame_size: dev.mtu() + FRAME_OVERHEAD,
+        };
+        D::start(&self.hw, &tx.ring, &rx.ring, &rx_config)?;
         if rx.refill::<D>(&self.hw) == rx_len - 1 {
             D::stop(&self.hw);
             rx.release_buffers();
@@ -408,7 +396,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     }
 
     fn change_mtu(dev: &netdev::Device, this: &Self, mtu: u32) -> Result {
-        Self::rx_buffer_size(mtu).ok_or(EINVAL)?;
+        Self::buffer_limits().buffer_size(mtu).ok_or(EINVAL)?;
         let running = dev.is_running();
         if running {
             this.bring_down();

@@ -49,7 +49,8 @@ pub struct Description {
     /// RX ring size limits.
     pub rx_ring: RingLimits,
     /// RX buffer sizes the hardware can be programmed with, ascending. iflib picks the
-    /// buffer size; the driver programs it in [`Driver::start`].
+    /// buffer size; the driver programs it in [`Driver::start`]. Frames larger than the
+    /// buffer span several, which the hardware must support (end-of-frame flag).
     pub rx_buffer_sizes: &'static [u32],
     /// Largest frame (Ethernet header, payload, FCS) the hardware sends and receives.
     pub max_frame_size: u32,
@@ -63,6 +64,16 @@ pub struct Attached<H> {
     pub hardware: H,
     /// The permanent MAC address.
     pub mac_address: [u8; ETH_ALEN],
+}
+
+/// How the RX ring is to be programmed, decided by iflib from the MTU.
+#[derive(Clone, Copy, Debug)]
+pub struct RxConfig {
+    /// Bytes per RX buffer, one of [`Description::rx_buffer_sizes`].
+    pub buffer_size: u32,
+    /// Largest frame to accept, FCS included; frames above 1522 bytes need the hardware's
+    /// long-packet mode.
+    pub max_frame_size: u32,
 }
 
 /// Link state read from the hardware.
@@ -156,7 +167,7 @@ pub trait Driver: Sized + 'static {
     fn detach(hw: &Self::Hardware<'_>);
 
     /// Programs the rings and starts TX and RX (RTNL). Interrupts stay masked.
-    fn start(hw: &Self::Hardware<'_>, tx: &Ring, rx: &Ring, rx_buffer_size: u32) -> Result;
+    fn start(hw: &Self::Hardware<'_>, tx: &Ring, rx: &Ring, rx_config: &RxConfig) -> Result;
 
     /// Stops TX and RX and leaves the device idle with interrupts masked (RTNL).
     fn stop(hw: &Self::Hardware<'_>);

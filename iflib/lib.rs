@@ -9,8 +9,11 @@
 //! and ethtool. See `Documentation/networking/iflib/`.
 
 #![no_std]
+// KUnit suites are placed with `#[used(compiler)]`.
+#![feature(used_with_arg)]
 
 mod adapter;
+mod buffer;
 mod driver;
 mod irq;
 mod ring;
@@ -31,6 +34,7 @@ pub use driver::{
     LinkState,
     RingLimits,
     RxChecksum,
+    RxConfig,
     RxFilter,
     RxFragment,
     TxPacket, //

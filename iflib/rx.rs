@@ -32,6 +32,7 @@ use kernel::{
             PagePool,
             PoolPage, //
         },
+        skb::SkBuff,
     },
     prelude::*, //
 };
@@ -49,6 +50,8 @@ pub(crate) struct RxRing {
     next_to_clean: u32,
     next_to_fill: u32,
     filled: u32,
+    /// The frame being assembled from several buffers, across polls.
+    partial: Option<SkBuff>,
     /// A frame spread over several buffers is being dropped until its last fragment.
     discarding: bool,
 }
@@ -73,6 +76,7 @@ impl RxRing {
             next_to_clean: 0,
             next_to_fill: 0,
             filled: 0,
+            partial: None,
             discarding: false,
         })
     }
@@ -130,29 +134,50 @@ impl RxRing {
             };
             done += 1;
 
-            if self.discarding || !fragment.end_of_frame || fragment.error {
-                // Frames larger than one buffer are not assembled yet: drop and count.
+            if fragment.error || self.discarding {
+                // A bad frame, or the rest of one already dropped: drop until its end.
+                if fragment.error {
+                    stats::add(&counters.rx_errors, 1);
+                }
+                if let Some(skb) = self.partial.take() {
+                    skb.consume_in_napi(budget);
+                }
                 self.discarding = !fragment.end_of_frame;
-                stats::add(&counters.rx_errors, 1);
                 drop(page);
                 continue;
             }
             let len = fragment.len.min(self.buffer_size);
             page.sync_for_cpu(RX_HEADROOM, len);
-            let mut skb = match page.into_skb(RX_HEADROOM, len) {
+            let built = match self.partial.take() {
+                None => page.into_skb(RX_HEADROOM, len).map_err(|page| (page, None)),
+                Some(mut skb) => match page.append_to(&mut skb, RX_HEADROOM, len) {
+                    Ok(()) => Ok(skb),
+                    Err(page) => Err((page, Some(skb))),
+                },
+            };
+            let mut skb = match built {
                 Ok(skb) => skb,
-                Err(page) => {
+                Err((page, partial)) => {
+                    // No memory for a packet head, or more fragments than a packet holds.
                     stats::add(&counters.rx_dropped, 1);
+                    if let Some(skb) = partial {
+                        skb.consume_in_napi(budget);
+                    }
+                    self.discarding = !fragment.end_of_frame;
                     drop(page);
                     continue;
                 }
             };
+            if !fragment.end_of_frame {
+                self.partial = Some(skb);
+                continue;
+            }
             if fragment.checksum == RxChecksum::Verified {
                 skb.set_checksum_unnecessary();
             }
-            skb.set_protocol_from_ethernet(netdev);
             stats::add(&counters.rx_packets, 1);
-            stats::add(&counters.rx_bytes, u64::from(len));
+            stats::add(&counters.rx_bytes, u64::from(skb.len()));
+            skb.set_protocol_from_ethernet(netdev);
             napi.gro_receive(skb);
         }
         done
@@ -162,6 +187,9 @@ impl RxRing {
     pub(crate) fn release_buffers(&mut self) {
         for entry in self.pages.iter_mut() {
             drop(entry.take());
+        }
+        if let Some(skb) = self.partial.take() {
+            skb.free_any();
         }
         self.filled = 0;
         self.next_to_clean = 0;

@@ -141,6 +141,19 @@ __rust_helper void rust_helper_skb_set_checksum_unnecessary(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
+/* Appends a page fragment to a received packet; false when the packet is full. */
+__rust_helper bool rust_helper_skb_append_rx_frag(struct sk_buff *skb,
+						  struct page *page,
+						  unsigned int off,
+						  unsigned int size,
+						  unsigned int truesize)
+{
+	if (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS)
+		return false;
+	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, off, size, truesize);
+	return true;
+}
+
 __rust_helper void rust_helper_skb_mark_for_recycle(struct sk_buff *skb)
 {
 	skb_mark_for_recycle(skb);

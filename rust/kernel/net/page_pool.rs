@@ -139,6 +139,40 @@ impl PoolPage {
     }
 }
 
+impl PoolPage {
+    /// Appends `len` bytes at `offset` of the page to `skb` as a fragment (NAPI context).
+    ///
+    /// `skb` must have been built by [`PoolPage::into_skb`] (so it recycles its pages). When
+    /// the packet has no room for another fragment, the page comes back.
+    pub fn append_to(
+        self,
+        skb: &mut SkBuff,
+        offset: u32,
+        len: u32,
+    ) -> core::result::Result<(), Self> {
+        if offset as usize + len as usize > PAGE_SIZE {
+            return Err(self);
+        }
+        // SAFETY: `skb` is a valid owned packet; the page and its `len` bytes at `offset`
+        // pass to it; the page is a page_pool page and the packet recycles.
+        let added = unsafe {
+            bindings::skb_append_rx_frag(
+                skb.as_raw(),
+                self.page.as_ptr(),
+                offset,
+                len,
+                PAGE_SIZE as u32,
+            )
+        };
+        if added {
+            core::mem::forget(self);
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+}
+
 impl Drop for PoolPage {
     fn drop(&mut self) {
         // SAFETY: The page came from `pool` (type invariant); not from NAPI context

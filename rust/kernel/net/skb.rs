@@ -46,7 +46,7 @@ impl SkBuff {
         ptr
     }
 
-    fn as_raw(&self) -> *mut bindings::sk_buff {
+    pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
         self.0.as_ptr()
     }
 

@@ -20,6 +20,7 @@ use iflib::{
     LinkState,
     Ring,
     RingLimits,
+    RxConfig,
     RxFilter, //
 };
 use kernel::{
@@ -189,12 +190,15 @@ impl Driver for Em {
         hw.reset();
     }
 
-    fn start(hw: &Hardware<'_>, tx: &Ring, rx: &Ring, rx_buffer_size: u32) -> Result {
-        let bsize = match rx_buffer_size {
+    fn start(hw: &Hardware<'_>, tx: &Ring, rx: &Ring, rx_config: &RxConfig) -> Result {
+        let mut bsize = match rx_config.buffer_size {
             2048 => RCTL_BSIZE_2048,
-            4096 => RCTL_BSIZE_4096 | RCTL_LPE,
+            4096 => RCTL_BSIZE_4096,
             _ => return Err(EINVAL),
         };
+        if rx_config.max_frame_size > STANDARD_FRAME_SIZE {
+            bsize |= RCTL_LPE;
+        }
         hw.program_ring(TX_RING, tx)?;
         hw.write(TIDV, 0);
         hw.write(TIPG, TIPG_COPPER);

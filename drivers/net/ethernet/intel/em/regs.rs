@@ -58,8 +58,10 @@ pub(crate) const RCTL_EN: u32 = 1 << 1;
 pub(crate) const RCTL_UPE: u32 = 1 << 3;
 /// Multicast promiscuous.
 pub(crate) const RCTL_MPE: u32 = 1 << 4;
-/// Long packets (frames over 1522 bytes).
+/// Long packets (frames over [`STANDARD_FRAME_SIZE`]).
 pub(crate) const RCTL_LPE: u32 = 1 << 5;
+/// Largest frame accepted without long-packet mode, FCS and a VLAN tag included.
+pub(crate) const STANDARD_FRAME_SIZE: u32 = 1522;
 /// Accept broadcast.
 pub(crate) const RCTL_BAM: u32 = 1 << 15;
 /// Buffer size field (with `RCTL_BSEX` for the large sizes).

@@ -31,12 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # description, command...
-	local what=$1
-	shift
-	if "$@"; then ktap_test_pass "$what"; else ktap_test_fail "$what"; fi
-}
-
 # pktgen_send IFNAME DST_MAC NETNS: sends COUNT 60-byte frames.
 pktgen_send() {
 	local ns=${3:+ip netns exec $3} thread=${4:-0} pg=/proc/net/pktgen/$1
@@ -78,16 +72,16 @@ if setup_pair "$MODEL"; then
 else
 	ktap_test_fail "link up on both ends"
 fi
-check "DUT is driven by iflib_em" [ "$(driver_of "$DUT")" = iflib_em ]
+ktap_check "DUT is driven by iflib_em" [ "$(driver_of "$DUT")" = iflib_em ]
 ethtool -i "$DUT" | sed 's/^/# /'
-check "ethtool -i reports driver iflib_em" \
+ktap_check "ethtool -i reports driver iflib_em" \
 	grep -qx "driver: iflib_em" <(ethtool -i "$DUT")
 
 # Let QEMU's one-second RX hold after RCTL writes expire (see lib.sh users).
 sleep 2
-check "IPv4 ping DUT -> remote" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
-check "IPv4 ping remote -> DUT" ip netns exec "$REMOTE_NS" ping -c 3 -i 0.2 -W 2 "$LOCAL_V4"
-check "IPv6 ping DUT -> remote" ping -6 -c 3 -i 0.2 -W 2 "$REMOTE_V6"
+ktap_check "IPv4 ping DUT -> remote" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
+ktap_check "IPv4 ping remote -> DUT" ip netns exec "$REMOTE_NS" ping -c 3 -i 0.2 -W 2 "$LOCAL_V4"
+ktap_check "IPv6 ping DUT -> remote" ping -6 -c 3 -i 0.2 -W 2 "$REMOTE_V6"
 
 tx0=$(counter "$DUT" tx_packets)
 rx0=$(counter "$PEER" rx_packets "$REMOTE_NS")
@@ -95,7 +89,7 @@ pktgen_send "$DUT" "$PEER_MAC"
 rx=$(settle "$PEER" rx_packets "$REMOTE_NS" "$rx0")
 tx=$(($(counter "$DUT" tx_packets) - tx0))
 echo "# TX: DUT tx_packets +$tx, peer rx_packets +$rx"
-check "$COUNT frames sent by iflib_em, counted on both ends" counted "$tx" "$rx"
+ktap_check "$COUNT frames sent by iflib_em, counted on both ends" counted "$tx" "$rx"
 
 rx0=$(counter "$DUT" rx_packets)
 tx0=$(counter "$PEER" tx_packets "$REMOTE_NS")
@@ -103,25 +97,25 @@ pktgen_send "$PEER" "$DUT_MAC" "$REMOTE_NS" 1
 rx=$(settle "$DUT" rx_packets "" "$rx0")
 tx=$(($(counter "$PEER" tx_packets "$REMOTE_NS") - tx0))
 echo "# RX: peer tx_packets +$tx, DUT rx_packets +$rx"
-check "$COUNT frames received by iflib_em, counted on both ends" counted "$tx" "$rx"
+ktap_check "$COUNT frames received by iflib_em, counted on both ends" counted "$tx" "$rx"
 
 es=$(ethtool -S "$DUT" | awk '$1 == "rx_packets:" {print $2}')
 ss=$(counter "$DUT" rx_packets)
 echo "# ethtool -S rx_packets $es, stats64 rx_packets $ss"
-check "ethtool -S rx_packets agrees with the stack's counter" [ -n "$es" -a "$es" = "$ss" ]
+ktap_check "ethtool -S rx_packets agrees with the stack's counter" [ -n "$es" -a "$es" = "$ss" ]
 
 ethtool -G "$DUT" rx 512 tx 512
 ring=$(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}' | tr '\n' ' ')
-check "ethtool -G rx 512 tx 512 reads back" [ "$ring" = "512 512 " ]
+ktap_check "ethtool -G rx 512 tx 512 reads back" [ "$ring" = "512 512 " ]
 wait_carrier "$DUT" 10
 sleep 2
-check "IPv4 ping after the ring change" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
+ktap_check "IPv4 ping after the ring change" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
 err=$(ethtool -G "$DUT" rx 7 2>&1)
 rc=$?
 echo "# ethtool -G rx 7: rc=$rc $err"
 refused=no
 [ $rc -ne 0 ] && echo "$err" | grep -q "RX ring size" &&
 	echo "$err" | grep -qi "invalid argument" && refused=yes
-check "ethtool -G rx 7 is refused with EINVAL and a message" [ $refused = yes ]
+ktap_check "ethtool -G rx 7 is refused with EINVAL and a message" [ $refused = yes ]
 
 ktap_finished

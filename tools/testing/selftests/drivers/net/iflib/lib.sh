@@ -138,6 +138,14 @@ release_dut() {
 	echo "$DUT_PCI" >/sys/bus/pci/drivers_probe 2>/dev/null
 }
 
+# ktap_check DESCRIPTION COMMAND...: one KTAP result, passing when the
+# command succeeds.
+ktap_check() {
+	local what=$1
+	shift
+	if "$@"; then ktap_test_pass "$what"; else ktap_test_fail "$what"; fi
+}
+
 # Name of the driver bound to interface $1.
 driver_of() {
 	basename "$(readlink -f "/sys/class/net/$1/device/driver")"
