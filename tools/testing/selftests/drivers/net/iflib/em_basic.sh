@@ -31,37 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# pktgen_send IFNAME DST_MAC NETNS: sends COUNT 60-byte frames.
-pktgen_send() {
-	local ns=${3:+ip netns exec $3} thread=${4:-0} pg=/proc/net/pktgen/$1
-	$ns sh -c "echo rem_device_all >/proc/net/pktgen/kpktgend_$thread;
-		echo 'add_device $1' >/proc/net/pktgen/kpktgend_$thread"
-	for cmd in "count $COUNT" "pkt_size 60" "ratep $RATE" "clone_skb 0" \
-		"dst_mac $2" "dst 198.51.100.2" "src_min 198.51.100.1" "src_max 198.51.100.1"; do
-		$ns sh -c "echo '$cmd' >$pg"
-	done
-	$ns sh -c "echo start >/proc/net/pktgen/pgctrl"
-	$ns grep -A1 "^Result:" "$pg" | tr '\n' ' ' | sed 's/^/# pktgen: /'
-	echo
-}
-
 # counted SENT RECEIVED: nothing lost, at most NOISE frames besides pktgen's.
 counted() {
 	[ "$1" -ge "$COUNT" ] && [ "$1" -le $((COUNT + NOISE)) ] &&
 		[ "$2" -ge "$COUNT" ] && [ "$2" -le $((COUNT + NOISE)) ]
-}
-
-# settle IFNAME COUNTER NETNS BASE: waits until the counter stops moving.
-settle() {
-	local prev=-1 still=0 now i
-	for i in $(seq 100); do
-		now=$(($(counter "$1" "$2" "$3") - $4))
-		[ "$now" = "$prev" ] && still=$((still + 1)) || still=0
-		[ "$now" -ge "$COUNT" ] || [ "$still" -ge 15 ] && break
-		prev=$now
-		sleep 0.2
-	done
-	echo "$now"
 }
 
 modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"

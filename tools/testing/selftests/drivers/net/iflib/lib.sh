@@ -138,6 +138,35 @@ release_dut() {
 	echo "$DUT_PCI" >/sys/bus/pci/drivers_probe 2>/dev/null
 }
 
+# pktgen_send IFNAME DST_MAC [NETNS [THREAD]]: sends $COUNT 60-byte frames
+# at $RATE frames per second (pktgen must be loaded).
+pktgen_send() {
+	local ns=${3:+ip netns exec $3} thread=${4:-0} pg=/proc/net/pktgen/$1
+	$ns sh -c "echo rem_device_all >/proc/net/pktgen/kpktgend_$thread;
+		echo 'add_device $1' >/proc/net/pktgen/kpktgend_$thread"
+	for cmd in "count $COUNT" "pkt_size 60" "ratep $RATE" "clone_skb 0" \
+		"dst_mac $2" "dst 198.51.100.2" "src_min 198.51.100.1" "src_max 198.51.100.1"; do
+		$ns sh -c "echo '$cmd' >$pg"
+	done
+	$ns sh -c "echo start >/proc/net/pktgen/pgctrl"
+	$ns grep -A1 "^Result:" "$pg" | tr '\n' ' ' | sed 's/^/# pktgen: /'
+	echo
+}
+
+# settle IFNAME COUNTER NETNS BASE: the counter's growth over BASE once it
+# reaches $COUNT or has not moved for three seconds.
+settle() {
+	local prev=-1 still=0 now i
+	for i in $(seq 100); do
+		now=$(($(counter "$1" "$2" "$3") - $4))
+		[ "$now" = "$prev" ] && still=$((still + 1)) || still=0
+		[ "$now" -ge "$COUNT" ] || [ "$still" -ge 15 ] && break
+		prev=$now
+		sleep 0.2
+	done
+	echo "$now"
+}
+
 # ktap_check DESCRIPTION COMMAND...: one KTAP result, passing when the
 # command succeeds.
 ktap_check() {
