@@ -119,7 +119,17 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             pdev.enable_device_mem()?;
             pdev.set_master();
             let attached = D::attach(pdev, info)?;
-            let vectors = pdev.alloc_irq_vectors(1, 1, pci::IrqTypes::all())?;
+            // One vector for the one queue set: MSI-X if the driver programs it, else MSI,
+            // else the shared INTx line.
+            let types = pci::IrqTypes::default()
+                .with(pci::IrqType::Msi)
+                .with(pci::IrqType::Intx);
+            let types = if D::DESCRIPTION.msix {
+                types.with(pci::IrqType::MsiX)
+            } else {
+                types
+            };
+            let vectors = pdev.alloc_irq_vectors(1, 1, types)?;
             let irq = kernel::irq::IrqRequest::from(vectors.index(0)?).irq();
 
             let desc = &D::DESCRIPTION;

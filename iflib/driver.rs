@@ -56,6 +56,9 @@ pub struct Description {
     pub max_frame_size: u32,
     /// Largest number of TX ring entries one packet may use.
     pub tx_max_entries_per_packet: u32,
+    /// The driver routes queue interrupts to MSI-X vectors; without it iflib uses MSI or
+    /// INTx even when the device offers MSI-X.
+    pub msix: bool,
 }
 
 /// What [`Driver::attach`] found.

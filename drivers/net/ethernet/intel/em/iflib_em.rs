@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! em: Intel 8254x gigabit Ethernet on iflib.
+//! em: Intel 8254x and 82574 gigabit Ethernet on iflib.
 //!
 //! The hardware logic only: reset, MAC address, ring programming, interrupts, link and
 //! receive filters here; the descriptor formats in `txrx.rs`; registers in `regs.rs`.
@@ -44,6 +44,7 @@ pub struct Em;
 /// Per-device state.
 pub struct Hardware<'bound> {
     bar: Bar0<'bound>,
+    family: &'bound Family,
     /// Shadow of RCTL: QEMU stalls reception for a second after every RCTL write, so the
     /// register is only written when its value changes.
     rctl: AtomicU32,
@@ -51,16 +52,26 @@ pub struct Hardware<'bound> {
 
 const INTEL: pci::Vendor = pci::Vendor::INTEL;
 
+/// What differs between the controllers em drives.
+pub struct Family {
+    eeprom: EepromRead,
+}
+
+const I8254X: Family = Family { eeprom: EERD_8254X };
+const I82574: Family = Family { eeprom: EERD_82574 };
+
 kernel::pci_device_table!(
     PCI_TABLE,
     <Em as Driver>::IdInfo,
     [
         // 82540EM (QEMU "e1000").
-        (pci::DeviceId::from_id(INTEL, 0x100e), ()),
+        (pci::DeviceId::from_id(INTEL, 0x100e), I8254X),
         // 82544GC copper (QEMU "e1000-82544gc").
-        (pci::DeviceId::from_id(INTEL, 0x100c), ()),
+        (pci::DeviceId::from_id(INTEL, 0x100c), I8254X),
         // 82545EM copper (QEMU "e1000-82545em").
-        (pci::DeviceId::from_id(INTEL, 0x100f), ()),
+        (pci::DeviceId::from_id(INTEL, 0x100f), I8254X),
+        // 82574L (QEMU "e1000e"), driven with legacy descriptors.
+        (pci::DeviceId::from_id(INTEL, 0x10d3), I82574),
     ]
 );
 
@@ -86,10 +97,11 @@ impl Hardware<'_> {
 
     /// Reads one 16-bit EEPROM word through EERD.
     fn eeprom_word(&self, index: u32) -> Result<u16> {
-        self.write(EERD, (index << EERD_ADDR_SHIFT) | EERD_START);
+        let layout = self.family.eeprom;
+        self.write(EERD, (index << layout.addr_shift) | EERD_START);
         for _ in 0..100 {
             let value = self.read(EERD);
-            if value & EERD_DONE != 0 {
+            if value & layout.done != 0 {
                 return Ok((value >> EERD_DATA_SHIFT) as u16);
             }
             fsleep(Delta::from_micros(50));
@@ -136,7 +148,7 @@ fn multicast_hash(addr: &[u8; ETH_ALEN]) -> u32 {
 
 impl Driver for Em {
     type Hardware<'bound> = Hardware<'bound>;
-    type IdInfo = ();
+    type IdInfo = Family;
 
     const DESCRIPTION: Description = Description {
         name: c"iflib_em",
@@ -157,16 +169,19 @@ impl Driver for Em {
         rx_buffer_sizes: &[2048, 4096],
         max_frame_size: 16128,
         tx_max_entries_per_packet: 1,
+        // The 82574's MSI-X routing (IVAR) is not programmed yet: MSI or INTx.
+        msix: false,
     };
-    const PCI_IDS: pci::IdTable<()> = &PCI_TABLE;
+    const PCI_IDS: pci::IdTable<Family> = &PCI_TABLE;
 
     fn attach<'bound>(
         pdev: &'bound pci::Device<Core<'_>>,
-        _info: &'bound (),
+        family: &'bound Family,
     ) -> Result<Attached<Hardware<'bound>>> {
         let bar = pdev.iomap_region_sized::<BAR_SIZE>(0, c"iflib_em")?;
         let hw = Hardware {
             bar,
+            family,
             rctl: AtomicU32::new(0),
         };
         hw.reset();

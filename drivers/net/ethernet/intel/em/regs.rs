@@ -24,12 +24,29 @@ pub(crate) const STATUS_LU: u32 = 1 << 1;
 pub(crate) const STATUS_SPEED_SHIFT: u32 = 6;
 pub(crate) const STATUS_SPEED_MASK: u32 = 0x3;
 
-/// EEPROM read register.
+/// EEPROM read register: start bit, data in the high half; where the word address and the
+/// done bit sit depends on the family (see `EepromRead`).
 pub(crate) const EERD: usize = 0x0014;
 pub(crate) const EERD_START: u32 = 1 << 0;
-pub(crate) const EERD_DONE: u32 = 1 << 4;
-pub(crate) const EERD_ADDR_SHIFT: u32 = 8;
 pub(crate) const EERD_DATA_SHIFT: u32 = 16;
+
+/// The EERD layout of a family.
+#[derive(Clone, Copy)]
+pub(crate) struct EepromRead {
+    pub(crate) addr_shift: u32,
+    pub(crate) done: u32,
+}
+
+/// 8254x: address from bit 8, done at bit 4.
+pub(crate) const EERD_8254X: EepromRead = EepromRead {
+    addr_shift: 8,
+    done: 1 << 4,
+};
+/// 82574: address from bit 2, done at bit 1.
+pub(crate) const EERD_82574: EepromRead = EepromRead {
+    addr_shift: 2,
+    done: 1 << 1,
+};
 
 /// Interrupt cause read (clears on read).
 pub(crate) const ICR: usize = 0x00c0;

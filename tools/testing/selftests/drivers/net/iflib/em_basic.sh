@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The em driver (iflib_em) on QEMU's e1000 (82540EM) against the in-tree C
-# e1000 on the peer: the link comes up, ping works both ways over IPv4 and
+# The em driver (iflib_em) on a QEMU model (e1000, the 82540EM, unless
+# MODEL and C_DRIVER say otherwise) against the in-tree C driver on the
+# peer: the link comes up, ping works both ways over IPv4 and
 # IPv6, 10,000 pktgen frames cross in each direction and both ends count
 # them, ethtool reads back and refuses bad ring sizes, and the module
 # unloads cleanly.
@@ -10,6 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 MODEL=${MODEL:-e1000}
+C_DRIVER=${C_DRIVER:-e1000} # drives the peer
 COUNT=10000
 RATE=10000 # frames per second: see c_e1000_pktgen.sh
 # IPv6 neighbour and multicast listener traffic may add a few frames to a
@@ -38,7 +40,7 @@ counted() {
 }
 
 modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"
-bind_dut "$MODEL" e1000 iflib_em || ktap_exit_fail_msg "iflib_em did not take the DUT"
+bind_dut "$MODEL" "$C_DRIVER" iflib_em || ktap_exit_fail_msg "iflib_em did not take the DUT"
 kmsg_mark
 if setup_pair "$MODEL"; then
 	ktap_test_pass "link up on both ends"
