@@ -138,6 +138,14 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             dev.set_mac_address(&attached.mac_address);
             dev.set_mtu_range(68, Self::buffer_limits().max_mtu());
             netdev.set_ethtool_ops();
+            let mut features = 0;
+            if desc.tx_max_segments > 1 {
+                features |= netdev::features::SG;
+            }
+            if desc.tx_checksum {
+                features |= netdev::features::HW_CSUM;
+            }
+            netdev.set_features(features);
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
 

@@ -54,8 +54,13 @@ pub struct Description {
     pub rx_buffer_sizes: &'static [u32],
     /// Largest frame (Ethernet header, payload, FCS) the hardware sends and receives.
     pub max_frame_size: u32,
-    /// Largest number of TX ring entries one packet may use.
+    /// Largest number of TX ring entries one packet may use (at least one per segment).
     pub tx_max_entries_per_packet: u32,
+    /// Largest number of segments the hardware gathers for one packet; 1 means none
+    /// (packets are linearized), more enables scatter-gather.
+    pub tx_max_segments: u32,
+    /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`).
+    pub tx_checksum: bool,
     /// The driver routes queue interrupts to MSI-X vectors; without it iflib uses MSI or
     /// INTx even when the device offers MSI-X.
     pub msix: bool,
@@ -137,13 +142,27 @@ pub struct RxFragment {
     pub checksum: RxChecksum,
 }
 
+/// One DMA-mapped piece of a packet.
+#[derive(Clone, Copy, Debug)]
+pub struct TxSegment {
+    /// Bus address of the data.
+    pub address: DmaAddress,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+pub use kernel::net::skb::TxChecksum;
+
 /// A packet to place on a TX ring, as given to [`Datapath::tx_encapsulate`].
 #[derive(Clone, Copy, Debug)]
-pub struct TxPacket {
-    /// Bus address of the (linear) packet data.
-    pub address: DmaAddress,
-    /// Packet length in bytes.
+pub struct TxPacket<'a> {
+    /// The packet's pieces in order: the linear part, then its page fragments (at most
+    /// [`Description::tx_max_segments`]).
+    pub segments: &'a [TxSegment],
+    /// Packet length in bytes (the sum of the segments).
     pub len: u32,
+    /// A checksum the hardware must insert (only if [`Description::tx_checksum`]).
+    pub checksum: Option<TxChecksum>,
 }
 
 /// Lifecycle and control operations.
@@ -196,9 +215,15 @@ pub trait Driver: Sized + 'static {
 
 /// The ring operations of the hot path (NAPI context unless stated).
 pub trait Datapath: Driver {
-    /// Writes the entries for `packet` starting at `slot` (TX lock held). Returns how many
-    /// entries it used; at most [`Description::tx_max_entries_per_packet`].
-    fn tx_encapsulate(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32, packet: &TxPacket) -> u32;
+    /// Writes the entries for `packet` starting at `slot` (TX lock held), asking for a
+    /// completion report on the last one. Returns how many entries it used: at least one
+    /// per segment, at most [`Description::tx_max_entries_per_packet`].
+    fn tx_encapsulate(
+        hw: &Self::Hardware<'_>,
+        ring: &Ring,
+        slot: u32,
+        packet: &TxPacket<'_>,
+    ) -> u32;
 
     /// Tells the hardware entries up to (not including) `next_slot` are ready (TX lock held).
     fn tx_doorbell(hw: &Self::Hardware<'_>, next_slot: u32);

@@ -37,7 +37,9 @@ pub use driver::{
     RxConfig,
     RxFilter,
     RxFragment,
-    TxPacket, //
+    TxChecksum,
+    TxPacket,
+    TxSegment, //
 };
 pub use ring::Ring;
 

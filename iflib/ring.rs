@@ -99,10 +99,10 @@ impl Ring {
 }
 
 /// One empty software slot per ring entry, for what the framework tracks beside the ring.
-pub(crate) fn empty_slots<T>(len: u32) -> Result<KVec<Option<T>>> {
+pub(crate) fn empty_slots<T: Default>(len: u32) -> Result<KVec<T>> {
     let mut slots = KVec::with_capacity(len as usize, GFP_KERNEL)?;
     for _ in 0..len {
-        slots.push(None, GFP_KERNEL)?;
+        slots.push(T::default(), GFP_KERNEL)?;
     }
     Ok(slots)
 }

@@ -5,7 +5,8 @@
 use crate::{
     driver::{
         Datapath,
-        TxPacket, //
+        TxPacket,
+        TxSegment, //
     },
     ring::Ring,
     stats::{
@@ -19,7 +20,11 @@ use kernel::{
         Device, //
     },
     net::{
-        device::{self as netdev, Transmit, TxQueue as StackQueue},
+        device::{
+            self as netdev,
+            Transmit,
+            TxQueue as StackQueue, //
+        },
         skb::{
             SkBuff,
             TxMapping, //
@@ -28,18 +33,30 @@ use kernel::{
     prelude::*, //
 };
 
-/// A packet the hardware owns until its entries are done.
+/// Most segments iflib gathers for one packet: the linear part and the kernel's default
+/// `MAX_SKB_FRAGS` (17) fragments.
+const MAX_SEGMENTS: usize = 18;
+
+/// A packet the hardware owns until its last entry is done.
 struct InFlight {
     skb: SkBuff,
-    mapping: TxMapping,
     /// Ring entries the packet uses, starting at its slot.
     entries: u32,
+}
+
+/// What iflib keeps beside one TX ring entry.
+#[derive(Default)]
+struct TxSlot {
+    /// Set on the first entry of a packet.
+    packet: Option<InFlight>,
+    /// The mapping of the packet's n-th segment sits on its n-th entry.
+    mapping: Option<TxMapping>,
 }
 
 /// The TX ring and the packets on it. Guarded by the queue set's TX lock.
 pub(crate) struct TxRing {
     pub(crate) ring: Ring,
-    packets: KVec<Option<InFlight>>,
+    slots: KVec<TxSlot>,
     next_to_use: u32,
     next_to_clean: u32,
     entries_in_use: u32,
@@ -48,10 +65,10 @@ pub(crate) struct TxRing {
 impl TxRing {
     pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
         let ring = Ring::new(dev, len, entry_size)?;
-        let packets = crate::ring::empty_slots(len)?;
+        let slots = crate::ring::empty_slots(len)?;
         Ok(Self {
             ring,
-            packets,
+            slots,
             next_to_use: 0,
             next_to_clean: 0,
             entries_in_use: 0,
@@ -63,6 +80,48 @@ impl TxRing {
         self.ring.len() - self.entries_in_use - 1
     }
 
+    /// The slot `count` entries after `slot`.
+    fn advance(&self, slot: u32, count: u32) -> u32 {
+        (slot + count) % self.ring.len()
+    }
+
+    /// Maps the linear part and every fragment of `skb` into `segments` and `mappings`;
+    /// on failure unmaps what was mapped. Returns how many segments there are.
+    fn map_packet(
+        dma: &Device<Bound>,
+        skb: &SkBuff,
+        segments: &mut [TxSegment; MAX_SEGMENTS],
+        mappings: &mut [Option<TxMapping>; MAX_SEGMENTS],
+    ) -> Result<usize> {
+        let count = skb.fragments() as usize + 1;
+        if count > MAX_SEGMENTS {
+            return Err(EINVAL);
+        }
+        for i in 0..count {
+            let mapping = if i == 0 {
+                skb.map_head(dma)
+            } else {
+                skb.map_fragment(dma, (i - 1) as u32)
+            };
+            match mapping {
+                Ok(mapping) => {
+                    segments[i] = TxSegment {
+                        address: mapping.address(),
+                        len: mapping.len(),
+                    };
+                    mappings[i] = Some(mapping);
+                }
+                Err(e) => {
+                    for mapping in mappings.iter_mut().filter_map(Option::take) {
+                        mapping.unmap(dma);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(count)
+    }
+
     /// Queues one packet (xmit path, TX lock held, BHs off).
     pub(crate) fn transmit<D: Datapath>(
         &mut self,
@@ -72,14 +131,16 @@ impl TxRing {
         mut skb: SkBuff,
         counters: &Counters,
     ) -> Transmit {
-        let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
+        let desc = &D::DESCRIPTION;
+        let max_entries = desc.tx_max_entries_per_packet;
         if self.free_entries() < max_entries {
             // The queue should have been stopped: tell the stack to retry.
             queue.maybe_stop(self.free_entries(), max_entries, max_entries);
             return Transmit::Busy(skb);
         }
         // Bounded linearization: one attempt, then drop and count.
-        if !skb.is_linear() {
+        let max_segments = (desc.tx_max_segments as usize).clamp(1, MAX_SEGMENTS);
+        if skb.fragments() as usize + 1 > max_segments {
             stats::add(&counters.tx_linearized, 1);
             if skb.linearize().is_err() {
                 stats::add(&counters.tx_dropped, 1);
@@ -87,8 +148,10 @@ impl TxRing {
                 return Transmit::Done;
             }
         }
-        let mapping = match skb.map_head(dma) {
-            Ok(mapping) => mapping,
+        let mut segments = [TxSegment { address: 0, len: 0 }; MAX_SEGMENTS];
+        let mut mappings: [Option<TxMapping>; MAX_SEGMENTS] = core::array::from_fn(|_| None);
+        let count = match Self::map_packet(dma, &skb, &mut segments, &mut mappings) {
+            Ok(count) => count,
             Err(_) => {
                 stats::add(&counters.tx_dropped, 1);
                 skb.free_any();
@@ -97,23 +160,29 @@ impl TxRing {
         };
         let len = skb.len();
         let packet = TxPacket {
-            address: mapping.address(),
+            segments: &segments[..count],
             len,
+            checksum: if desc.tx_checksum {
+                skb.tx_checksum()
+            } else {
+                None
+            },
         };
-        let slot = self.next_to_use;
-        let entries = D::tx_encapsulate(hw, &self.ring, slot, &packet).clamp(1, max_entries);
-        let mut next = slot;
-        for _ in 0..entries {
-            next = self.ring.next(next);
+        let first = self.next_to_use;
+        let entries =
+            D::tx_encapsulate(hw, &self.ring, first, &packet).clamp(count as u32, max_entries);
+
+        let mut slot = first;
+        for mapping in mappings.iter_mut().take(count) {
+            if let Some(entry) = self.slots.get_mut(slot as usize) {
+                entry.mapping = mapping.take();
+            }
+            slot = self.ring.next(slot);
         }
-        if let Some(entry) = self.packets.get_mut(slot as usize) {
-            *entry = Some(InFlight {
-                skb,
-                mapping,
-                entries,
-            });
+        if let Some(entry) = self.slots.get_mut(first as usize) {
+            entry.packet = Some(InFlight { skb, entries });
         }
-        self.next_to_use = next;
+        self.next_to_use = self.advance(first, entries);
         self.entries_in_use += entries;
 
         queue.maybe_stop(self.free_entries(), max_entries, 2 * max_entries);
@@ -121,6 +190,38 @@ impl TxRing {
             D::tx_doorbell(hw, self.next_to_use);
         }
         Transmit::Done
+    }
+
+    /// The oldest packet on the ring: its first slot and entry count.
+    fn oldest(&self) -> Option<(u32, u32)> {
+        if self.entries_in_use == 0 {
+            return None;
+        }
+        let first = self.next_to_clean;
+        let packet = self.slots.get(first as usize)?.packet.as_ref()?;
+        Some((first, packet.entries))
+    }
+
+    /// Unmaps the oldest packet's entries, frees them and returns the packet.
+    fn retire_oldest(&mut self, dma: &Device<Bound>) -> Option<SkBuff> {
+        let (first, entries) = self.oldest()?;
+        let mut slot = first;
+        for _ in 0..entries {
+            if let Some(mapping) = self
+                .slots
+                .get_mut(slot as usize)
+                .and_then(|s| s.mapping.take())
+            {
+                mapping.unmap(dma);
+            }
+            slot = self.ring.next(slot);
+        }
+        self.next_to_clean = slot;
+        self.entries_in_use -= entries;
+        self.slots
+            .get_mut(first as usize)
+            .and_then(|s| s.packet.take())
+            .map(|p| p.skb)
     }
 
     /// Frees the packets the hardware is done with (NAPI). Returns (packets, bytes).
@@ -131,31 +232,15 @@ impl TxRing {
         budget: i32,
     ) -> (u32, u32) {
         let (mut packets, mut bytes) = (0u32, 0u32);
-        // At most one pass over the ring.
-        for _ in 0..self.ring.len() {
-            if self.entries_in_use == 0 {
+        while let Some((first, entries)) = self.oldest() {
+            if !D::tx_done(hw, &self.ring, self.advance(first, entries - 1)) {
                 break;
             }
-            let slot = self.next_to_clean;
-            let entries = match self.packets.get(slot as usize) {
-                Some(Some(p)) => p.entries,
-                _ => break,
-            };
-            let mut last = slot;
-            for _ in 1..entries {
-                last = self.ring.next(last);
-            }
-            if !D::tx_done(hw, &self.ring, last) {
-                break;
-            }
-            if let Some(done) = self.packets.get_mut(slot as usize).and_then(Option::take) {
+            if let Some(skb) = self.retire_oldest(dma) {
                 packets += 1;
-                bytes += done.skb.len();
-                done.mapping.unmap(dma);
-                done.skb.consume_in_napi(budget);
+                bytes += skb.len();
+                skb.consume_in_napi(budget);
             }
-            self.next_to_clean = self.ring.next(last);
-            self.entries_in_use -= entries;
         }
         (packets, bytes)
     }
@@ -167,10 +252,9 @@ impl TxRing {
 
     /// Drops every packet still on the ring (the hardware is stopped).
     pub(crate) fn discard_all(&mut self, dma: &Device<Bound>) {
-        for entry in self.packets.iter_mut() {
-            if let Some(p) = entry.take() {
-                p.mapping.unmap(dma);
-                p.skb.free_any();
+        while self.oldest().is_some() {
+            if let Some(skb) = self.retire_oldest(dma) {
+                skb.free_any();
             }
         }
         self.next_to_use = 0;

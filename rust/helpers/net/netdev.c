@@ -154,6 +154,36 @@ __rust_helper bool rust_helper_skb_append_rx_frag(struct sk_buff *skb,
 	return true;
 }
 
+/* Offset from skb->data where the stack wants a checksum computed, or -1. */
+__rust_helper int rust_helper_skb_tx_csum_start(const struct sk_buff *skb)
+{
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return -1;
+	return skb_checksum_start_offset(skb);
+}
+
+__rust_helper u16 rust_helper_skb_tx_csum_offset(const struct sk_buff *skb)
+{
+	return skb->csum_offset;
+}
+
+__rust_helper unsigned int rust_helper_skb_nr_frags(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->nr_frags;
+}
+
+/* Maps page fragment @i of @skb for the device to read; its size goes to @len. */
+__rust_helper dma_addr_t rust_helper_skb_frag_dma_map_nth(struct device *dev,
+							  const struct sk_buff *skb,
+							  unsigned int i,
+							  unsigned int *len)
+{
+	const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+	*len = skb_frag_size(frag);
+	return skb_frag_dma_map(dev, frag, 0, *len, DMA_TO_DEVICE);
+}
+
 __rust_helper void rust_helper_skb_mark_for_recycle(struct sk_buff *skb)
 {
 	skb_mark_for_recycle(skb);
@@ -188,6 +218,14 @@ __rust_helper void rust_helper_dma_unmap_single_attrs(struct device *dev,
 						      unsigned long attrs)
 {
 	dma_unmap_single_attrs(dev, addr, size, dir, attrs);
+}
+
+__rust_helper void rust_helper_dma_unmap_page_attrs(struct device *dev,
+						    dma_addr_t addr, size_t size,
+						    enum dma_data_direction dir,
+						    unsigned long attrs)
+{
+	dma_unmap_page_attrs(dev, addr, size, dir, attrs);
 }
 
 __rust_helper int rust_helper_dma_mapping_error(struct device *dev,

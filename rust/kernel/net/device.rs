@@ -25,6 +25,16 @@ use core::{
     },
 };
 
+/// Device features (`NETIF_F_*`), for [`Registration::set_features`].
+pub mod features {
+    use crate::bindings;
+
+    /// Scatter-gather transmit: packets may come with page fragments.
+    pub const SG: u64 = 1 << bindings::NETIF_F_SG_BIT;
+    /// The hardware inserts any checksum described by a start and an offset.
+    pub const HW_CSUM: u64 = 1 << bindings::NETIF_F_HW_CSUM_BIT;
+}
+
 /// Length of an Ethernet (MAC) address.
 pub const ETH_ALEN: usize = bindings::ETH_ALEN as usize;
 

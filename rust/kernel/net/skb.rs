@@ -97,7 +97,51 @@ impl SkBuff {
         if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
             return Err(ENOMEM);
         }
-        Ok(TxMapping { addr, len })
+        Ok(TxMapping {
+            addr,
+            len,
+            page: false,
+        })
+    }
+
+    /// Returns the number of page fragments after the linear part.
+    pub fn fragments(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        unsafe { bindings::skb_nr_frags(self.as_raw()) }
+    }
+
+    /// Maps page fragment `index` for the device to read (TX).
+    pub fn map_fragment(
+        &self,
+        dev: &device::Device<device::Bound>,
+        index: u32,
+    ) -> Result<TxMapping> {
+        if index >= self.fragments() {
+            return Err(EINVAL);
+        }
+        let mut len = 0u32;
+        // SAFETY: `index` is a valid fragment of this packet, which outlives the mapping.
+        let addr =
+            unsafe { bindings::skb_frag_dma_map_nth(dev.as_raw(), self.as_raw(), index, &mut len) };
+        // SAFETY: `addr` was returned by a mapping call for `dev`.
+        if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
+            return Err(ENOMEM);
+        }
+        Ok(TxMapping {
+            addr,
+            len,
+            page: true,
+        })
+    }
+
+    /// The checksum the stack asks the hardware to insert (`CHECKSUM_PARTIAL`), if any.
+    pub fn tx_checksum(&self) -> Option<TxChecksum> {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        let start = unsafe { bindings::skb_tx_csum_start(self.as_raw()) };
+        let start = u32::try_from(start).ok()?;
+        // SAFETY: `self.as_raw()` is valid; the offset is meaningful for CHECKSUM_PARTIAL.
+        let offset = u32::from(unsafe { bindings::skb_tx_csum_offset(self.as_raw()) });
+        Some(TxChecksum { start, offset })
     }
 
     /// Sets the protocol from the Ethernet header and pulls it (RX).
@@ -157,11 +201,23 @@ impl Drop for SkBuff {
     }
 }
 
-/// A DMA mapping of a packet's linear part for transmit; unmap it with [`TxMapping::unmap`]
-/// once the device is done.
+/// A checksum to insert on transmit: computed from `start` (bytes from the frame's first
+/// byte) to the end, stored at `start + offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxChecksum {
+    /// Where the checksummed data starts.
+    pub start: u32,
+    /// Where the checksum goes, from `start`.
+    pub offset: u32,
+}
+
+/// A DMA mapping of a packet's linear part or of one of its fragments, for transmit; unmap
+/// it with [`TxMapping::unmap`] once the device is done.
 pub struct TxMapping {
     addr: DmaAddress,
     len: u32,
+    /// A page fragment (mapped as a page) rather than the linear part.
+    page: bool,
 }
 
 impl TxMapping {
@@ -182,16 +238,16 @@ impl TxMapping {
 
     /// Releases the mapping (the device no longer reads the buffer).
     pub fn unmap(self, dev: &device::Device<device::Bound>) {
-        // SAFETY: `self` was created by `SkBuff::map_head` for a device of the same driver
-        // binding and is consumed here, so it is unmapped exactly once.
+        let dir = bindings::dma_data_direction::DMA_TO_DEVICE;
+        // SAFETY: `self` was created by `SkBuff::map_head` or `SkBuff::map_fragment` for a
+        // device of the same driver binding and is consumed here, so it is unmapped once,
+        // with the call matching how it was mapped.
         unsafe {
-            bindings::dma_unmap_single_attrs(
-                dev.as_raw(),
-                self.addr,
-                self.len as usize,
-                bindings::dma_data_direction::DMA_TO_DEVICE,
-                0,
-            )
+            if self.page {
+                bindings::dma_unmap_page_attrs(dev.as_raw(), self.addr, self.len as usize, dir, 0)
+            } else {
+                bindings::dma_unmap_single_attrs(dev.as_raw(), self.addr, self.len as usize, dir, 0)
+            }
         }
     }
 }

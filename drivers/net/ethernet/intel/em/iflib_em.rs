@@ -168,7 +168,10 @@ impl Driver for Em {
         },
         rx_buffer_sizes: &[2048, 4096],
         max_frame_size: 16128,
-        tx_max_entries_per_packet: 1,
+        // A context descriptor and one data descriptor per segment.
+        tx_max_entries_per_packet: 19,
+        tx_max_segments: 18,
+        tx_checksum: true,
         // The 82574's MSI-X routing (IVAR) is not programmed yet: MSI or INTx.
         msix: false,
     };

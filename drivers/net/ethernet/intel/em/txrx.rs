@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The em datapath: legacy TX and RX descriptors.
+//! The em datapath: TX and RX descriptors.
 //!
-//! Both are 16 bytes: word 0 holds the buffer address; word 1 holds, for TX, length (bits
-//! 0-15), command (24-31) and status (32-39), and for RX, length (0-15), status (32-39) and
-//! errors (40-47).
+//! All are 16 bytes. RX uses legacy descriptors: word 0 holds the buffer address, word 1
+//! the length (bits 0-15), status (32-39) and errors (40-47). TX uses legacy data
+//! descriptors (word 1: length 0-15, command 24-31, status 32-39) unless a checksum is to
+//! be inserted: then a context descriptor (word 0: checksum start 32-39, checksum offset
+//! 40-47, checksum end 48-63; word 1: command 24-31) precedes extended data descriptors
+//! (word 1: length 0-19, type 20-23, command 24-31, status 32-39, options 40-47).
 
 use crate::{
     regs::*,
@@ -23,11 +26,20 @@ use kernel::{
     io::Io, //
 };
 
-/// TX command: end of packet, insert FCS, report status.
+/// TX command: end of packet, insert FCS, report status, extended descriptor.
 const TX_CMD_EOP: u64 = 1 << 0;
 const TX_CMD_IFCS: u64 = 1 << 1;
 const TX_CMD_RS: u64 = 1 << 3;
+const TX_CMD_DEXT: u64 = 1 << 5;
 const TX_CMD_SHIFT: u32 = 24;
+/// Extended descriptor type: data (context descriptors are type 0).
+const TX_TYPE_DATA: u64 = 1 << 20;
+/// Packet options: insert the TCP/UDP checksum described by the context.
+const TX_POPTS_TXSM: u64 = 1 << 1;
+const TX_POPTS_SHIFT: u32 = 40;
+/// Context descriptor fields (word 0): checksum start, offset and end (0: packet end).
+const TX_CTX_TUCSS_SHIFT: u32 = 32;
+const TX_CTX_TUCSO_SHIFT: u32 = 40;
 /// TX status: descriptor done.
 const TX_STATUS_DD: u64 = 1 << 32;
 
@@ -39,11 +51,45 @@ const RX_ERRORS: u64 = (0x01 | 0x02 | 0x04 | 0x10 | 0x80) << 40;
 const RX_LEN_MASK: u64 = 0xffff;
 
 impl Datapath for Em {
-    fn tx_encapsulate(_hw: &Hardware<'_>, ring: &Ring, slot: u32, packet: &TxPacket) -> u32 {
-        let cmd = TX_CMD_EOP | TX_CMD_IFCS | TX_CMD_RS;
-        ring.write(slot, 0, packet.address);
-        ring.write(slot, 1, u64::from(packet.len) | (cmd << TX_CMD_SHIFT));
-        1
+    fn tx_encapsulate(_hw: &Hardware<'_>, ring: &Ring, first: u32, packet: &TxPacket<'_>) -> u32 {
+        let mut slot = first;
+        let mut used = 0;
+        // The checksum fields are 8 bits wide: a checksum further in is left to software
+        // (the stack never asks for one that far in a frame).
+        let checksum = packet
+            .checksum
+            .filter(|c| c.start <= 0xff && c.start + c.offset <= 0xff);
+        let (data_type, options) = match checksum {
+            Some(c) => {
+                let context = (u64::from(c.start) << TX_CTX_TUCSS_SHIFT)
+                    | (u64::from(c.start + c.offset) << TX_CTX_TUCSO_SHIFT);
+                ring.write(slot, 0, context);
+                ring.write(slot, 1, TX_CMD_DEXT << TX_CMD_SHIFT);
+                slot = ring.next(slot);
+                used += 1;
+                (
+                    TX_TYPE_DATA | (TX_CMD_DEXT << TX_CMD_SHIFT),
+                    TX_POPTS_TXSM << TX_POPTS_SHIFT,
+                )
+            }
+            None => (0, 0),
+        };
+        let last = packet.segments.len().saturating_sub(1);
+        for (i, segment) in packet.segments.iter().enumerate() {
+            let mut cmd = TX_CMD_IFCS;
+            if i == last {
+                cmd |= TX_CMD_EOP | TX_CMD_RS;
+            }
+            ring.write(slot, 0, segment.address);
+            ring.write(
+                slot,
+                1,
+                u64::from(segment.len) | data_type | options | (cmd << TX_CMD_SHIFT),
+            );
+            slot = ring.next(slot);
+            used += 1;
+        }
+        used
     }
 
     fn tx_doorbell(hw: &Hardware<'_>, next_slot: u32) {

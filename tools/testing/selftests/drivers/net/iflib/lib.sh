@@ -167,6 +167,23 @@ settle() {
 	echo "$now"
 }
 
+# tcp_transfer FROM_NETNS TO_NETNS TO_ADDR: sends 16 MiB of random data over
+# TCP ("" is the init namespace); true when it arrives intact.
+tcp_transfer() {
+	local from=${1:+ip netns exec $1} to=${2:+ip netns exec $2} data sent got
+	data=$(mktemp)
+	head -c 16M /dev/urandom >"$data"
+	sent=$(sha1sum <"$data")
+	$to timeout 60 socat -u TCP-LISTEN:5001,reuseaddr STDOUT | sha1sum >"$data.rx" &
+	sleep 0.5
+	$from timeout 60 socat -u "FILE:$data" "TCP:$3:5001"
+	wait $!
+	got=$(cat "$data.rx")
+	rm -f "$data" "$data.rx"
+	echo "# TCP to $3: sent ${sent%% *}, received ${got%% *}"
+	[ -n "$got" ] && [ "${got%% *}" = "${sent%% *}" ]
+}
+
 # ktap_check DESCRIPTION COMMAND...: one KTAP result, passing when the
 # command succeeds.
 ktap_check() {
