@@ -32,7 +32,8 @@ __rust_helper void rust_helper_page_pool_put_full_page(struct page_pool *pool,
 
 /*
  * The parameters are struct groups (anonymous unions in Rust): fill them here.
- * The pool maps pages for DMA_FROM_DEVICE and syncs them for the device.
+ * With a DMA device the pool maps pages for DMA_FROM_DEVICE and syncs them for
+ * the device; without one (software devices) pages are plain memory.
  */
 __rust_helper struct page_pool *
 rust_helper_page_pool_create_for_rx(struct device *dev, struct napi_struct *napi,
@@ -41,10 +42,10 @@ rust_helper_page_pool_create_for_rx(struct device *dev, struct napi_struct *napi
 				    unsigned int max_len)
 {
 	struct page_pool_params pp = {
-		.flags = PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+		.flags = dev ? PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV : 0,
 		.order = 0,
 		.pool_size = pool_size,
-		.nid = dev_to_node(dev),
+		.nid = dev ? dev_to_node(dev) : NUMA_NO_NODE,
 		.dev = dev,
 		.napi = napi,
 		.netdev = netdev,

@@ -64,7 +64,31 @@ impl PagePool {
         Ok(Self(NonNull::new(pool).ok_or(ENOMEM)?))
     }
 
-    /// Takes a page from the pool (atomic context safe). `None` when memory is short.
+    /// Creates a pool of order-0 pages for a software device: plain memory, no DMA.
+    pub fn new_for_cpu<T: Poll>(
+        napi: &Napi<T>,
+        netdev: &Device,
+        queue: u32,
+        pool_size: u32,
+    ) -> Result<Self> {
+        // SAFETY: A null DMA device selects a pool without DMA mapping; the other pointers
+        // are valid and the NAPI context outlives the pool.
+        let pool = from_err_ptr(unsafe {
+            bindings::page_pool_create_for_rx(
+                core::ptr::null_mut(),
+                napi.raw_ptr(),
+                netdev.as_raw(),
+                queue,
+                pool_size,
+                0,
+                PAGE_SIZE as u32,
+            )
+        })?;
+        Ok(Self(NonNull::new(pool).ok_or(ENOMEM)?))
+    }
+
+    /// Takes a page from the pool. Call it only from the pool's NAPI context (or while that
+    /// NAPI is disabled): the pool's cache has no lock. `None` when memory is short.
     pub fn alloc(&self) -> Option<PoolPage> {
         // SAFETY: The pool is valid by the type invariant.
         let page = NonNull::new(unsafe { bindings::page_pool_dev_alloc_pages(self.0.as_ptr()) })?;
@@ -99,6 +123,20 @@ impl PoolPage {
     pub fn dma_address(&self) -> DmaAddress {
         // SAFETY: The page is a mapped page_pool page.
         unsafe { bindings::page_pool_get_dma_addr(self.page.as_ptr()) }
+    }
+
+    /// Copies `data` into the page at `offset` (software devices).
+    pub fn write(&mut self, offset: usize, data: &[u8]) -> Result {
+        let end = offset.checked_add(data.len()).ok_or(EINVAL)?;
+        if end > PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        // SAFETY: The page is a lowmem page owned by `self`; `offset..end` is within it.
+        unsafe {
+            let va = bindings::page_address(self.page.as_ptr()).cast::<u8>();
+            core::ptr::copy_nonoverlapping(data.as_ptr(), va.add(offset), data.len());
+        }
+        Ok(())
     }
 
     /// Makes `len` bytes at `offset` written by the device visible to the CPU.

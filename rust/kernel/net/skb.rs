@@ -67,6 +67,18 @@ impl SkBuff {
         unsafe { bindings::skb_headlen(self.as_raw()) }
     }
 
+    /// The bytes of the linear part.
+    pub fn linear_data(&self) -> &[u8] {
+        // SAFETY: `data` points to `head_len()` initialised bytes owned by the packet,
+        // which `self` keeps alive and unchanged while borrowed.
+        unsafe {
+            core::slice::from_raw_parts(
+                (*self.as_raw()).data.cast::<u8>(),
+                self.head_len() as usize,
+            )
+        }
+    }
+
     /// Returns whether all data is in the linear part.
     pub fn is_linear(&self) -> bool {
         // SAFETY: `self.as_raw()` is valid by the type invariant.
