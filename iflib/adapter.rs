@@ -390,6 +390,15 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         this.counters.link_stats()
     }
 
+    fn queue_stats(
+        _dev: &netdev::Device,
+        this: &Self,
+        _queue: u32,
+    ) -> (netdev::QueueRxStats, netdev::QueueTxStats) {
+        // One queue set: the device counters are queue 0's.
+        this.counters.queue_stats()
+    }
+
     fn set_rx_mode(dev: &netdev::Device, this: &Self) {
         let filter = RxFilter {
             promiscuous: dev.is_promiscuous(),
@@ -443,6 +452,26 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             driver: D::DESCRIPTION.name,
             bus_info: this.dma().name(),
         });
+    }
+
+    fn get_channels(_dev: &netdev::Device, _this: &Self) -> netdev_ethtool::Channels {
+        // One queue set for now.
+        netdev_ethtool::Channels {
+            max_combined: 1,
+            combined: 1,
+        }
+    }
+
+    fn set_channels(
+        _dev: &netdev::Device,
+        _this: &Self,
+        channels: netdev_ethtool::Channels,
+    ) -> Result {
+        if channels.combined == 1 {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
     }
 
     fn stats_names(_dev: &netdev::Device, _this: &Self) -> &'static [&'static CStr] {

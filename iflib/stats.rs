@@ -6,7 +6,11 @@ use core::sync::atomic::{
     AtomicU64,
     Ordering, //
 };
-use kernel::net::device::LinkStats;
+use kernel::net::device::{
+    LinkStats,
+    QueueRxStats,
+    QueueTxStats, //
+};
 
 /// Counters of one queue set. Each is written by one context (xmit under the TX lock, or the
 /// NAPI poll) and read by `get_stats64` at any time.
@@ -66,6 +70,21 @@ impl Counters {
         for (o, c) in out.iter_mut().zip(all) {
             *o = c.load(Ordering::Relaxed);
         }
+    }
+
+    pub(crate) fn queue_stats(&self) -> (QueueRxStats, QueueTxStats) {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        (
+            QueueRxStats {
+                packets: get(&self.rx_packets),
+                bytes: get(&self.rx_bytes),
+                alloc_fail: get(&self.rx_dropped),
+            },
+            QueueTxStats {
+                packets: get(&self.tx_packets),
+                bytes: get(&self.tx_bytes),
+            },
+        )
     }
 
     pub(crate) fn link_stats(&self) -> LinkStats {

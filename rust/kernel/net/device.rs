@@ -292,6 +292,26 @@ pub struct LinkStats {
     pub tx_errors: u64,
 }
 
+/// Per-queue receive statistics (`ynl qstats`), for [`Operations::queue_stats`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueueRxStats {
+    /// Packets received.
+    pub packets: u64,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Buffer or packet allocations that failed.
+    pub alloc_fail: u64,
+}
+
+/// Per-queue transmit statistics (`ynl qstats`), for [`Operations::queue_stats`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueueTxStats {
+    /// Packets transmitted.
+    pub packets: u64,
+    /// Bytes transmitted.
+    pub bytes: u64,
+}
+
 /// What [`Operations::start_xmit`] did with a packet.
 pub enum Transmit {
     /// The packet was queued to the hardware, or dropped and counted: it is consumed.
@@ -317,6 +337,13 @@ pub trait Operations: Sized + Sync {
 
     /// Reports link statistics (any context, may be called concurrently).
     fn get_stats64(_dev: &Device, _this: &Self) -> LinkStats {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the statistics of RX queue `queue` and TX queue `queue` (any context). The
+    /// sum over all queues must match [`Operations::get_stats64`]; the device then
+    /// reports per-queue statistics through netdev-genl.
+    fn queue_stats(_dev: &Device, _this: &Self, _queue: u32) -> (QueueRxStats, QueueTxStats) {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -385,6 +412,12 @@ impl<T: Operations> Registration<T> {
         ..pin_init::zeroed()
     };
 
+    const STAT_OPS: bindings::netdev_stat_ops = bindings::netdev_stat_ops {
+        get_queue_stats_rx: Some(Self::queue_stats_rx_callback),
+        get_queue_stats_tx: Some(Self::queue_stats_tx_callback),
+        get_base_stats: Some(Self::base_stats_callback),
+    };
+
     /// Allocates an Ethernet device with `tx_queues` and `rx_queues` queues, child of `parent`.
     pub fn new(
         parent: &device::Device<device::Bound>,
@@ -400,6 +433,9 @@ impl<T: Operations> Registration<T> {
         unsafe {
             (*raw).dev.parent = parent.as_raw();
             (*raw).netdev_ops = &Self::OPS;
+            if T::HAS_QUEUE_STATS {
+                (*raw).stat_ops = &Self::STAT_OPS;
+            }
             bindings::netdev_priv(raw)
                 .cast::<*const T>()
                 .write(core::ptr::null());
@@ -532,6 +568,51 @@ impl<T: Operations> Registration<T> {
         out.tx_bytes = s.tx_bytes;
         out.tx_dropped = s.tx_dropped;
         out.tx_errors = s.tx_errors;
+    }
+
+    extern "C" fn queue_stats_rx_callback(
+        dev: *mut bindings::net_device,
+        idx: c_int,
+        stats: *mut bindings::netdev_queue_stats_rx,
+    ) {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        let (rx, _) = T::queue_stats(dev, this, idx as u32);
+        // SAFETY: `stats` is valid for the call; fields left alone stay "not reported".
+        let out = unsafe { &mut *stats };
+        out.packets = rx.packets;
+        out.bytes = rx.bytes;
+        out.alloc_fail = rx.alloc_fail;
+    }
+
+    extern "C" fn queue_stats_tx_callback(
+        dev: *mut bindings::net_device,
+        idx: c_int,
+        stats: *mut bindings::netdev_queue_stats_tx,
+    ) {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        let (_, tx) = T::queue_stats(dev, this, idx as u32);
+        // SAFETY: `stats` is valid for the call; fields left alone stay "not reported".
+        let out = unsafe { &mut *stats };
+        out.packets = tx.packets;
+        out.bytes = tx.bytes;
+    }
+
+    extern "C" fn base_stats_callback(
+        _dev: *mut bindings::net_device,
+        rx: *mut bindings::netdev_queue_stats_rx,
+        tx: *mut bindings::netdev_queue_stats_tx,
+    ) {
+        // Everything is accounted to a queue: the base is zero for what queues report.
+        // SAFETY: `rx` and `tx` are valid for the call.
+        unsafe {
+            (*rx).packets = 0;
+            (*rx).bytes = 0;
+            (*rx).alloc_fail = 0;
+            (*tx).packets = 0;
+            (*tx).bytes = 0;
+        }
     }
 
     extern "C" fn set_rx_mode_callback(dev: *mut bindings::net_device) {

@@ -41,6 +41,15 @@ pub struct RingSizes {
     pub tx: u32,
 }
 
+/// Queue sets (`ethtool -l` / `-L`): each channel is a combined TX and RX queue pair.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Channels {
+    /// Most channels the device supports.
+    pub max_combined: u32,
+    /// Channels in use (or requested).
+    pub combined: u32,
+}
+
 /// Driver identification (`ethtool -i`).
 pub struct DriverInfo<'a> {
     /// Driver name.
@@ -57,6 +66,16 @@ pub trait Operations: crate::net::device::Operations {
 
     /// Returns the ring sizes (RTNL).
     fn get_ring_sizes(_dev: &Device, _this: &Self) -> RingSizes {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the channel counts (RTNL).
+    fn get_channels(_dev: &Device, _this: &Self) -> Channels {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies a new channel count (RTNL); refuse what the device cannot do with `EINVAL`.
+    fn set_channels(_dev: &Device, _this: &Self, _channels: Channels) -> Result {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -108,6 +127,16 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_channels: if T::HAS_GET_CHANNELS {
+            Some(Self::get_channels)
+        } else {
+            None
+        },
+        set_channels: if T::HAS_SET_CHANNELS {
+            Some(Self::set_channels)
+        } else {
+            None
+        },
         get_sset_count: if T::HAS_STATS_NAMES {
             Some(Self::get_sset_count)
         } else {
@@ -125,6 +154,37 @@ impl<T: Operations> Table<T> {
         },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn get_channels(
+        dev: *mut bindings::net_device,
+        ch: *mut bindings::ethtool_channels,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let channels = T::get_channels(dev, this);
+        // SAFETY: `ch` is valid for the call.
+        let ch = unsafe { &mut *ch };
+        ch.max_combined = channels.max_combined;
+        ch.combined_count = channels.combined;
+    }
+
+    extern "C" fn set_channels(
+        dev: *mut bindings::net_device,
+        ch: *mut bindings::ethtool_channels,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `ch` is valid for the call.
+        let ch = unsafe { &*ch };
+        if ch.rx_count != 0 || ch.tx_count != 0 || ch.other_count != 0 {
+            return EINVAL.to_errno();
+        }
+        let channels = Channels {
+            max_combined: ch.max_combined,
+            combined: ch.combined_count,
+        };
+        from_result(|| T::set_channels(dev, this, channels).map(|()| 0))
+    }
 
     extern "C" fn get_sset_count(dev: *mut bindings::net_device, sset: c_int) -> c_int {
         if sset != bindings::ethtool_stringset_ETH_SS_STATS as c_int {
