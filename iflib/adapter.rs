@@ -145,7 +145,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             if desc.tx_checksum {
                 features |= netdev::features::HW_CSUM;
             }
-            netdev.set_features(features);
+            // Tag stripping is programmed once at start: it stays on.
+            let changeable = features;
+            if desc.vlan_offload {
+                features |= netdev::features::HW_VLAN_CTAG_TX | netdev::features::HW_VLAN_CTAG_RX;
+            }
+            netdev.set_features(features, changeable);
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
 

@@ -61,6 +61,9 @@ pub struct Description {
     pub tx_max_segments: u32,
     /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`).
     pub tx_checksum: bool,
+    /// The hardware inserts 802.1Q tags given in [`TxPacket::vlan`] and strips received
+    /// ones into [`RxFragment::vlan`] (always, once started).
+    pub vlan_offload: bool,
     /// The driver routes queue interrupts to MSI-X vectors; without it iflib uses MSI or
     /// INTx even when the device offers MSI-X.
     pub msix: bool,
@@ -140,6 +143,8 @@ pub struct RxFragment {
     pub error: bool,
     /// Checksum verdict.
     pub checksum: RxChecksum,
+    /// The 802.1Q tag (TCI) the hardware stripped (read on the last fragment).
+    pub vlan: Option<u16>,
 }
 
 /// One DMA-mapped piece of a packet.
@@ -163,6 +168,9 @@ pub struct TxPacket<'a> {
     pub len: u32,
     /// A checksum the hardware must insert (only if [`Description::tx_checksum`]).
     pub checksum: Option<TxChecksum>,
+    /// An 802.1Q tag (TCI) the hardware must insert (only if
+    /// [`Description::vlan_offload`]).
+    pub vlan: Option<u16>,
 }
 
 /// Lifecycle and control operations.

@@ -175,6 +175,9 @@ impl RxRing {
             if fragment.checksum == RxChecksum::Verified {
                 skb.set_checksum_unnecessary();
             }
+            if let Some(tci) = fragment.vlan {
+                skb.set_rx_vlan_tag(tci);
+            }
             stats::add(&counters.rx_packets, 1);
             stats::add(&counters.rx_bytes, u64::from(skb.len()));
             skb.set_protocol_from_ethernet(netdev);

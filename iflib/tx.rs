@@ -167,6 +167,11 @@ impl TxRing {
             } else {
                 None
             },
+            vlan: if desc.vlan_offload {
+                skb.tx_vlan_tag()
+            } else {
+                None
+            },
         };
         let first = self.next_to_use;
         let entries =

@@ -8,6 +8,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/skbuff.h>
 #include <net/netdev_queues.h>
 
@@ -182,6 +183,17 @@ __rust_helper dma_addr_t rust_helper_skb_frag_dma_map_nth(struct device *dev,
 
 	*len = skb_frag_size(frag);
 	return skb_frag_dma_map(dev, frag, 0, *len, DMA_TO_DEVICE);
+}
+
+/* The 802.1Q tag the stack wants inserted on transmit, or -1. */
+__rust_helper int rust_helper_skb_tx_vlan_tci(const struct sk_buff *skb)
+{
+	return skb_vlan_tag_present(skb) ? skb_vlan_tag_get(skb) : -1;
+}
+
+__rust_helper void rust_helper_skb_set_rx_vlan_tci(struct sk_buff *skb, u16 tci)
+{
+	__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), tci);
 }
 
 __rust_helper void rust_helper_skb_mark_for_recycle(struct sk_buff *skb)

@@ -33,6 +33,10 @@ pub mod features {
     pub const SG: u64 = 1 << bindings::NETIF_F_SG_BIT;
     /// The hardware inserts any checksum described by a start and an offset.
     pub const HW_CSUM: u64 = 1 << bindings::NETIF_F_HW_CSUM_BIT;
+    /// The hardware inserts 802.1Q tags on transmit.
+    pub const HW_VLAN_CTAG_TX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_TX_BIT;
+    /// The hardware strips 802.1Q tags on receive.
+    pub const HW_VLAN_CTAG_RX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_RX_BIT;
 }
 
 /// Length of an Ethernet (MAC) address.
@@ -463,12 +467,16 @@ impl<T: Operations> Registration<T> {
         unsafe { (*self.dev.as_ptr()).ethtool_ops = crate::net::ethtool::ops_of::<T>() };
     }
 
-    /// Sets the features the device supports and enables them (before registration).
-    pub fn set_features(&self, features: u64) {
+    /// Enables `features` (before registration); those also in `changeable` can be
+    /// switched off and on again with `ethtool -K`, the others stay on.
+    pub fn set_features(&self, features: u64, changeable: u64) {
         // SAFETY: `self.dev` is valid; the fields are set before registration.
         unsafe {
-            (*self.dev.as_ptr()).hw_features = features;
+            (*self.dev.as_ptr()).hw_features = features & changeable;
             (*self.dev.as_ptr()).features = features;
+            // Offloads also apply to VLAN devices stacked on this one.
+            (*self.dev.as_ptr()).vlan_features =
+                features & !(features::HW_VLAN_CTAG_TX | features::HW_VLAN_CTAG_RX);
         }
     }
 

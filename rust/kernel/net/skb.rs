@@ -146,6 +146,18 @@ impl SkBuff {
         })
     }
 
+    /// The 802.1Q tag (TCI) the stack asks the hardware to insert, if any.
+    pub fn tx_vlan_tag(&self) -> Option<u16> {
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        u16::try_from(unsafe { bindings::skb_tx_vlan_tci(self.as_raw()) }).ok()
+    }
+
+    /// Records the 802.1Q tag (TCI) the hardware stripped from a received frame.
+    pub fn set_rx_vlan_tag(&mut self, tci: u16) {
+        // SAFETY: `self.as_raw()` is valid and owned.
+        unsafe { bindings::skb_set_rx_vlan_tci(self.as_raw(), tci) }
+    }
+
     /// The checksum the stack asks the hardware to insert (`CHECKSUM_PARTIAL`), if any.
     pub fn tx_checksum(&self) -> Option<TxChecksum> {
         // SAFETY: `self.as_raw()` is valid by the type invariant.

@@ -172,6 +172,7 @@ impl Driver for Em {
         tx_max_entries_per_packet: 19,
         tx_max_segments: 18,
         tx_checksum: true,
+        vlan_offload: true,
         // The 82574's MSI-X routing (IVAR) is not programmed yet: MSI or INTx.
         msix: false,
     };
@@ -217,6 +218,8 @@ impl Driver for Em {
         if rx_config.max_frame_size > STANDARD_FRAME_SIZE {
             bsize |= RCTL_LPE;
         }
+        hw.write(VET, ETH_P_8021Q);
+        hw.write(CTRL, hw.read(CTRL) | CTRL_VME);
         hw.program_ring(TX_RING, tx)?;
         hw.write(TIDV, 0);
         hw.write(TIPG, TIPG_COPPER);

@@ -13,6 +13,12 @@ pub(crate) const CTRL_ASDE: u32 = 1 << 5;
 pub(crate) const CTRL_SLU: u32 = 1 << 6;
 /// Device reset (self-clearing).
 pub(crate) const CTRL_RST: u32 = 1 << 26;
+/// VLAN mode: strip 802.1Q tags on receive, insert them on transmit when asked.
+pub(crate) const CTRL_VME: u32 = 1 << 30;
+
+/// VLAN Ether type.
+pub(crate) const VET: usize = 0x0038;
+pub(crate) const ETH_P_8021Q: u32 = 0x8100;
 
 /// Device status.
 pub(crate) const STATUS: usize = 0x0008;

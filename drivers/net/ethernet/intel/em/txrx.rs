@@ -7,7 +7,9 @@
 //! descriptors (word 1: length 0-15, command 24-31, status 32-39) unless a checksum is to
 //! be inserted: then a context descriptor (word 0: checksum start 32-39, checksum offset
 //! 40-47, checksum end 48-63; word 1: command 24-31) precedes extended data descriptors
-//! (word 1: length 0-19, type 20-23, command 24-31, status 32-39, options 40-47).
+//! (word 1: length 0-19, type 20-23, command 24-31, status 32-39, options 40-47). Bits
+//! 48-63 of word 1 carry the 802.1Q tag: to insert (TX, with the VLE command), or
+//! stripped (RX, with the VP status).
 
 use crate::{
     regs::*,
@@ -31,6 +33,9 @@ const TX_CMD_EOP: u64 = 1 << 0;
 const TX_CMD_IFCS: u64 = 1 << 1;
 const TX_CMD_RS: u64 = 1 << 3;
 const TX_CMD_DEXT: u64 = 1 << 5;
+const TX_CMD_VLE: u64 = 1 << 6;
+/// The "special" field (bits 48-63 of word 1): the 802.1Q tag, TX and RX.
+const SPECIAL_SHIFT: u32 = 48;
 const TX_CMD_SHIFT: u32 = 24;
 /// Extended descriptor type: data (context descriptors are type 0).
 const TX_TYPE_DATA: u64 = 1 << 20;
@@ -46,6 +51,8 @@ const TX_STATUS_DD: u64 = 1 << 32;
 /// RX status bits (word 1, bits 32-39) and error bits (40-47).
 const RX_STATUS_DD: u64 = 1 << 32;
 const RX_STATUS_EOP: u64 = 1 << 33;
+/// The frame carried an 802.1Q tag, stripped into the special field.
+const RX_STATUS_VP: u64 = 1 << 35;
 /// CRC, symbol, sequence, carrier extension and RX data errors.
 const RX_ERRORS: u64 = (0x01 | 0x02 | 0x04 | 0x10 | 0x80) << 40;
 const RX_LEN_MASK: u64 = 0xffff;
@@ -77,14 +84,19 @@ impl Datapath for Em {
         let last = packet.segments.len().saturating_sub(1);
         for (i, segment) in packet.segments.iter().enumerate() {
             let mut cmd = TX_CMD_IFCS;
+            let mut special = 0;
             if i == last {
                 cmd |= TX_CMD_EOP | TX_CMD_RS;
+                if let Some(tci) = packet.vlan {
+                    cmd |= TX_CMD_VLE;
+                    special = u64::from(tci) << SPECIAL_SHIFT;
+                }
             }
             ring.write(slot, 0, segment.address);
             ring.write(
                 slot,
                 1,
-                u64::from(segment.len) | data_type | options | (cmd << TX_CMD_SHIFT),
+                u64::from(segment.len) | data_type | options | (cmd << TX_CMD_SHIFT) | special,
             );
             slot = ring.next(slot);
             used += 1;
@@ -111,6 +123,7 @@ impl Datapath for Em {
             error: word & RX_ERRORS != 0,
             // The 8254x checksum offload is not enabled (RXCSUM stays 0).
             checksum: RxChecksum::None,
+            vlan: (word & RX_STATUS_VP != 0).then_some((word >> SPECIAL_SHIFT) as u16),
         })
     }
 
