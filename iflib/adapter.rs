@@ -18,6 +18,10 @@ use crate::{
         RxFilter, //
     },
     irq::Line,
+    reset::{
+        Reset,
+        ResetWork, //
+    },
     rx::{
         RxRing,
         RX_HEADROOM, //
@@ -99,9 +103,13 @@ pub struct Adapter<'bound, D: Datapath> {
     rx: SpinLock<Option<RxRing>>,
     #[pin]
     line: Mutex<Option<Line>>,
+    #[pin]
+    reset: ResetWork<Self>,
     irq: u32,
     /// Set by the interrupt handler when the link may have changed; read by NAPI.
     link_event: AtomicBool,
+    /// Rings, interrupt and NAPI are live (changed under RTNL).
+    up: AtomicBool,
     config: RingConfig,
     counters: Counters,
     hw: D::Hardware<'bound>,
@@ -160,8 +168,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 tx <- kernel::new_spinlock!(None, "iflib_tx"),
                 rx <- kernel::new_spinlock!(None, "iflib_rx"),
                 line <- kernel::new_mutex!(None, "iflib_irq"),
+                reset <- ResetWork::new(),
                 irq,
                 link_event: AtomicBool::new(false),
+                up: AtomicBool::new(false),
                 config: RingConfig {
                     tx_len: AtomicU32::new(desc.tx_ring.default),
                     rx_len: AtomicU32::new(desc.rx_ring.default),
@@ -177,6 +187,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     unsafe {
                         let adapter = &*this;
                         Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
+                        adapter.reset.set_owner(this);
                         adapter.napi.set_irq(*irq as i32);
                         adapter.netdev.register(this)?;
                         // The link is down until `open` reads it from the hardware.
@@ -239,7 +250,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             buffer_size,
             max_frame_size: dev.mtu() + FRAME_OVERHEAD,
         };
-        D::start(&self.hw, &tx.ring, &rx.ring, &rx_config)?;
+        if let Err(e) = D::start(&self.hw, &tx.ring, &rx.ring, &rx_config) {
+            D::stop(&self.hw);
+            return Err(e);
+        }
         if rx.refill::<D>(&self.hw) == rx_len - 1 {
             D::stop(&self.hw);
             rx.release_buffers();
@@ -264,6 +278,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let line = match line {
             Ok(line) => line,
             Err(e) => {
+                // The hardware must stop using the rings before they are freed.
+                D::stop(&self.hw);
                 self.release_rings();
                 return Err(e);
             }
@@ -276,11 +292,17 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         D::enable_interrupts(&self.hw);
         self.update_link();
         dev.tx_start_all();
+        self.up.store(true, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Stops the hardware and frees what `bring_up` allocated (RTNL).
+    /// Stops the hardware and frees what `bring_up` allocated (RTNL). Does nothing if the
+    /// adapter is not up (a failed `bring_up` after an MTU or ring change leaves it down
+    /// while the stack still sees the interface running).
     fn bring_down(&self) {
+        if !self.up.swap(false, Ordering::Relaxed) {
+            return;
+        }
         let dev = self.netdev.device();
         dev.tx_disable();
         dev.carrier_off();
@@ -442,7 +464,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
 
     fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {
         crate::stats::add(&this.counters.tx_timeouts, 1);
-        this.napi.schedule();
+        this.reset.schedule();
     }
 }
 
@@ -457,6 +479,14 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             driver: D::DESCRIPTION.name,
             bus_info: this.dma().name(),
         });
+    }
+
+    fn registers_len(_dev: &netdev::Device, _this: &Self) -> usize {
+        D::REGISTER_DUMP_LEN
+    }
+
+    fn get_registers(_dev: &netdev::Device, this: &Self, out: &mut [u32]) -> u32 {
+        D::dump_registers(&this.hw, out)
     }
 
     fn get_channels(_dev: &netdev::Device, _this: &Self) -> netdev_ethtool::Channels {
@@ -526,11 +556,32 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
 
 use kernel::net::ethtool as netdev_ethtool;
 
+impl<D: Datapath> Reset for Adapter<'_, D> {
+    fn reset(&self) {
+        // SAFETY: Process context (a work item); RTNL serialises with open, stop and
+        // the ethtool and MTU paths, which also stop and start the adapter.
+        unsafe { bindings::rtnl_lock() };
+        if self.netdev.device().is_running() {
+            self.bring_down();
+            if self.bring_up().is_err() {
+                dev_err!(
+                    self.dma(),
+                    "reset after a TX timeout failed; the device stays down\n"
+                );
+            }
+        }
+        // SAFETY: Taken above.
+        unsafe { bindings::rtnl_unlock() };
+    }
+}
+
 #[pinned_drop]
 impl<D: Datapath> PinnedDrop for Adapter<'_, D> {
     fn drop(self: Pin<&mut Self>) {
-        // Unregistering stops the device if it is up; then the hardware is quiesced.
+        // Unregistering stops the device if it is up (and with it the TX watchdog); then
+        // no reset can be queued, one in flight is waited for, and the hardware quiesced.
         self.netdev.unregister();
+        self.reset.cancel();
         D::detach(&self.hw);
     }
 }

@@ -217,6 +217,13 @@ pub trait Driver: Sized + 'static {
     /// Applies promiscuous mode and the multicast list (atomic context).
     fn set_rx_filter(hw: &Self::Hardware<'_>, filter: RxFilter, multicast: &[[u8; ETH_ALEN]]);
 
+    /// Number of 32-bit registers [`Driver::dump_registers`] writes.
+    const REGISTER_DUMP_LEN: usize;
+
+    /// Writes a register dump for `ethtool -d` into `out` (process context; must not read
+    /// clear-on-read registers). Returns the dump format's version.
+    fn dump_registers(hw: &Self::Hardware<'_>, out: &mut [u32]) -> u32;
+
     /// Programs a new unicast MAC address into the receive filter (RTNL).
     fn set_mac_address(hw: &Self::Hardware<'_>, mac: &[u8; ETH_ALEN]);
 }

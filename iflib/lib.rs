@@ -16,6 +16,7 @@ mod adapter;
 mod buffer;
 mod driver;
 mod irq;
+mod reset;
 mod ring;
 mod rx;
 mod stats;

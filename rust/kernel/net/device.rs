@@ -208,6 +208,18 @@ impl Device {
     }
 }
 
+/// Runs `f` with the RTNL lock held (process context, may sleep): what the stack holds
+/// around `open`, `stop`, MTU and ethtool changes.
+pub fn with_rtnl<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: Process context is the caller's contract; the lock is released below on
+    // the same path.
+    unsafe { bindings::rtnl_lock() };
+    let result = f();
+    // SAFETY: Taken above.
+    unsafe { bindings::rtnl_unlock() };
+    result
+}
+
 /// Returns whether the stack will hand over more packets right after this one (from
 /// `start_xmit`), so the doorbell may wait.
 pub fn xmit_more() -> bool {

@@ -79,6 +79,16 @@ pub trait Operations: crate::net::device::Operations {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Number of 32-bit registers [`Operations::get_registers`] dumps (`ethtool -d`).
+    fn registers_len(_dev: &Device, _this: &Self) -> usize {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Fills `out` with a register dump; returns the dump format's version.
+    fn get_registers(_dev: &Device, _this: &Self, _out: &mut [u32]) -> u32 {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Names of the driver statistics (`ethtool -S`), at most 32 bytes each.
     fn stats_names(_dev: &Device, _this: &Self) -> &'static [&'static CStr] {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
@@ -127,6 +137,16 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_regs_len: if T::HAS_REGISTERS_LEN {
+            Some(Self::get_regs_len)
+        } else {
+            None
+        },
+        get_regs: if T::HAS_GET_REGISTERS {
+            Some(Self::get_regs)
+        } else {
+            None
+        },
         get_channels: if T::HAS_GET_CHANNELS {
             Some(Self::get_channels)
         } else {
@@ -154,6 +174,29 @@ impl<T: Operations> Table<T> {
         },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn get_regs_len(dev: *mut bindings::net_device) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let bytes = T::registers_len(dev, this).saturating_mul(core::mem::size_of::<u32>());
+        c_int::try_from(bytes).unwrap_or(0)
+    }
+
+    extern "C" fn get_regs(
+        dev: *mut bindings::net_device,
+        regs: *mut bindings::ethtool_regs,
+        data: *mut c_void,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let len = T::registers_len(dev, this);
+        // SAFETY: ethtool allocated `data` with `get_regs_len` bytes, `u32` aligned (it is
+        // a kernel allocation), and zeroed it.
+        let out = unsafe { core::slice::from_raw_parts_mut(data.cast::<u32>(), len) };
+        let version = T::get_registers(dev, this, out);
+        // SAFETY: `regs` is valid for the call.
+        unsafe { (*regs).version = version };
+    }
 
     extern "C" fn get_channels(
         dev: *mut bindings::net_device,
@@ -280,4 +323,40 @@ impl<T: Operations> Table<T> {
 /// Returns the operation table of `T`.
 pub(crate) fn ops_of<T: Operations>() -> &'static bindings::ethtool_ops {
     &Table::<T>::OPS
+}
+
+#[macros::kunit_tests(rust_net_ethtool)]
+mod tests {
+    use super::*;
+
+    fn as_chars(bytes: &[u8]) -> KVec<c_char> {
+        let mut v = KVec::new();
+        for b in bytes {
+            if v.push(*b as c_char, GFP_KERNEL).is_err() {
+                break;
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn copy_cstr_fits_and_terminates() {
+        let mut buf = [0x55 as c_char; 8];
+        copy_cstr(&mut buf, c"em");
+        assert_eq!(&buf[..3], &as_chars(b"em\0")[..]);
+    }
+
+    #[test]
+    fn copy_cstr_truncates_to_the_buffer() {
+        let mut buf = [0x55 as c_char; 6];
+        copy_cstr(&mut buf, c"iflib_em");
+        assert_eq!(&buf[..], &as_chars(b"iflib\0")[..]);
+    }
+
+    #[test]
+    fn copy_cstr_into_nothing_is_harmless() {
+        let mut buf: [c_char; 0] = [];
+        copy_cstr(&mut buf, c"x");
+        assert!(buf.is_empty());
+    }
 }

@@ -141,6 +141,28 @@ impl Hardware<'_> {
     }
 }
 
+/// `ethtool -d`: these registers, in this order (none is clear-on-read).
+const DUMPED_REGISTERS: [usize; 16] = [
+    CTRL,
+    STATUS,
+    RCTL,
+    TCTL,
+    TIPG,
+    ITR,
+    RX_RING.base_low,
+    RX_RING.base_high,
+    RX_RING.length,
+    RX_RING.head,
+    RX_RING.tail,
+    TX_RING.base_low,
+    TX_RING.base_high,
+    TX_RING.length,
+    TX_RING.head,
+    TX_RING.tail,
+];
+/// Version of the dump layout above.
+const REGISTER_DUMP_VERSION: u32 = 1;
+
 /// The multicast table bit of `addr` (filter type 0: address bits 36-47).
 fn multicast_hash(addr: &[u8; ETH_ALEN]) -> u32 {
     ((u32::from(addr[4]) >> 4) | (u32::from(addr[5]) << 4)) & 0xfff
@@ -297,6 +319,15 @@ impl Driver for Em {
             }
             new
         });
+    }
+
+    const REGISTER_DUMP_LEN: usize = DUMPED_REGISTERS.len();
+
+    fn dump_registers(hw: &Hardware<'_>, out: &mut [u32]) -> u32 {
+        for (slot, &offset) in out.iter_mut().zip(DUMPED_REGISTERS.iter()) {
+            *slot = hw.read(offset);
+        }
+        REGISTER_DUMP_VERSION
     }
 
     fn set_mac_address(hw: &Hardware<'_>, mac: &[u8; ETH_ALEN]) {

@@ -21,7 +21,7 @@ NOISE=5
 
 ktap_print_header
 find_pair "$MODEL"
-ktap_set_plan 12
+ktap_set_plan 13
 
 cleanup() {
 	for t in 0 1; do
@@ -78,6 +78,16 @@ es=$(ethtool -S "$DUT" | awk '$1 == "rx_packets:" {print $2}')
 ss=$(counter "$DUT" rx_packets)
 echo "# ethtool -S rx_packets $es, stats64 rx_packets $ss"
 ktap_check "ethtool -S rx_packets agrees with the stack's counter" [ -n "$es" -a "$es" = "$ss" ]
+
+# ethtool -d: CTRL STATUS RCTL TCTL TIPG ITR, then base low/high, length,
+# head, tail of the RX ring and of the TX ring.
+regs=($(ethtool -d "$DUT" raw on | od -An -v -tu4))
+ring=($(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}'))
+echo "# ${#regs[@]} registers: STATUS ${regs[1]}, RCTL ${regs[2]}, RDLEN ${regs[8]}, TDLEN ${regs[13]}; rings ${ring[*]}"
+dump_ok=no
+[ ${#regs[@]} = 16 ] && [ $((regs[1] & 2)) != 0 ] && [ $((regs[2] & 2)) != 0 ] &&
+	[ "${regs[8]}" = $((ring[0] * 16)) ] && [ "${regs[13]}" = $((ring[1] * 16)) ] && dump_ok=yes
+ktap_check "ethtool -d: link up, RX enabled, ring lengths match ethtool -g" [ $dump_ok = yes ]
 
 ethtool -G "$DUT" rx 512 tx 512
 ring=$(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}' | tr '\n' ' ')
