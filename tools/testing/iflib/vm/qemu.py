@@ -33,7 +33,7 @@ MODELS = {
     "igb": True,
     "vmxnet3": True,
 }
-DEFAULT_PAIRS = ["e1000", "e1000e", "igb", "vmxnet3"]
+DEFAULT_PAIRS = ["e1000", "e1000e", "igb", "vmxnet3", "e1000-82545em", "e1000-82544gc"]
 
 # Kernel log lines that fail a run whatever the tests said.
 BAD_CONSOLE = re.compile(
