@@ -152,6 +152,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             }
             if desc.tx_checksum {
                 features |= netdev::features::HW_CSUM;
+                if desc.tso && desc.tx_max_segments > 1 {
+                    features |= netdev::features::TSO;
+                }
+            }
+            if desc.rx_checksum {
+                features |= netdev::features::RXCSUM;
             }
             // Tag stripping is programmed once at start: it stays on.
             let changeable = features;

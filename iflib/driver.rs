@@ -61,6 +61,12 @@ pub struct Description {
     pub tx_max_segments: u32,
     /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`).
     pub tx_checksum: bool,
+    /// The hardware segments TCP over IPv4 given in [`TxPacket::tso`] (it then also inserts
+    /// the IP and TCP checksums of every segment). Needs [`Description::tx_checksum`].
+    pub tso: bool,
+    /// The hardware verifies IP, TCP and UDP checksums of received frames and reports it in
+    /// [`RxFragment::checksum`].
+    pub rx_checksum: bool,
     /// The hardware inserts 802.1Q tags given in [`TxPacket::vlan`] and strips received
     /// ones into [`RxFragment::vlan`] (always, once started).
     pub vlan_offload: bool,
@@ -156,7 +162,10 @@ pub struct TxSegment {
     pub len: u32,
 }
 
-pub use kernel::net::skb::TxChecksum;
+pub use kernel::net::skb::{
+    TxChecksum,
+    TxTso, //
+};
 
 /// A packet to place on a TX ring, as given to [`Datapath::tx_encapsulate`].
 #[derive(Clone, Copy, Debug)]
@@ -168,6 +177,9 @@ pub struct TxPacket<'a> {
     pub len: u32,
     /// A checksum the hardware must insert (only if [`Description::tx_checksum`]).
     pub checksum: Option<TxChecksum>,
+    /// Segmentation the hardware must do (only if [`Description::tso`]); the headers are
+    /// already prepared for it. `checksum` then describes the TCP checksum.
+    pub tso: Option<TxTso>,
     /// An 802.1Q tag (TCI) the hardware must insert (only if
     /// [`Description::vlan_offload`]).
     pub vlan: Option<u16>,

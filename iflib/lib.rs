@@ -40,7 +40,8 @@ pub use driver::{
     RxFragment,
     TxChecksum,
     TxPacket,
-    TxSegment, //
+    TxSegment,
+    TxTso, //
 };
 pub use ring::Ring;
 

@@ -30,6 +30,12 @@ pub(crate) struct Counters {
     pub(crate) tx_linearized: AtomicU64,
     /// TX watchdog resets.
     pub(crate) tx_timeouts: AtomicU64,
+    /// Packets handed to the hardware to segment (TSO); their frames count in `tx_packets`.
+    pub(crate) tx_tso: AtomicU64,
+    /// Received frames whose checksum the hardware verified.
+    pub(crate) rx_csum_verified: AtomicU64,
+    /// Received frames the hardware found a bad checksum in (the stack checks them again).
+    pub(crate) rx_csum_bad: AtomicU64,
 }
 
 /// Adds `n` to a counter with a single writer.
@@ -51,6 +57,9 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"tx_dropped",
     c"tx_linearized",
     c"tx_timeouts",
+    c"tx_tso",
+    c"rx_csum_verified",
+    c"rx_csum_bad",
 ];
 
 impl Counters {
@@ -66,6 +75,9 @@ impl Counters {
             &self.tx_dropped,
             &self.tx_linearized,
             &self.tx_timeouts,
+            &self.tx_tso,
+            &self.rx_csum_verified,
+            &self.rx_csum_bad,
         ];
         for (o, c) in out.iter_mut().zip(all) {
             *o = c.load(Ordering::Relaxed);
@@ -79,6 +91,8 @@ impl Counters {
                 packets: get(&self.rx_packets),
                 bytes: get(&self.rx_bytes),
                 alloc_fail: get(&self.rx_dropped),
+                csum_unnecessary: get(&self.rx_csum_verified),
+                csum_bad: get(&self.rx_csum_bad),
             },
             QueueTxStats {
                 packets: get(&self.tx_packets),

@@ -42,6 +42,11 @@ struct InFlight {
     skb: SkBuff,
     /// Ring entries the packet uses, starting at its slot.
     entries: u32,
+    /// Frames it becomes on the wire (more than one when the hardware segments it).
+    wire_frames: u32,
+    /// Bytes of those frames, each segment's copy of the headers included; BQL and the
+    /// byte counters use this.
+    wire_bytes: u32,
 }
 
 /// What iflib keeps beside one TX ring entry.
@@ -148,6 +153,18 @@ impl TxRing {
                 return Transmit::Done;
             }
         }
+        let tso = if desc.tso {
+            match skb.prepare_tso() {
+                Ok(tso) => tso,
+                Err(_) => {
+                    stats::add(&counters.tx_dropped, 1);
+                    skb.free_any();
+                    return Transmit::Done;
+                }
+            }
+        } else {
+            None
+        };
         let mut segments = [TxSegment { address: 0, len: 0 }; MAX_SEGMENTS];
         let mut mappings: [Option<TxMapping>; MAX_SEGMENTS] = core::array::from_fn(|_| None);
         let count = match Self::map_packet(dma, &skb, &mut segments, &mut mappings) {
@@ -159,6 +176,14 @@ impl TxRing {
             }
         };
         let len = skb.len();
+        let (wire_frames, wire_bytes) = match tso {
+            Some(tso) => {
+                stats::add(&counters.tx_tso, 1);
+                let frames = tso.segments.max(1);
+                (frames, len + (frames - 1) * tso.header_len)
+            }
+            None => (1, len),
+        };
         let packet = TxPacket {
             segments: &segments[..count],
             len,
@@ -167,6 +192,7 @@ impl TxRing {
             } else {
                 None
             },
+            tso,
             vlan: if desc.vlan_offload {
                 skb.tx_vlan_tag()
             } else {
@@ -185,13 +211,18 @@ impl TxRing {
             slot = self.ring.next(slot);
         }
         if let Some(entry) = self.slots.get_mut(first as usize) {
-            entry.packet = Some(InFlight { skb, entries });
+            entry.packet = Some(InFlight {
+                skb,
+                entries,
+                wire_frames,
+                wire_bytes,
+            });
         }
         self.next_to_use = self.advance(first, entries);
         self.entries_in_use += entries;
 
         queue.maybe_stop(self.free_entries(), max_entries, 2 * max_entries);
-        if queue.sent(len, netdev::xmit_more()) {
+        if queue.sent(wire_bytes, netdev::xmit_more()) {
             D::tx_doorbell(hw, self.next_to_use);
         }
         Transmit::Done
@@ -208,7 +239,7 @@ impl TxRing {
     }
 
     /// Unmaps the oldest packet's entries, frees them and returns the packet.
-    fn retire_oldest(&mut self, dma: &Device<Bound>) -> Option<SkBuff> {
+    fn retire_oldest(&mut self, dma: &Device<Bound>) -> Option<InFlight> {
         let (first, entries) = self.oldest()?;
         let mut slot = first;
         for _ in 0..entries {
@@ -226,10 +257,10 @@ impl TxRing {
         self.slots
             .get_mut(first as usize)
             .and_then(|s| s.packet.take())
-            .map(|p| p.skb)
     }
 
-    /// Frees the packets the hardware is done with (NAPI). Returns (packets, bytes).
+    /// Frees the packets the hardware is done with (NAPI). Returns the frames and bytes
+    /// they became on the wire.
     pub(crate) fn reclaim<D: Datapath>(
         &mut self,
         hw: &D::Hardware<'_>,
@@ -241,10 +272,10 @@ impl TxRing {
             if !D::tx_done(hw, &self.ring, self.advance(first, entries - 1)) {
                 break;
             }
-            if let Some(skb) = self.retire_oldest(dma) {
-                packets += 1;
-                bytes += skb.len();
-                skb.consume_in_napi(budget);
+            if let Some(done) = self.retire_oldest(dma) {
+                packets += done.wire_frames;
+                bytes += done.wire_bytes;
+                done.skb.consume_in_napi(budget);
             }
         }
         (packets, bytes)
@@ -258,8 +289,8 @@ impl TxRing {
     /// Drops every packet still on the ring (the hardware is stopped).
     pub(crate) fn discard_all(&mut self, dma: &Device<Bound>) {
         while self.oldest().is_some() {
-            if let Some(skb) = self.retire_oldest(dma) {
-                skb.free_any();
+            if let Some(dropped) = self.retire_oldest(dma) {
+                dropped.skb.free_any();
             }
         }
         self.next_to_use = 0;

@@ -10,7 +10,9 @@
 #include <linux/netdevice.h>
 #include <linux/if_vlan.h>
 #include <linux/skbuff.h>
+#include <net/ip6_checksum.h>
 #include <net/netdev_queues.h>
+#include <net/tcp.h>
 
 #ifdef CONFIG_IFLIB
 
@@ -166,6 +168,51 @@ __rust_helper int rust_helper_skb_tx_csum_start(const struct sk_buff *skb)
 __rust_helper u16 rust_helper_skb_tx_csum_offset(const struct sk_buff *skb)
 {
 	return skb->csum_offset;
+}
+
+/*
+ * Readies a TCP segmentation offload packet for hardware that rewrites the
+ * IP length and checksum and the TCP checksum of every segment: zeroes the
+ * IP length (and the IPv4 header checksum) and seeds the TCP checksum with
+ * the pseudo-header sum without length. Returns 0 for a packet that is not
+ * GSO, 1 with the parameters filled in, or a negative errno (GSO other than
+ * TCP, or no memory to unshare the headers).
+ */
+__rust_helper int rust_helper_skb_tso_prepare(struct sk_buff *skb, u32 *mss,
+					      u32 *header_len,
+					      u32 *network_offset,
+					      u32 *transport_offset,
+					      u32 *segments, bool *ipv6)
+{
+	unsigned int type;
+	int err;
+
+	if (!skb_is_gso(skb))
+		return 0;
+	type = skb_shinfo(skb)->gso_type;
+	if (!(type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6)))
+		return -EINVAL;
+	err = skb_cow_head(skb, 0);
+	if (err < 0)
+		return err;
+	if (type & SKB_GSO_TCPV4) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->tot_len = 0;
+		iph->check = 0;
+		tcp_hdr(skb)->check = ~csum_tcpudp_magic(iph->saddr, iph->daddr,
+							 0, IPPROTO_TCP, 0);
+		*ipv6 = false;
+	} else {
+		tcp_v6_gso_csum_prep(skb);
+		*ipv6 = true;
+	}
+	*mss = skb_shinfo(skb)->gso_size;
+	*header_len = skb_tcp_all_headers(skb);
+	*network_offset = skb_network_offset(skb);
+	*transport_offset = skb_transport_offset(skb);
+	*segments = skb_shinfo(skb)->gso_segs;
+	return 1;
 }
 
 __rust_helper unsigned int rust_helper_skb_nr_frags(const struct sk_buff *skb)

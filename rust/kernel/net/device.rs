@@ -37,6 +37,10 @@ pub mod features {
     pub const HW_VLAN_CTAG_TX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_TX_BIT;
     /// The hardware strips 802.1Q tags on receive.
     pub const HW_VLAN_CTAG_RX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_RX_BIT;
+    /// The hardware segments TCP over IPv4 (TSO).
+    pub const TSO: u64 = 1 << bindings::NETIF_F_TSO_BIT;
+    /// The hardware verifies received checksums.
+    pub const RXCSUM: u64 = 1 << bindings::NETIF_F_RXCSUM_BIT;
 }
 
 /// Length of an Ethernet (MAC) address.
@@ -94,6 +98,15 @@ impl Device {
     pub fn is_running(&self) -> bool {
         // SAFETY: `self.as_raw()` is valid by the type invariant.
         unsafe { bindings::netif_running(self.as_raw()) }
+    }
+
+    /// Returns whether every feature in `features` (`NETIF_F_*`) is enabled now (changed
+    /// under RTNL, e.g. by `ethtool -K`; a lockless reader sees the old or the new value).
+    pub fn has_features(&self, features: u64) -> bool {
+        // SAFETY: `self.as_raw()` is valid; `features` is a plain integer field the stack
+        // updates with a single store.
+        let enabled = unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).features) };
+        enabled & features == features
     }
 
     /// Returns the interface flags (`IFF_*`).
@@ -317,6 +330,10 @@ pub struct QueueRxStats {
     pub bytes: u64,
     /// Buffer or packet allocations that failed.
     pub alloc_fail: u64,
+    /// Packets whose checksum the hardware verified.
+    pub csum_unnecessary: u64,
+    /// Packets the hardware found a bad checksum in.
+    pub csum_bad: u64,
 }
 
 /// Per-queue transmit statistics (`ynl qstats`), for [`Operations::queue_stats`].
@@ -603,6 +620,8 @@ impl<T: Operations> Registration<T> {
         out.packets = rx.packets;
         out.bytes = rx.bytes;
         out.alloc_fail = rx.alloc_fail;
+        out.csum_unnecessary = rx.csum_unnecessary;
+        out.csum_bad = rx.csum_bad;
     }
 
     extern "C" fn queue_stats_tx_callback(
@@ -630,6 +649,8 @@ impl<T: Operations> Registration<T> {
             (*rx).packets = 0;
             (*rx).bytes = 0;
             (*rx).alloc_fail = 0;
+            (*rx).csum_unnecessary = 0;
+            (*rx).csum_bad = 0;
             (*tx).packets = 0;
             (*tx).bytes = 0;
         }

@@ -168,6 +168,40 @@ impl SkBuff {
         Some(TxChecksum { start, offset })
     }
 
+    /// Readies a TCP segmentation offload packet for the hardware and returns its
+    /// parameters; `None` for a packet that is not segmented. The IP length (and IPv4
+    /// header checksum) are zeroed and the TCP checksum seeded with the pseudo-header sum,
+    /// as hardware that rewrites them per segment expects. Call before mapping the packet:
+    /// the headers may be copied.
+    pub fn prepare_tso(&mut self) -> Result<Option<TxTso>> {
+        let (mut mss, mut header_len, mut network, mut transport, mut segments) = (0, 0, 0, 0, 0);
+        let mut ipv6 = false;
+        // SAFETY: `self.as_raw()` is valid and owned; the outputs are valid for writes.
+        let ret = unsafe {
+            bindings::skb_tso_prepare(
+                self.as_raw(),
+                &mut mss,
+                &mut header_len,
+                &mut network,
+                &mut transport,
+                &mut segments,
+                &mut ipv6,
+            )
+        };
+        to_result(ret)?;
+        if ret == 0 {
+            return Ok(None);
+        }
+        Ok(Some(TxTso {
+            mss,
+            header_len,
+            network_offset: network,
+            transport_offset: transport,
+            segments,
+            ipv6,
+        }))
+    }
+
     /// Sets the protocol from the Ethernet header and pulls it (RX).
     pub fn set_protocol_from_ethernet(&mut self, dev: &Device) {
         // SAFETY: The packet is valid and starts with an Ethernet header of a received frame.
@@ -233,6 +267,24 @@ pub struct TxChecksum {
     pub start: u32,
     /// Where the checksum goes, from `start`.
     pub offset: u32,
+}
+
+/// A TCP packet the hardware is to cut into segments of `mss` payload bytes, each sent with
+/// a copy of the first `header_len` bytes (Ethernet, IP and TCP headers) fixed up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxTso {
+    /// Payload bytes per segment.
+    pub mss: u32,
+    /// Bytes of headers, from the frame's first byte to the end of the TCP header.
+    pub header_len: u32,
+    /// Where the IP header starts.
+    pub network_offset: u32,
+    /// Where the TCP header starts.
+    pub transport_offset: u32,
+    /// Frames on the wire.
+    pub segments: u32,
+    /// IPv6 (no header checksum) rather than IPv4.
+    pub ipv6: bool,
 }
 
 /// A DMA mapping of a packet's linear part or of one of its fragments, for transmit; unmap

@@ -142,6 +142,11 @@ pub(crate) const TDT: usize = 0x3818;
 /// TX interrupt delay.
 pub(crate) const TIDV: usize = 0x3820;
 
+/// Receive checksum control: verify IPv4 header and TCP/UDP checksums.
+pub(crate) const RXCSUM: usize = 0x5000;
+pub(crate) const RXCSUM_IPOFLD: u32 = 1 << 8;
+pub(crate) const RXCSUM_TUOFLD: u32 = 1 << 9;
+
 /// Multicast table: 128 32-bit words.
 pub(crate) const MTA: usize = 0x5200;
 pub(crate) const MTA_WORDS: usize = 128;

@@ -5,11 +5,13 @@
 //! All are 16 bytes. RX uses legacy descriptors: word 0 holds the buffer address, word 1
 //! the length (bits 0-15), status (32-39) and errors (40-47). TX uses legacy data
 //! descriptors (word 1: length 0-15, command 24-31, status 32-39) unless a checksum is to
-//! be inserted: then a context descriptor (word 0: checksum start 32-39, checksum offset
-//! 40-47, checksum end 48-63; word 1: command 24-31) precedes extended data descriptors
-//! (word 1: length 0-19, type 20-23, command 24-31, status 32-39, options 40-47). Bits
-//! 48-63 of word 1 carry the 802.1Q tag: to insert (TX, with the VLE command), or
-//! stripped (RX, with the VP status).
+//! be inserted or TCP segmented: then a context descriptor precedes extended data
+//! descriptors (word 1: length 0-19, type 20-23, command 24-31, status 32-39, options
+//! 40-47). The context's word 0 holds the IP checksum start (0-7), offset (8-15) and end
+//! (16-31) and the TCP/UDP checksum start (32-39), offset (40-47) and end (48-63); its
+//! word 1 the TCP payload length (0-19), command (24-31), header length (40-47) and MSS
+//! (48-63). Bits 48-63 of a data descriptor's word 1 carry the 802.1Q tag: to insert
+//! (TX, with the VLE command), or stripped (RX, with the VP status).
 
 use crate::{
     regs::*,
@@ -21,16 +23,19 @@ use iflib::{
     Ring,
     RxChecksum,
     RxFragment,
-    TxPacket, //
+    TxPacket,
+    TxTso, //
 };
 use kernel::{
     dma::DmaAddress,
     io::Io, //
 };
 
-/// TX command: end of packet, insert FCS, report status, extended descriptor.
+/// TX command: end of packet, insert FCS, segment (TSO), report status, extended
+/// descriptor, insert VLAN tag.
 const TX_CMD_EOP: u64 = 1 << 0;
 const TX_CMD_IFCS: u64 = 1 << 1;
+const TX_CMD_TSE: u64 = 1 << 2;
 const TX_CMD_RS: u64 = 1 << 3;
 const TX_CMD_DEXT: u64 = 1 << 5;
 const TX_CMD_VLE: u64 = 1 << 6;
@@ -39,47 +44,117 @@ const SPECIAL_SHIFT: u32 = 48;
 const TX_CMD_SHIFT: u32 = 24;
 /// Extended descriptor type: data (context descriptors are type 0).
 const TX_TYPE_DATA: u64 = 1 << 20;
-/// Packet options: insert the TCP/UDP checksum described by the context.
+/// Packet options: insert the IP header / TCP-UDP checksum described by the context.
+const TX_POPTS_IXSM: u64 = 1 << 0;
 const TX_POPTS_TXSM: u64 = 1 << 1;
 const TX_POPTS_SHIFT: u32 = 40;
-/// Context descriptor fields (word 0): checksum start, offset and end (0: packet end).
+/// Context descriptor, word 0: IP checksum start, offset and end; TCP/UDP checksum start
+/// and offset (the end is left 0: the packet's end).
+const TX_CTX_IPCSS_SHIFT: u32 = 0;
+const TX_CTX_IPCSO_SHIFT: u32 = 8;
+const TX_CTX_IPCSE_SHIFT: u32 = 16;
 const TX_CTX_TUCSS_SHIFT: u32 = 32;
 const TX_CTX_TUCSO_SHIFT: u32 = 40;
+/// Context descriptor, word 1: command bits for TCP (not UDP) and IPv4 (not IPv6), the
+/// header length and the MSS.
+const TX_CTX_CMD_TCP: u64 = 1 << 0;
+const TX_CTX_CMD_IP: u64 = 1 << 1;
+const TX_CTX_HDRLEN_SHIFT: u32 = 40;
+const TX_CTX_MSS_SHIFT: u32 = 48;
+/// Where the checksums sit in the IPv4 and TCP headers.
+const IPV4_CHECKSUM_OFFSET: u32 = 10;
+const TCP_CHECKSUM_OFFSET: u32 = 16;
+/// The payload length field of a context descriptor and the length of a data descriptor.
+const TX_LEN_MASK: u64 = 0xf_ffff;
 /// TX status: descriptor done.
 const TX_STATUS_DD: u64 = 1 << 32;
 
 /// RX status bits (word 1, bits 32-39) and error bits (40-47).
 const RX_STATUS_DD: u64 = 1 << 32;
 const RX_STATUS_EOP: u64 = 1 << 33;
+/// The hardware did not check the checksums (IXSM), or checked the TCP/UDP one (TCPCS).
+const RX_STATUS_IXSM: u64 = 1 << 34;
+const RX_STATUS_TCPCS: u64 = 1 << 37;
 /// The frame carried an 802.1Q tag, stripped into the special field.
 const RX_STATUS_VP: u64 = 1 << 35;
+/// TCP/UDP and IPv4 header checksum errors.
+const RX_ERROR_TCPE: u64 = 1 << 45;
+const RX_ERROR_IPE: u64 = 1 << 46;
 /// CRC, symbol, sequence, carrier extension and RX data errors.
 const RX_ERRORS: u64 = (0x01 | 0x02 | 0x04 | 0x10 | 0x80) << 40;
 const RX_LEN_MASK: u64 = 0xffff;
+
+/// The checksum verdict in RX descriptor word 1. Only a checked TCP/UDP checksum counts as
+/// verified (an IPv4 header alone does not spare the stack its work).
+fn rx_checksum(word: u64) -> RxChecksum {
+    if word & RX_STATUS_IXSM != 0 {
+        RxChecksum::None
+    } else if word & (RX_ERROR_TCPE | RX_ERROR_IPE) != 0 {
+        RxChecksum::Bad
+    } else if word & RX_STATUS_TCPCS != 0 {
+        RxChecksum::Verified
+    } else {
+        RxChecksum::None
+    }
+}
+
+/// Word 0 of a TSO context descriptor: where the IP and TCP checksums are computed and
+/// stored. IPv6 has no header checksum: its fields are left for the hardware to ignore.
+fn tso_context_low(tso: &TxTso) -> u64 {
+    let tcp = u64::from(tso.transport_offset);
+    let tcp_fields = (tcp << TX_CTX_TUCSS_SHIFT)
+        | ((tcp + u64::from(TCP_CHECKSUM_OFFSET)) << TX_CTX_TUCSO_SHIFT);
+    if tso.ipv6 {
+        return tcp_fields;
+    }
+    let ip = u64::from(tso.network_offset);
+    tcp_fields
+        | (ip << TX_CTX_IPCSS_SHIFT)
+        | ((ip + u64::from(IPV4_CHECKSUM_OFFSET)) << TX_CTX_IPCSO_SHIFT)
+        | ((tcp - 1) << TX_CTX_IPCSE_SHIFT)
+}
+
+/// Word 1 of a TSO context descriptor for a packet of `len` bytes.
+fn tso_context_high(tso: &TxTso, len: u32) -> u64 {
+    let ip = if tso.ipv6 { 0 } else { TX_CTX_CMD_IP };
+    let payload = u64::from(len.saturating_sub(tso.header_len)) & TX_LEN_MASK;
+    let cmd = TX_CMD_DEXT | TX_CMD_TSE | TX_CTX_CMD_TCP | ip;
+    payload
+        | (cmd << TX_CMD_SHIFT)
+        | (u64::from(tso.header_len & 0xff) << TX_CTX_HDRLEN_SHIFT)
+        | (u64::from(tso.mss & 0xffff) << TX_CTX_MSS_SHIFT)
+}
 
 impl Datapath for Em {
     fn tx_encapsulate(_hw: &Hardware<'_>, ring: &Ring, first: u32, packet: &TxPacket<'_>) -> u32 {
         let mut slot = first;
         let mut used = 0;
-        // The checksum fields are 8 bits wide: a checksum further in is left to software
-        // (the stack never asks for one that far in a frame).
-        let checksum = packet
+        let extended = TX_TYPE_DATA | (TX_CMD_DEXT << TX_CMD_SHIFT);
+        let (data_type, options) = if let Some(tso) = packet.tso {
+            ring.write(slot, 0, tso_context_low(&tso));
+            ring.write(slot, 1, tso_context_high(&tso, packet.len));
+            slot = ring.next(slot);
+            used += 1;
+            let ip = if tso.ipv6 { 0 } else { TX_POPTS_IXSM };
+            (
+                extended | (TX_CMD_TSE << TX_CMD_SHIFT),
+                (ip | TX_POPTS_TXSM) << TX_POPTS_SHIFT,
+            )
+        } else if let Some(c) = packet
             .checksum
-            .filter(|c| c.start <= 0xff && c.start + c.offset <= 0xff);
-        let (data_type, options) = match checksum {
-            Some(c) => {
-                let context = (u64::from(c.start) << TX_CTX_TUCSS_SHIFT)
-                    | (u64::from(c.start + c.offset) << TX_CTX_TUCSO_SHIFT);
-                ring.write(slot, 0, context);
-                ring.write(slot, 1, TX_CMD_DEXT << TX_CMD_SHIFT);
-                slot = ring.next(slot);
-                used += 1;
-                (
-                    TX_TYPE_DATA | (TX_CMD_DEXT << TX_CMD_SHIFT),
-                    TX_POPTS_TXSM << TX_POPTS_SHIFT,
-                )
-            }
-            None => (0, 0),
+            // The checksum fields are 8 bits wide: a checksum further in is left to
+            // software (the stack never asks for one that far in a frame).
+            .filter(|c| c.start <= 0xff && c.start + c.offset <= 0xff)
+        {
+            let context = (u64::from(c.start) << TX_CTX_TUCSS_SHIFT)
+                | (u64::from(c.start + c.offset) << TX_CTX_TUCSO_SHIFT);
+            ring.write(slot, 0, context);
+            ring.write(slot, 1, TX_CMD_DEXT << TX_CMD_SHIFT);
+            slot = ring.next(slot);
+            used += 1;
+            (extended, TX_POPTS_TXSM << TX_POPTS_SHIFT)
+        } else {
+            (0, 0)
         };
         let last = packet.segments.len().saturating_sub(1);
         for (i, segment) in packet.segments.iter().enumerate() {
@@ -96,7 +171,11 @@ impl Datapath for Em {
             ring.write(
                 slot,
                 1,
-                u64::from(segment.len) | data_type | options | (cmd << TX_CMD_SHIFT) | special,
+                (u64::from(segment.len) & TX_LEN_MASK)
+                    | data_type
+                    | options
+                    | (cmd << TX_CMD_SHIFT)
+                    | special,
             );
             slot = ring.next(slot);
             used += 1;
@@ -121,8 +200,7 @@ impl Datapath for Em {
             len: (word & RX_LEN_MASK) as u32,
             end_of_frame: word & RX_STATUS_EOP != 0,
             error: word & RX_ERRORS != 0,
-            // The 8254x checksum offload is not enabled (RXCSUM stays 0).
-            checksum: RxChecksum::None,
+            checksum: rx_checksum(word),
             vlan: (word & RX_STATUS_VP != 0).then_some((word >> SPECIAL_SHIFT) as u16),
         })
     }
