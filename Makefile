@@ -23,7 +23,7 @@ bench: setup
 	tools/testing/iflib/run-job guest-bench
 
 test: setup
-	tools/testing/iflib/run-tests $(if $(T),$(foreach t,$(T),-t $(t)))
+	tools/testing/iflib/run-tests $(if $(T),$(foreach t,$(T),-t $(t))) $(if $(MODEL),-m $(MODEL))
 
 build: setup
 	scripts/iflib/build >/dev/null

@@ -1,17 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The em driver (iflib_em) on a QEMU model (e1000, the 82540EM, unless
-# MODEL and C_DRIVER say otherwise) against the in-tree C driver on the
-# peer: the link comes up, ping works both ways over IPv4 and
-# IPv6, 10,000 pktgen frames cross in each direction and both ends count
-# them, ethtool reads back and refuses bad ring sizes, and the module
-# unloads cleanly.
+# The em driver (iflib_em) on every em model against the in-tree C driver
+# on the peer: the link comes up, ping works both ways over IPv4 and IPv6,
+# 10,000 pktgen frames cross in each direction and both ends count them,
+# ethtool reads back and refuses bad ring sizes.
 
 . "$(dirname "$0")/lib.sh"
 
-MODEL=${MODEL:-e1000}
-C_DRIVER=${C_DRIVER:-e1000} # drives the peer
+CHECKS=13
 COUNT=10000
 RATE=10000 # frames per second: see c_e1000_pktgen.sh
 # IPv6 neighbour and multicast listener traffic may add a few frames to a
@@ -20,18 +17,13 @@ RATE=10000 # frames per second: see c_e1000_pktgen.sh
 NOISE=5
 
 ktap_print_header
-find_pair "$MODEL"
-ktap_set_plan 13
 
 cleanup() {
-	for t in 0 1; do
-		echo "rem_device_all" >/proc/net/pktgen/kpktgend_$t 2>/dev/null
-	done
+	pktgen_release
 	cleanup_remote
-	rmmod pktgen 2>/dev/null
 	release_dut iflib_em
 }
-trap cleanup EXIT
+trap 'cleanup; rmmod pktgen 2>/dev/null' EXIT
 
 # counted SENT RECEIVED: nothing lost, at most NOISE frames besides pktgen's.
 counted() {
@@ -39,68 +31,66 @@ counted() {
 		[ "$2" -ge "$COUNT" ] && [ "$2" -le $((COUNT + NOISE)) ]
 }
 
+test_model() {
+	local tx0 rx0 tx rx es ss regs ring dump_ok err rc refused
+	bind_dut "$MODEL" "$C_DRIVER" iflib_em || return
+	ktap_check "link up on both ends" setup_pair "$MODEL"
+	ktap_check "DUT is driven by iflib_em" [ "$(driver_of "$DUT")" = iflib_em ]
+	ethtool -i "$DUT" | sed 's/^/# /'
+	ktap_check "ethtool -i reports driver iflib_em" \
+		grep -qx "driver: iflib_em" <(ethtool -i "$DUT")
+
+	# Let QEMU's one-second RX hold after RCTL writes expire (see lib.sh users).
+	sleep 2
+	ktap_check "IPv4 ping DUT -> remote" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
+	ktap_check "IPv4 ping remote -> DUT" ip netns exec "$REMOTE_NS" ping -c 3 -i 0.2 -W 2 "$LOCAL_V4"
+	ktap_check "IPv6 ping DUT -> remote" ping -6 -c 3 -i 0.2 -W 2 "$REMOTE_V6"
+
+	tx0=$(counter "$DUT" tx_packets)
+	rx0=$(counter "$PEER" rx_packets "$REMOTE_NS")
+	pktgen_send "$DUT" "$PEER_MAC"
+	rx=$(settle "$PEER" rx_packets "$REMOTE_NS" "$rx0")
+	tx=$(($(counter "$DUT" tx_packets) - tx0))
+	echo "# TX: DUT tx_packets +$tx, peer rx_packets +$rx"
+	ktap_check "$COUNT frames sent by iflib_em, counted on both ends" counted "$tx" "$rx"
+
+	rx0=$(counter "$DUT" rx_packets)
+	tx0=$(counter "$PEER" tx_packets "$REMOTE_NS")
+	pktgen_send "$PEER" "$DUT_MAC" "$REMOTE_NS" 1
+	rx=$(settle "$DUT" rx_packets "" "$rx0")
+	tx=$(($(counter "$PEER" tx_packets "$REMOTE_NS") - tx0))
+	echo "# RX: peer tx_packets +$tx, DUT rx_packets +$rx"
+	ktap_check "$COUNT frames received by iflib_em, counted on both ends" counted "$tx" "$rx"
+
+	es=$(ethtool -S "$DUT" | awk '$1 == "rx_packets:" {print $2}')
+	ss=$(counter "$DUT" rx_packets)
+	echo "# ethtool -S rx_packets $es, stats64 rx_packets $ss"
+	ktap_check "ethtool -S rx_packets agrees with the stack's counter" [ -n "$es" -a "$es" = "$ss" ]
+
+	# ethtool -d: CTRL STATUS RCTL TCTL TIPG ITR, then base low/high, length,
+	# head, tail of the RX ring and of the TX ring.
+	regs=($(ethtool -d "$DUT" raw on | od -An -v -tu4))
+	ring=($(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}'))
+	echo "# ${#regs[@]} registers: STATUS ${regs[1]}, RCTL ${regs[2]}, RDLEN ${regs[8]}, TDLEN ${regs[13]}; rings ${ring[*]}"
+	dump_ok=no
+	[ ${#regs[@]} = 16 ] && [ $((regs[1] & 2)) != 0 ] && [ $((regs[2] & 2)) != 0 ] &&
+		[ "${regs[8]}" = $((ring[0] * 16)) ] && [ "${regs[13]}" = $((ring[1] * 16)) ] && dump_ok=yes
+	ktap_check "ethtool -d: link up, RX enabled, ring lengths match ethtool -g" [ $dump_ok = yes ]
+
+	ethtool -G "$DUT" rx 512 tx 512
+	ring=$(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}' | tr '\n' ' ')
+	ktap_check "ethtool -G rx 512 tx 512 reads back" [ "$ring" = "512 512 " ]
+	wait_carrier "$DUT" 10
+	sleep 2
+	ktap_check "IPv4 ping after the ring change" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
+	err=$(ethtool -G "$DUT" rx 7 2>&1)
+	rc=$?
+	echo "# ethtool -G rx 7: rc=$rc $err"
+	refused=no
+	[ $rc -ne 0 ] && echo "$err" | grep -q "RX ring size" &&
+		echo "$err" | grep -qi "invalid argument" && refused=yes
+	ktap_check "ethtool -G rx 7 is refused with EINVAL and a message" [ $refused = yes ]
+}
+
 modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"
-bind_dut "$MODEL" "$C_DRIVER" iflib_em || ktap_exit_fail_msg "iflib_em did not take the DUT"
-kmsg_mark
-if setup_pair "$MODEL"; then
-	ktap_test_pass "link up on both ends"
-else
-	ktap_test_fail "link up on both ends"
-fi
-ktap_check "DUT is driven by iflib_em" [ "$(driver_of "$DUT")" = iflib_em ]
-ethtool -i "$DUT" | sed 's/^/# /'
-ktap_check "ethtool -i reports driver iflib_em" \
-	grep -qx "driver: iflib_em" <(ethtool -i "$DUT")
-
-# Let QEMU's one-second RX hold after RCTL writes expire (see lib.sh users).
-sleep 2
-ktap_check "IPv4 ping DUT -> remote" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
-ktap_check "IPv4 ping remote -> DUT" ip netns exec "$REMOTE_NS" ping -c 3 -i 0.2 -W 2 "$LOCAL_V4"
-ktap_check "IPv6 ping DUT -> remote" ping -6 -c 3 -i 0.2 -W 2 "$REMOTE_V6"
-
-tx0=$(counter "$DUT" tx_packets)
-rx0=$(counter "$PEER" rx_packets "$REMOTE_NS")
-pktgen_send "$DUT" "$PEER_MAC"
-rx=$(settle "$PEER" rx_packets "$REMOTE_NS" "$rx0")
-tx=$(($(counter "$DUT" tx_packets) - tx0))
-echo "# TX: DUT tx_packets +$tx, peer rx_packets +$rx"
-ktap_check "$COUNT frames sent by iflib_em, counted on both ends" counted "$tx" "$rx"
-
-rx0=$(counter "$DUT" rx_packets)
-tx0=$(counter "$PEER" tx_packets "$REMOTE_NS")
-pktgen_send "$PEER" "$DUT_MAC" "$REMOTE_NS" 1
-rx=$(settle "$DUT" rx_packets "" "$rx0")
-tx=$(($(counter "$PEER" tx_packets "$REMOTE_NS") - tx0))
-echo "# RX: peer tx_packets +$tx, DUT rx_packets +$rx"
-ktap_check "$COUNT frames received by iflib_em, counted on both ends" counted "$tx" "$rx"
-
-es=$(ethtool -S "$DUT" | awk '$1 == "rx_packets:" {print $2}')
-ss=$(counter "$DUT" rx_packets)
-echo "# ethtool -S rx_packets $es, stats64 rx_packets $ss"
-ktap_check "ethtool -S rx_packets agrees with the stack's counter" [ -n "$es" -a "$es" = "$ss" ]
-
-# ethtool -d: CTRL STATUS RCTL TCTL TIPG ITR, then base low/high, length,
-# head, tail of the RX ring and of the TX ring.
-regs=($(ethtool -d "$DUT" raw on | od -An -v -tu4))
-ring=($(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}'))
-echo "# ${#regs[@]} registers: STATUS ${regs[1]}, RCTL ${regs[2]}, RDLEN ${regs[8]}, TDLEN ${regs[13]}; rings ${ring[*]}"
-dump_ok=no
-[ ${#regs[@]} = 16 ] && [ $((regs[1] & 2)) != 0 ] && [ $((regs[2] & 2)) != 0 ] &&
-	[ "${regs[8]}" = $((ring[0] * 16)) ] && [ "${regs[13]}" = $((ring[1] * 16)) ] && dump_ok=yes
-ktap_check "ethtool -d: link up, RX enabled, ring lengths match ethtool -g" [ $dump_ok = yes ]
-
-ethtool -G "$DUT" rx 512 tx 512
-ring=$(ethtool -g "$DUT" | sed -n '/^Current/,$p' | awk '/^(RX|TX):/ {print $2}' | tr '\n' ' ')
-ktap_check "ethtool -G rx 512 tx 512 reads back" [ "$ring" = "512 512 " ]
-wait_carrier "$DUT" 10
-sleep 2
-ktap_check "IPv4 ping after the ring change" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
-err=$(ethtool -G "$DUT" rx 7 2>&1)
-rc=$?
-echo "# ethtool -G rx 7: rc=$rc $err"
-refused=no
-[ $rc -ne 0 ] && echo "$err" | grep -q "RX ring size" &&
-	echo "$err" | grep -qi "invalid argument" && refused=yes
-ktap_check "ethtool -G rx 7 is refused with EINVAL and a message" [ $refused = yes ]
-
-ktap_finished
+for_each_em_model "$CHECKS" test_model cleanup

@@ -11,6 +11,9 @@ lib_dir=$(dirname "${BASH_SOURCE[0]:-$0}")
 
 REMOTE_NS=remote
 
+# The QEMU models em drives, each with the C driver that drives its peer.
+EM_MODELS="e1000:e1000 e1000-82545em:e1000 e1000-82544gc:e1000 e1000e:e1000e"
+
 # Name of the interface with MAC address $1 in the current namespace, if any.
 ifname_by_mac() {
 	local dev
@@ -138,19 +141,31 @@ release_dut() {
 	echo "$DUT_PCI" >/sys/bus/pci/drivers_probe 2>/dev/null
 }
 
-# pktgen_send IFNAME DST_MAC [NETNS [THREAD]]: sends $COUNT 60-byte frames
-# at $RATE frames per second (pktgen must be loaded).
+# pktgen_send IFNAME DST_MAC [NETNS [THREAD [DST_IP SRC_IP]]]: sends $COUNT
+# 60-byte UDP frames (to port 9) at $RATE frames per second (pktgen must be
+# loaded); to 198.51.100.2 from 198.51.100.1 unless given.
 pktgen_send() {
 	local ns=${3:+ip netns exec $3} thread=${4:-0} pg=/proc/net/pktgen/$1
+	local dst=${5:-198.51.100.2} src=${6:-198.51.100.1}
 	$ns sh -c "echo rem_device_all >/proc/net/pktgen/kpktgend_$thread;
 		echo 'add_device $1' >/proc/net/pktgen/kpktgend_$thread"
 	for cmd in "count $COUNT" "pkt_size 60" "ratep $RATE" "clone_skb 0" \
-		"dst_mac $2" "dst 198.51.100.2" "src_min 198.51.100.1" "src_max 198.51.100.1"; do
+		"dst_mac $2" "dst $dst" "src_min $src" "src_max $src"; do
 		$ns sh -c "echo '$cmd' >$pg"
 	done
 	$ns sh -c "echo start >/proc/net/pktgen/pgctrl"
 	$ns grep -A1 "^Result:" "$pg" | tr '\n' ' ' | sed 's/^/# pktgen: /'
 	echo
+}
+
+# pktgen_release: detaches every device from the pktgen threads.
+pktgen_release() {
+	local t
+	for t in /proc/net/pktgen/kpktgend_*; do
+		echo rem_device_all >"$t"
+	done 2>/dev/null
+	ip netns exec "$REMOTE_NS" sh -c \
+		'for t in /proc/net/pktgen/kpktgend_*; do echo rem_device_all >$t; done' 2>/dev/null
 }
 
 # settle IFNAME COUNTER NETNS BASE: the counter's growth over BASE once it
@@ -167,29 +182,84 @@ settle() {
 	echo "$now"
 }
 
-# tcp_transfer FROM_NETNS TO_NETNS TO_ADDR: sends 16 MiB of random data over
-# TCP ("" is the init namespace); true when it arrives intact.
+# tcp_transfer FROM_NETNS TO_NETNS TO_ADDR [MIB]: streams MIB (default 16)
+# MiB of random data over TCP ("" is the init namespace); true when all of
+# it arrives intact (same SHA-1 on both ends).
 tcp_transfer() {
-	local from=${1:+ip netns exec $1} to=${2:+ip netns exec $2} data sent got
-	data=$(mktemp)
-	head -c 16M /dev/urandom >"$data"
-	sent=$(sha1sum <"$data")
-	$to timeout 60 socat -u TCP-LISTEN:5001,reuseaddr STDOUT | sha1sum >"$data.rx" &
+	local from=${1:+ip netns exec $1} to=${2:+ip netns exec $2} mib=${4:-16}
+	local tmp sent got i limit=$((60 + ${4:-16} / 2))
+	tmp=$(mktemp -d)
+	$to timeout "$limit" socat -u TCP-LISTEN:5001,reuseaddr STDOUT | sha1sum >"$tmp/rx" &
 	sleep 0.5
-	$from timeout 60 socat -u "FILE:$data" "TCP:$3:5001"
+	head -c "${mib}M" /dev/urandom | tee >(sha1sum >"$tmp/tx") |
+		$from timeout "$limit" socat -u STDIN "TCP:$3:5001"
 	wait $!
-	got=$(cat "$data.rx")
-	rm -f "$data" "$data.rx"
-	echo "# TCP to $3: sent ${sent%% *}, received ${got%% *}"
+	for i in $(seq 50); do
+		[ -s "$tmp/tx" ] && break
+		sleep 0.1
+	done
+	sent=$(cat "$tmp/tx")
+	got=$(cat "$tmp/rx")
+	rm -rf "$tmp"
+	echo "# TCP to $3: $mib MiB, sent ${sent%% *}, received ${got%% *}"
 	[ -n "$got" ] && [ "${got%% *}" = "${sent%% *}" ]
 }
 
 # ktap_check DESCRIPTION COMMAND...: one KTAP result, passing when the
-# command succeeds.
+# command succeeds; the description starts with $MODEL when it is set.
 ktap_check() {
-	local what=$1
+	local what=${MODEL:+$MODEL: }$1
 	shift
 	if "$@"; then ktap_test_pass "$what"; else ktap_test_fail "$what"; fi
+}
+
+# The "MODEL:C_DRIVER" entries of EM_MODELS with a NIC pair in this VM;
+# only $MODEL's when MODEL is set.
+em_models() {
+	local m
+	for m in $EM_MODELS; do
+		[ -z "${MODEL:-}" ] || [ "${m%%:*}" = "$MODEL" ] || continue
+		grep -q "^${m%%:*} " "${IFLIB_TOPOLOGY:-/nonexistent}" 2>/dev/null && echo "$m"
+	done
+}
+
+# for_each_em_model CHECKS FUNC [CLEANUP]: plans CHECKS results per em
+# model in this VM, then for each sets MODEL and C_DRIVER and runs FUNC,
+# then CLEANUP. Results FUNC did not reach (it returned early) are
+# reported failed. Ends the test.
+for_each_em_model() {
+	local checks=$1 func=$2 cleanup=${3:-true} models m start
+	models=$(em_models)
+	if [ -z "$models" ]; then
+		ktap_skip_all "no em NIC pair in this VM"
+		exit "$KSFT_SKIP"
+	fi
+	ktap_set_plan $(($(echo $models | wc -w) * checks))
+	for m in $models; do
+		MODEL=${m%%:*}
+		C_DRIVER=${m#*:}
+		echo "# $MODEL: iflib_em against the C $C_DRIVER"
+		start=$KTAP_TESTNO
+		"$func"
+		while [ $((KTAP_TESTNO - start)) -lt "$checks" ]; do
+			ktap_test_fail "$MODEL: check $((KTAP_TESTNO - start + 1)) not reached"
+		done
+		"$cleanup"
+	done
+	ktap_finished
+}
+
+# ethtool_stat IFNAME NAME [NETNS]: one value of ethtool -S.
+ethtool_stat() {
+	${3:+ip netns exec $3} ethtool -S "$1" | awk -v n="$2:" '$1 == n { print $2 }'
+}
+
+# snmp_counter GROUP FIELD [NETNS]: a counter of /proc/net/snmp (e.g. Udp
+# InCsumErrors).
+snmp_counter() {
+	${3:+ip netns exec $3} awk -v g="$1:" -v f="$2" '
+		$1 == g && !col { for (i = 2; i <= NF; i++) if ($i == f) col = i; next }
+		$1 == g && col { print $col }' /proc/net/snmp
 }
 
 # Name of the driver bound to interface $1.
