@@ -17,7 +17,11 @@ use crate::{
         RxConfig,
         RxFilter, //
     },
-    irq::Line,
+    irq::{
+        Irqs,
+        Line,
+        Lines, //
+    },
     reset::{
         Reset,
         ResetWork, //
@@ -102,10 +106,10 @@ pub struct Adapter<'bound, D: Datapath> {
     #[pin]
     rx: SpinLock<Option<RxRing>>,
     #[pin]
-    line: Mutex<Option<Line>>,
+    lines: Mutex<Option<Lines>>,
     #[pin]
     reset: ResetWork<Self>,
-    irq: u32,
+    irqs: Irqs,
     /// Set by the interrupt handler when the link may have changed; read by NAPI.
     link_event: AtomicBool,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
@@ -127,18 +131,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             pdev.enable_device_mem()?;
             pdev.set_master();
             let attached = D::attach(pdev, info)?;
-            // One vector for the one queue set: MSI-X if the driver programs it, else MSI,
-            // else the shared INTx line.
-            let types = pci::IrqTypes::default()
-                .with(pci::IrqType::Msi)
-                .with(pci::IrqType::Intx);
-            let types = if D::DESCRIPTION.msix {
-                types.with(pci::IrqType::MsiX)
-            } else {
-                types
-            };
-            let vectors = pdev.alloc_irq_vectors(1, 1, types)?;
-            let irq = kernel::irq::IrqRequest::from(vectors.index(0)?).irq();
+            let (vectors, irqs) = Self::alloc_vectors(pdev)?;
 
             let desc = &D::DESCRIPTION;
             let netdev = Registration::<Self>::new(pdev.as_ref(), 1, 1)?;
@@ -173,9 +166,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 napi <- Napi::new(),
                 tx <- kernel::new_spinlock!(None, "iflib_tx"),
                 rx <- kernel::new_spinlock!(None, "iflib_rx"),
-                line <- kernel::new_mutex!(None, "iflib_irq"),
+                lines <- kernel::new_mutex!(None, "iflib_irq"),
                 reset <- ResetWork::new(),
-                irq,
+                irqs,
                 link_event: AtomicBool::new(false),
                 up: AtomicBool::new(false),
                 config: RingConfig {
@@ -194,7 +187,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         let adapter = &*this;
                         Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
                         adapter.reset.set_owner(this);
-                        adapter.napi.set_irq(*irq as i32);
+                        adapter.napi.set_irq(irqs.queue as i32);
                         adapter.netdev.register(this)?;
                         // The link is down until `open` reads it from the hardware.
                         adapter.netdev.device().carrier_off();
@@ -202,6 +195,35 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 },
             }))
         })
+    }
+
+    /// Allocates the interrupt vectors: with MSI-X (if the driver routes it) one for the
+    /// queue set and one for the other causes, else one MSI or the shared INTx line.
+    fn alloc_vectors(
+        pdev: &'bound pci::Device<Bound>,
+    ) -> Result<(pci::IrqVectorRegistration<'bound>, Irqs)> {
+        let irq_of = |vectors: &pci::IrqVectorRegistration<'bound>, index| -> Result<u32> {
+            Ok(kernel::irq::IrqRequest::from(vectors.index(index)?).irq())
+        };
+        if D::DESCRIPTION.msix {
+            let msix = pci::IrqTypes::default().with(pci::IrqType::MsiX);
+            if let Ok(vectors) = pdev.alloc_irq_vectors(2, 2, msix) {
+                let irqs = Irqs {
+                    queue: irq_of(&vectors, 0)?,
+                    admin: Some(irq_of(&vectors, 1)?),
+                };
+                return Ok((vectors, irqs));
+            }
+        }
+        let types = pci::IrqTypes::default()
+            .with(pci::IrqType::Msi)
+            .with(pci::IrqType::Intx);
+        let vectors = pdev.alloc_irq_vectors(1, 1, types)?;
+        let irqs = Irqs {
+            queue: irq_of(&vectors, 0)?,
+            admin: None,
+        };
+        Ok((vectors, irqs))
     }
 
     /// The RX buffer limits of `D` with page_pool pages.
@@ -252,6 +274,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         )?;
 
         D::set_mac_address(&self.hw, &dev.mac_address());
+        D::route_interrupts(&self.hw, self.irqs.routing());
         let rx_config = RxConfig {
             buffer_size,
             max_frame_size: dev.mtu() + FRAME_OVERHEAD,
@@ -271,18 +294,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             queue.reset();
         }
 
-        // SAFETY: `self` is pinned inside the bound device's data and outlives the line: the
-        // line is freed in `bring_down`, which runs before the adapter is dropped.
-        let line = unsafe {
-            Line::request(
-                self.irq,
-                Self::interrupt,
-                desc.name,
-                core::ptr::from_ref(self).cast(),
-            )
-        };
-        let line = match line {
-            Ok(line) => line,
+        // SAFETY: `self` is pinned inside the bound device's data and outlives the lines: they
+        // are freed in `bring_down`, which runs before the adapter is dropped.
+        let lines = match unsafe { self.request_lines() } {
+            Ok(lines) => lines,
             Err(e) => {
                 // The hardware must stop using the rings before they are freed.
                 D::stop(&self.hw);
@@ -290,7 +305,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 return Err(e);
             }
         };
-        *self.line.lock() = Some(line);
+        *self.lines.lock() = Some(lines);
 
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, true);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, true);
@@ -313,7 +328,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         dev.tx_disable();
         dev.carrier_off();
         D::disable_interrupts(&self.hw);
-        drop(self.line.lock().take());
+        drop(self.lines.lock().take());
         self.napi.disable();
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
@@ -335,7 +350,32 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
     }
 
-    /// The hard IRQ handler: acknowledge, mask and hand the work to NAPI.
+    /// Requests the interrupt lines with the handlers that fit the routing.
+    ///
+    /// # Safety
+    ///
+    /// `self` must stay valid until the returned lines are dropped.
+    unsafe fn request_lines(&self) -> Result<Lines> {
+        let name = D::DESCRIPTION.name;
+        let cookie = core::ptr::from_ref(self).cast();
+        let (queue_handler, admin): (crate::irq::Handler, _) = match self.irqs.admin {
+            Some(admin) => (Self::queue_interrupt, Some(admin)),
+            None => (Self::interrupt, None),
+        };
+        // SAFETY: The caller keeps `self`, the handlers' cookie, valid while requested.
+        let queue = unsafe { Line::request(self.irqs.queue, queue_handler, name, cookie) }?;
+        let admin = match admin {
+            // SAFETY: As above.
+            Some(irq) => Some(unsafe { Line::request(irq, Self::admin_interrupt, name, cookie) }?),
+            None => None,
+        };
+        Ok(Lines {
+            _queue: queue,
+            _admin: admin,
+        })
+    }
+
+    /// The hard IRQ handler of a single vector: acknowledge, mask and hand the work to NAPI.
     ///
     /// # Safety
     ///
@@ -351,6 +391,40 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             this.link_event.store(true, Ordering::Relaxed);
         }
         D::disable_interrupts(&this.hw);
+        this.napi.schedule();
+        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
+    }
+
+    /// The MSI-X queue vector's handler: the device masked the queue causes when it raised
+    /// the vector; NAPI does the work and unmasks them.
+    ///
+    /// # Safety
+    ///
+    /// `cookie` is the `Adapter` the line was requested for.
+    unsafe extern "C" fn queue_interrupt(
+        _irq: c_int,
+        cookie: *mut c_void,
+    ) -> bindings::irqreturn_t {
+        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
+        let this = unsafe { &*cookie.cast::<Self>() };
+        this.napi.schedule();
+        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
+    }
+
+    /// The MSI-X admin vector's handler: acknowledge the cause and let NAPI read the link.
+    ///
+    /// # Safety
+    ///
+    /// `cookie` is the `Adapter` the line was requested for.
+    unsafe extern "C" fn admin_interrupt(
+        _irq: c_int,
+        cookie: *mut c_void,
+    ) -> bindings::irqreturn_t {
+        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
+        let this = unsafe { &*cookie.cast::<Self>() };
+        if D::interrupt_cause(&this.hw).link {
+            this.link_event.store(true, Ordering::Relaxed);
+        }
         this.napi.schedule();
         bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
     }

@@ -70,8 +70,8 @@ pub struct Description {
     /// The hardware inserts 802.1Q tags given in [`TxPacket::vlan`] and strips received
     /// ones into [`RxFragment::vlan`] (always, once started).
     pub vlan_offload: bool,
-    /// The driver routes queue interrupts to MSI-X vectors; without it iflib uses MSI or
-    /// INTx even when the device offers MSI-X.
+    /// The driver routes interrupts to MSI-X vectors ([`Driver::route_interrupts`]);
+    /// without it iflib uses MSI or INTx even when the device offers MSI-X.
     pub msix: bool,
 }
 
@@ -104,6 +104,21 @@ pub enum LinkState {
         speed_mbps: u32,
         /// Full duplex.
         full_duplex: bool,
+    },
+}
+
+/// Which interrupt vectors the device is to raise, decided by iflib at probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InterruptRouting {
+    /// One vector (MSI or INTx) for every cause; [`Driver::interrupt_cause`] tells them apart.
+    Single,
+    /// MSI-X: queue work (RX and TX completions) on `queue_vector`, everything else (link)
+    /// on `admin_vector`. Vectors are MSI-X table entries.
+    MsiX {
+        /// The vector of the queue set.
+        queue_vector: u16,
+        /// The vector of the other causes.
+        admin_vector: u16,
     },
 }
 
@@ -213,6 +228,16 @@ pub trait Driver: Sized + 'static {
 
     /// Stops TX and RX and leaves the device idle with interrupts masked (RTNL).
     fn stop(hw: &Self::Hardware<'_>);
+
+    /// Programs which vector each interrupt cause raises (RTNL, before [`Driver::start`]):
+    /// [`InterruptRouting::MsiX`] when [`Description::msix`] is set and the device got its
+    /// vectors, [`InterruptRouting::Single`] otherwise.
+    ///
+    /// With MSI-X the queue vector's handler only schedules NAPI: the device must mask the
+    /// queue causes itself when it raises that vector (auto-mask), and
+    /// [`Driver::enable_interrupts`] unmasks them again. The admin vector's handler calls
+    /// [`Driver::interrupt_cause`], then schedules NAPI.
+    fn route_interrupts(_hw: &Self::Hardware<'_>, _routing: InterruptRouting) {}
 
     /// Unmasks the queue and link interrupts (NAPI, RTNL).
     fn enable_interrupts(hw: &Self::Hardware<'_>);

@@ -5,12 +5,41 @@
 //! The kernel crate's `irq::Registration` borrows its vector allocation, which cannot live in
 //! the same structure; iflib requests and frees its lines directly, tied to open and stop.
 
+use crate::driver::InterruptRouting;
 use kernel::{
     bindings,
     error::to_result,
     prelude::*,
     str::CStr, //
 };
+
+/// The Linux interrupt numbers of an adapter's vectors.
+#[derive(Clone, Copy)]
+pub(crate) struct Irqs {
+    /// Queue work, and with a single vector everything.
+    pub(crate) queue: u32,
+    /// The other causes (link), with MSI-X.
+    pub(crate) admin: Option<u32>,
+}
+
+impl Irqs {
+    /// How the device is to route its causes to these vectors (MSI-X table entries 0, 1).
+    pub(crate) fn routing(&self) -> InterruptRouting {
+        match self.admin {
+            Some(_) => InterruptRouting::MsiX {
+                queue_vector: 0,
+                admin_vector: 1,
+            },
+            None => InterruptRouting::Single,
+        }
+    }
+}
+
+/// The requested lines of an adapter, freed (queue line first) when dropped.
+pub(crate) struct Lines {
+    pub(crate) _queue: Line,
+    pub(crate) _admin: Option<Line>,
+}
 
 /// The hard IRQ handler signature used with [`Line::request`].
 pub(crate) type Handler = unsafe extern "C" fn(c_int, *mut c_void) -> bindings::irqreturn_t;

@@ -32,6 +32,7 @@ pub use driver::{
     Description,
     Driver,
     InterruptCause,
+    InterruptRouting,
     LinkState,
     RingLimits,
     RxChecksum,

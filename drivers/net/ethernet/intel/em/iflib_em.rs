@@ -9,6 +9,7 @@ mod regs;
 mod txrx;
 
 use core::sync::atomic::{
+    AtomicBool,
     AtomicU32,
     Ordering, //
 };
@@ -17,6 +18,7 @@ use iflib::{
     Description,
     Driver,
     InterruptCause,
+    InterruptRouting,
     LinkState,
     Ring,
     RingLimits,
@@ -48,6 +50,8 @@ pub struct Hardware<'bound> {
     /// Shadow of RCTL: QEMU stalls reception for a second after every RCTL write, so the
     /// register is only written when its value changes.
     rctl: AtomicU32,
+    /// Interrupts are routed to MSI-X vectors (82574).
+    msix: AtomicBool,
 }
 
 const INTEL: pci::Vendor = pci::Vendor::INTEL;
@@ -55,10 +59,18 @@ const INTEL: pci::Vendor = pci::Vendor::INTEL;
 /// What differs between the controllers em drives.
 pub struct Family {
     eeprom: EepromRead,
+    /// MSI-X with the 82574's IVAR routing.
+    msix: bool,
 }
 
-const I8254X: Family = Family { eeprom: EERD_8254X };
-const I82574: Family = Family { eeprom: EERD_82574 };
+const I8254X: Family = Family {
+    eeprom: EERD_8254X,
+    msix: false,
+};
+const I82574: Family = Family {
+    eeprom: EERD_82574,
+    msix: true,
+};
 
 kernel::pci_device_table!(
     PCI_TABLE,
@@ -70,7 +82,7 @@ kernel::pci_device_table!(
         (pci::DeviceId::from_id(INTEL, 0x100c), I8254X),
         // 82545EM copper (QEMU "e1000-82545em").
         (pci::DeviceId::from_id(INTEL, 0x100f), I8254X),
-        // 82574L (QEMU "e1000e"), driven with legacy descriptors.
+        // 82574L (QEMU "e1000e"), driven with legacy descriptors and MSI-X.
         (pci::DeviceId::from_id(INTEL, 0x10d3), I82574),
     ]
 );
@@ -128,6 +140,16 @@ impl Hardware<'_> {
         self.write(regs.head, 0);
         self.write(regs.tail, 0);
         Ok(())
+    }
+
+    /// Sets the interrupt throttling interval (units of 256 ns) of every vector.
+    fn set_throttle(&self, interval: u32) {
+        self.write(ITR, interval);
+        if self.family.msix {
+            for vector in 0..MSIX_VECTORS_82574 {
+                self.write(EITR_82574 + 4 * vector, interval);
+            }
+        }
     }
 
     /// Writes RCTL if `update` changes it.
@@ -197,8 +219,8 @@ impl Driver for Em {
         tso: true,
         rx_checksum: true,
         vlan_offload: true,
-        // The 82574's MSI-X routing (IVAR) is not programmed yet: MSI or INTx.
-        msix: false,
+        // The 82574's IVAR routes its causes; the 8254x have no MSI-X and fall back.
+        msix: true,
     };
     const PCI_IDS: pci::IdTable<Family> = &PCI_TABLE;
 
@@ -211,6 +233,7 @@ impl Driver for Em {
             bar,
             family,
             rctl: AtomicU32::new(0),
+            msix: AtomicBool::new(false),
         };
         hw.reset();
         let mac_address = match hw.mac_from_eeprom() {
@@ -254,7 +277,7 @@ impl Driver for Em {
         // Always verified: iflib ignores the verdict while `ethtool -K rx off`.
         hw.write(RXCSUM, RXCSUM_IPOFLD | RXCSUM_TUOFLD);
         // About 20,000 interrupts per second at most (units of 256 ns).
-        hw.write(ITR, 195);
+        hw.set_throttle(195);
         hw.update_rctl(|old| {
             let keep = old & (RCTL_UPE | RCTL_MPE);
             keep | RCTL_EN | RCTL_BAM | RCTL_SECRC | bsize
@@ -270,8 +293,38 @@ impl Driver for Em {
         fsleep(Delta::from_millis(2));
     }
 
+    fn route_interrupts(hw: &Hardware<'_>, routing: InterruptRouting) {
+        let InterruptRouting::MsiX {
+            queue_vector,
+            admin_vector,
+        } = routing
+        else {
+            hw.msix.store(false, Ordering::Relaxed);
+            return;
+        };
+        if !hw.family.msix {
+            return;
+        }
+        let entry = |vector: u16| (u32::from(vector) & 0x7) | IVAR_VALID;
+        hw.write(
+            IVAR,
+            (entry(queue_vector) << IVAR_RXQ0_SHIFT)
+                | (entry(queue_vector) << IVAR_TXQ0_SHIFT)
+                | (entry(admin_vector) << IVAR_OTHER_SHIFT)
+                | IVAR_TX_EVERY_WRITEBACK,
+        );
+        hw.write(EIAC_82574, INT_QUEUES_MSIX);
+        let ctrl_ext = hw.read(CTRL_EXT) & !CTRL_EXT_IAME;
+        hw.write(CTRL_EXT, ctrl_ext | CTRL_EXT_PBA_CLR | CTRL_EXT_EIAME);
+        hw.msix.store(true, Ordering::Relaxed);
+    }
+
     fn enable_interrupts(hw: &Hardware<'_>) {
-        hw.write(IMS, INT_ENABLED);
+        if hw.msix.load(Ordering::Relaxed) {
+            hw.write(IMS, INT_ENABLED_MSIX);
+        } else {
+            hw.write(IMS, INT_ENABLED);
+        }
     }
 
     fn disable_interrupts(hw: &Hardware<'_>) {
@@ -280,6 +333,10 @@ impl Driver for Em {
 
     fn interrupt_cause(hw: &Hardware<'_>) -> InterruptCause {
         let icr = hw.read(ICR);
+        if hw.msix.load(Ordering::Relaxed) && icr != 0 {
+            // With MSI-X, reading does not clear ICR: write the causes back to clear them.
+            hw.write(ICR, icr);
+        }
         InterruptCause {
             ours: icr != 0,
             queues: icr & !INT_LSC != 0,
@@ -346,6 +403,6 @@ kernel::module_pci_driver! {
     type: iflib::PciDriver<Em>,
     name: "iflib_em",
     authors: ["The iflib developers"],
-    description: "Intel(R) PRO/1000 (8254x) on iflib",
+    description: "Intel(R) PRO/1000 (8254x and 82574) on iflib",
     license: "GPL v2",
 }

@@ -16,6 +16,13 @@ pub(crate) const CTRL_RST: u32 = 1 << 26;
 /// VLAN mode: strip 802.1Q tags on receive, insert them on transmit when asked.
 pub(crate) const CTRL_VME: u32 = 1 << 30;
 
+/// Extended device control: clear the MSI-X pending bits on read, auto-mask the causes
+/// of an MSI-X vector when it is raised (EIAME; IAME must stay clear for that).
+pub(crate) const CTRL_EXT: usize = 0x0018;
+pub(crate) const CTRL_EXT_EIAME: u32 = 1 << 24;
+pub(crate) const CTRL_EXT_IAME: u32 = 1 << 27;
+pub(crate) const CTRL_EXT_PBA_CLR: u32 = 1 << 31;
+
 /// VLAN Ether type.
 pub(crate) const VET: usize = 0x0038;
 pub(crate) const ETH_P_8021Q: u32 = 0x8100;
@@ -73,6 +80,29 @@ pub(crate) const INT_RXT0: u32 = 1 << 7;
 /// The causes the driver handles.
 pub(crate) const INT_ENABLED: u32 =
     INT_TXDW | INT_LSC | INT_RXSEQ | INT_RXDMT0 | INT_RXO | INT_RXT0;
+/// 82574 with MSI-X: RX queue 0, TX queue 0 and "other" (link and the rest) causes.
+pub(crate) const INT_RXQ0: u32 = 1 << 20;
+pub(crate) const INT_TXQ0: u32 = 1 << 22;
+pub(crate) const INT_OTHER: u32 = 1 << 24;
+/// The queue causes, cleared and masked by the hardware when their vector is raised.
+pub(crate) const INT_QUEUES_MSIX: u32 = INT_RXQ0 | INT_TXQ0;
+/// The causes the driver handles with MSI-X.
+pub(crate) const INT_ENABLED_MSIX: u32 = INT_ENABLED | INT_QUEUES_MSIX | INT_OTHER;
+
+/// 82574 interrupt vector allocation: a 3-bit vector and a valid bit per cause, for RX
+/// queue 0 (bits 0-3), TX queue 0 (8-11) and other causes (16-19); bit 31 asks for a TX
+/// interrupt on every write-back.
+pub(crate) const IVAR: usize = 0x00e4;
+pub(crate) const IVAR_VALID: u32 = 1 << 3;
+pub(crate) const IVAR_RXQ0_SHIFT: u32 = 0;
+pub(crate) const IVAR_TXQ0_SHIFT: u32 = 8;
+pub(crate) const IVAR_OTHER_SHIFT: u32 = 16;
+pub(crate) const IVAR_TX_EVERY_WRITEBACK: u32 = 1 << 31;
+/// 82574 extended interrupt auto-clear: causes cleared when their vector is raised.
+pub(crate) const EIAC_82574: usize = 0x00dc;
+/// 82574 per-vector interrupt throttling (as ITR), for MSI-X vectors 0 to 4.
+pub(crate) const EITR_82574: usize = 0x00e8;
+pub(crate) const MSIX_VECTORS_82574: usize = 5;
 
 /// Receive control.
 pub(crate) const RCTL: usize = 0x0100;

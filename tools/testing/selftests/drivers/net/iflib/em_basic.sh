@@ -4,11 +4,12 @@
 # The em driver (iflib_em) on every em model against the in-tree C driver
 # on the peer: the link comes up, ping works both ways over IPv4 and IPv6,
 # 10,000 pktgen frames cross in each direction and both ends count them,
-# ethtool reads back and refuses bad ring sizes.
+# ethtool reads back and refuses bad ring sizes; the e1000e model (82574L)
+# runs on two MSI-X vectors (queue set, link), the 8254x models on one.
 
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=13
+CHECKS=14
 COUNT=10000
 RATE=10000 # frames per second: see c_e1000_pktgen.sh
 # IPv6 neighbour and multicast listener traffic may add a few frames to a
@@ -24,6 +25,23 @@ cleanup() {
 	release_dut iflib_em
 }
 trap 'cleanup; rmmod pktgen 2>/dev/null' EXIT
+
+# interrupt_layout: the lines of iflib_em in /proc/interrupts: two MSI-X
+# vectors on the e1000e model, one line on the others; the first (the
+# queue set's) has fired.
+interrupt_layout() {
+	local lines count first
+	lines=$(grep ' iflib_em$' /proc/interrupts)
+	echo "$lines" | sed 's/  */ /g; s/^/# /'
+	count=$(echo "$lines" | grep -c .)
+	first=$(echo "$lines" | head -1 | awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n + 0 }')
+	if [ "$MODEL" = e1000e ]; then
+		[ "$count" = 2 ] && [ "$(echo "$lines" | grep -c MSIX)" = 2 ] || return 1
+	else
+		[ "$count" = 1 ] || return 1
+	fi
+	[ "$first" -gt 0 ]
+}
 
 # counted SENT RECEIVED: nothing lost, at most NOISE frames besides pktgen's.
 counted() {
@@ -61,6 +79,9 @@ test_model() {
 	tx=$(($(counter "$PEER" tx_packets "$REMOTE_NS") - tx0))
 	echo "# RX: peer tx_packets +$tx, DUT rx_packets +$rx"
 	ktap_check "$COUNT frames received by iflib_em, counted on both ends" counted "$tx" "$rx"
+
+	ktap_check "interrupt vectors as the model offers them, queue vector used" \
+		interrupt_layout
 
 	es=$(ethtool -S "$DUT" | awk '$1 == "rx_packets:" {print $2}')
 	ss=$(counter "$DUT" rx_packets)
