@@ -13,6 +13,7 @@ use crate::{
     },
     driver::{
         Datapath,
+        FlowControl,
         LinkState,
         RxConfig,
         RxFilter, //
@@ -89,10 +90,24 @@ impl<D: Datapath> pci::Driver for PciDriver<D> {
     }
 }
 
-/// Ring sizes and RX buffer size, changed under RTNL.
-struct RingConfig {
-    tx_len: AtomicU32,
-    rx_len: AtomicU32,
+/// What `ethtool` sets, changed under RTNL and applied at every start.
+pub(crate) struct Settings {
+    pub(crate) tx_len: AtomicU32,
+    pub(crate) rx_len: AtomicU32,
+    /// Least time between interrupts, in microseconds.
+    pub(crate) interrupt_usecs: AtomicU32,
+    /// Forced flow control: honour received pause frames, send them.
+    pub(crate) pause_rx: AtomicBool,
+    pub(crate) pause_tx: AtomicBool,
+}
+
+impl Settings {
+    pub(crate) fn flow_control(&self) -> FlowControl {
+        FlowControl {
+            rx: self.pause_rx.load(Ordering::Relaxed),
+            tx: self.pause_tx.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// One bound device. Field order is teardown order.
@@ -114,10 +129,10 @@ pub struct Adapter<'bound, D: Datapath> {
     link_event: AtomicBool,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
     up: AtomicBool,
-    config: RingConfig,
-    counters: Counters,
-    hw: D::Hardware<'bound>,
-    pdev: &'bound pci::Device<Bound>,
+    pub(crate) settings: Settings,
+    pub(crate) counters: Counters,
+    pub(crate) hw: D::Hardware<'bound>,
+    pub(crate) pdev: &'bound pci::Device<Bound>,
     _vectors: pci::IrqVectorRegistration<'bound>,
 }
 
@@ -171,9 +186,14 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 irqs,
                 link_event: AtomicBool::new(false),
                 up: AtomicBool::new(false),
-                config: RingConfig {
+                settings: Settings {
                     tx_len: AtomicU32::new(desc.tx_ring.default),
                     rx_len: AtomicU32::new(desc.rx_ring.default),
+                    interrupt_usecs: AtomicU32::new(
+                        desc.interrupt_interval.map_or(0, |i| i.default_usecs),
+                    ),
+                    pause_rx: AtomicBool::new(false),
+                    pause_tx: AtomicBool::new(false),
                 },
                 counters: Counters::default(),
                 hw: attached.hardware,
@@ -236,7 +256,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
     }
 
-    fn dma(&self) -> &kernel::device::Device<Bound> {
+    pub(crate) fn dma(&self) -> &kernel::device::Device<Bound> {
         self.pdev.as_ref()
     }
 
@@ -257,12 +277,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     }
 
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
-    fn bring_up(&self) -> Result {
+    pub(crate) fn bring_up(&self) -> Result {
         let dev = self.netdev.device();
         let desc = &D::DESCRIPTION;
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
-        let tx_len = self.config.tx_len.load(Ordering::Relaxed);
-        let rx_len = self.config.rx_len.load(Ordering::Relaxed);
+        let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
+        let rx_len = self.settings.rx_len.load(Ordering::Relaxed);
         let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
         let mut rx = RxRing::new(
             self.dma(),
@@ -282,6 +302,13 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if let Err(e) = D::start(&self.hw, &tx.ring, &rx.ring, &rx_config) {
             D::stop(&self.hw);
             return Err(e);
+        }
+        if desc.interrupt_interval.is_some() {
+            let usecs = self.settings.interrupt_usecs.load(Ordering::Relaxed);
+            D::set_interrupt_interval(&self.hw, usecs);
+        }
+        if desc.flow_control {
+            D::set_flow_control(&self.hw, self.settings.flow_control());
         }
         if rx.refill::<D>(&self.hw) == rx_len - 1 {
             D::stop(&self.hw);
@@ -320,7 +347,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     /// Stops the hardware and frees what `bring_up` allocated (RTNL). Does nothing if the
     /// adapter is not up (a failed `bring_up` after an MTU or ring change leaves it down
     /// while the stack still sees the interface running).
-    fn bring_down(&self) {
+    pub(crate) fn bring_down(&self) {
         if !self.up.swap(false, Ordering::Relaxed) {
             return;
         }
@@ -547,94 +574,6 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         this.reset.schedule();
     }
 }
-
-#[vtable]
-impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
-    fn driver_info(
-        _dev: &netdev::Device,
-        this: &Self,
-        fill: &mut dyn FnMut(&netdev_ethtool::DriverInfo<'_>),
-    ) {
-        fill(&netdev_ethtool::DriverInfo {
-            driver: D::DESCRIPTION.name,
-            bus_info: this.dma().name(),
-        });
-    }
-
-    fn registers_len(_dev: &netdev::Device, _this: &Self) -> usize {
-        D::REGISTER_DUMP_LEN
-    }
-
-    fn get_registers(_dev: &netdev::Device, this: &Self, out: &mut [u32]) -> u32 {
-        D::dump_registers(&this.hw, out)
-    }
-
-    fn get_channels(_dev: &netdev::Device, _this: &Self) -> netdev_ethtool::Channels {
-        // One queue set for now.
-        netdev_ethtool::Channels {
-            max_combined: 1,
-            combined: 1,
-        }
-    }
-
-    fn set_channels(
-        _dev: &netdev::Device,
-        _this: &Self,
-        channels: netdev_ethtool::Channels,
-    ) -> Result {
-        if channels.combined == 1 {
-            Ok(())
-        } else {
-            Err(EINVAL)
-        }
-    }
-
-    fn stats_names(_dev: &netdev::Device, _this: &Self) -> &'static [&'static CStr] {
-        crate::stats::NAMES
-    }
-
-    fn stats_values(_dev: &netdev::Device, this: &Self, values: &mut [u64]) {
-        this.counters.values(values);
-    }
-
-    fn get_ring_sizes(_dev: &netdev::Device, this: &Self) -> netdev_ethtool::RingSizes {
-        netdev_ethtool::RingSizes {
-            rx_max: D::DESCRIPTION.rx_ring.max,
-            tx_max: D::DESCRIPTION.tx_ring.max,
-            rx: this.config.rx_len.load(Ordering::Relaxed),
-            tx: this.config.tx_len.load(Ordering::Relaxed),
-        }
-    }
-
-    fn set_ring_sizes(
-        dev: &netdev::Device,
-        this: &Self,
-        sizes: netdev_ethtool::RingSizes,
-        extack: &mut netdev_ethtool::ExtAck,
-    ) -> Result {
-        let desc = &D::DESCRIPTION;
-        if !desc.rx_ring.accepts(sizes.rx) {
-            extack.set_message(c"RX ring size out of range or not a multiple of the hardware's");
-            return Err(EINVAL);
-        }
-        if !desc.tx_ring.accepts(sizes.tx) {
-            extack.set_message(c"TX ring size out of range or not a multiple of the hardware's");
-            return Err(EINVAL);
-        }
-        let running = dev.is_running();
-        if running {
-            this.bring_down();
-        }
-        this.config.rx_len.store(sizes.rx, Ordering::Relaxed);
-        this.config.tx_len.store(sizes.tx, Ordering::Relaxed);
-        if running {
-            this.bring_up()?;
-        }
-        Ok(())
-    }
-}
-
-use kernel::net::ethtool as netdev_ethtool;
 
 impl<D: Datapath> Reset for Adapter<'_, D> {
     fn reset(&self) {

@@ -70,9 +70,38 @@ pub struct Description {
     /// The hardware inserts 802.1Q tags given in [`TxPacket::vlan`] and strips received
     /// ones into [`RxFragment::vlan`] (always, once started).
     pub vlan_offload: bool,
+    /// The link modes of the port (`ethtool IFACE`); [`LinkModes::AUTONEG`] when the speed
+    /// is negotiated.
+    pub link_modes: LinkModes,
+    /// The device throttles interrupts ([`Driver::set_interrupt_interval`], `ethtool -C
+    /// rx-usecs`).
+    pub interrupt_interval: Option<InterruptInterval>,
+    /// Bytes of EEPROM or NVM [`Driver::read_eeprom`] reads (`ethtool -e`); 0 for none.
+    pub eeprom_len: u32,
+    /// The device sends and honours pause frames ([`Driver::set_flow_control`],
+    /// `ethtool -A`).
+    pub flow_control: bool,
     /// The driver routes interrupts to MSI-X vectors ([`Driver::route_interrupts`]);
     /// without it iflib uses MSI or INTx even when the device offers MSI-X.
     pub msix: bool,
+}
+
+/// Limits of interrupt throttling, in microseconds between interrupts.
+#[derive(Clone, Copy, Debug)]
+pub struct InterruptInterval {
+    /// The interval used until `ethtool -C` changes it.
+    pub default_usecs: u32,
+    /// The largest interval the hardware can be programmed with.
+    pub max_usecs: u32,
+}
+
+/// Forced flow control, applied by [`Driver::set_flow_control`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowControl {
+    /// Stop transmitting while the link partner asks for a pause.
+    pub rx: bool,
+    /// Send pause frames when the receive buffer runs full.
+    pub tx: bool,
 }
 
 /// What [`Driver::attach`] found.
@@ -177,9 +206,12 @@ pub struct TxSegment {
     pub len: u32,
 }
 
-pub use kernel::net::skb::{
-    TxChecksum,
-    TxTso, //
+pub use kernel::net::{
+    ethtool::LinkModes,
+    skb::{
+        TxChecksum,
+        TxTso, //
+    },
 };
 
 /// A packet to place on a TX ring, as given to [`Datapath::tx_encapsulate`].
@@ -263,6 +295,21 @@ pub trait Driver: Sized + 'static {
 
     /// Programs a new unicast MAC address into the receive filter (RTNL).
     fn set_mac_address(hw: &Self::Hardware<'_>, mac: &[u8; ETH_ALEN]);
+
+    /// Sets the least time between interrupts, in microseconds, at most
+    /// [`InterruptInterval::max_usecs`]; 0 turns throttling off (RTNL, after
+    /// [`Driver::start`]). Only called if [`Description::interrupt_interval`] is set.
+    fn set_interrupt_interval(_hw: &Self::Hardware<'_>, _usecs: u32) {}
+
+    /// Reads `out.len()` bytes of the EEPROM from byte `offset`, within
+    /// [`Description::eeprom_len`] (process context, may sleep).
+    fn read_eeprom(_hw: &Self::Hardware<'_>, _offset: u32, _out: &mut [u8]) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
+    /// Applies forced flow control (RTNL, after [`Driver::start`]). Only called if
+    /// [`Description::flow_control`] is set.
+    fn set_flow_control(_hw: &Self::Hardware<'_>, _flow: FlowControl) {}
 }
 
 /// The ring operations of the hot path (NAPI context unless stated).

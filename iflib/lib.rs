@@ -15,6 +15,7 @@
 mod adapter;
 mod buffer;
 mod driver;
+mod ethtool;
 mod irq;
 mod reset;
 mod ring;
@@ -31,8 +32,11 @@ pub use driver::{
     Datapath,
     Description,
     Driver,
+    FlowControl,
     InterruptCause,
+    InterruptInterval,
     InterruptRouting,
+    LinkModes,
     LinkState,
     RingLimits,
     RxChecksum,

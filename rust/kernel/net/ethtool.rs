@@ -50,6 +50,115 @@ pub struct Channels {
     pub combined: u32,
 }
 
+/// A set of link modes (speeds, duplex, port, autonegotiation) a port supports or
+/// advertises, as `ethtool` lists them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkModes(u32);
+
+impl LinkModes {
+    /// No mode.
+    pub const NONE: Self = Self(0);
+    /// 10BASE-T, half duplex.
+    pub const BASE_T_10_HALF: Self = Self(1 << 0);
+    /// 10BASE-T, full duplex.
+    pub const BASE_T_10_FULL: Self = Self(1 << 1);
+    /// 100BASE-TX, half duplex.
+    pub const BASE_T_100_HALF: Self = Self(1 << 2);
+    /// 100BASE-TX, full duplex.
+    pub const BASE_T_100_FULL: Self = Self(1 << 3);
+    /// 1000BASE-T, full duplex.
+    pub const BASE_T_1000_FULL: Self = Self(1 << 4);
+    /// Autonegotiation.
+    pub const AUTONEG: Self = Self(1 << 5);
+    /// A twisted-pair (copper) port.
+    pub const TWISTED_PAIR: Self = Self(1 << 6);
+
+    /// Each mode with its `ETHTOOL_LINK_MODE_*_BIT`.
+    const BITS: [(Self, u32); 7] = [
+        (
+            Self::BASE_T_10_HALF,
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_10baseT_Half_BIT,
+        ),
+        (
+            Self::BASE_T_10_FULL,
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_10baseT_Full_BIT,
+        ),
+        (
+            Self::BASE_T_100_HALF,
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_100baseT_Half_BIT,
+        ),
+        (
+            Self::BASE_T_100_FULL,
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_100baseT_Full_BIT,
+        ),
+        (
+            Self::BASE_T_1000_FULL,
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_1000baseT_Full_BIT,
+        ),
+        (
+            Self::AUTONEG,
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_Autoneg_BIT,
+        ),
+        (
+            Self::TWISTED_PAIR,
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_TP_BIT,
+        ),
+    ];
+
+    /// The modes of `self` and of `other`.
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Returns whether every mode of `other` is in `self`.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Sets the ethtool bits of these modes in `mask` (a link mode bitmap).
+    fn write_to(self, mask: &mut [c_ulong]) {
+        let width = c_ulong::BITS;
+        for (mode, bit) in Self::BITS {
+            if self.contains(mode) {
+                if let Some(word) = mask.get_mut((bit / width) as usize) {
+                    *word |= 1 << (bit % width);
+                }
+            }
+        }
+    }
+}
+
+/// Link settings (`ethtool IFACE`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LinkSettings {
+    /// Speed in Mb/s and full duplex, `None` while the link is down.
+    pub link: Option<(u32, bool)>,
+    /// The speed and duplex were negotiated.
+    pub autoneg: bool,
+    /// What the port can do.
+    pub supported: LinkModes,
+    /// What the port advertises to its partner.
+    pub advertising: LinkModes,
+}
+
+/// Interrupt coalescing (`ethtool -c` / `-C`); only the RX interval is supported.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Coalesce {
+    /// Least time between interrupts, in microseconds (0: no throttling).
+    pub rx_usecs: u32,
+}
+
+/// Flow control with pause frames (`ethtool -a` / `-A`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pause {
+    /// Negotiated with the link partner rather than forced.
+    pub autoneg: bool,
+    /// Received pause frames stop transmission.
+    pub rx: bool,
+    /// Pause frames are sent when the receiver runs out of room.
+    pub tx: bool,
+}
+
 /// Driver identification (`ethtool -i`).
 pub struct DriverInfo<'a> {
     /// Driver name.
@@ -106,6 +215,50 @@ pub trait Operations: crate::net::device::Operations {
         _sizes: RingSizes,
         _extack: &mut ExtAck,
     ) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the link settings (RTNL).
+    fn get_link_settings(_dev: &Device, _this: &Self) -> LinkSettings {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the interrupt coalescing settings (RTNL).
+    fn get_coalesce(_dev: &Device, _this: &Self) -> Coalesce {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies interrupt coalescing settings (RTNL); refuse bad values with `EINVAL` and a
+    /// message. ethtool itself refuses parameters other than those of [`Coalesce`].
+    fn set_coalesce(
+        _dev: &Device,
+        _this: &Self,
+        _coalesce: Coalesce,
+        _extack: &mut ExtAck,
+    ) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Size of the EEPROM (or NVM) in bytes, 0 if there is none to read (process context).
+    fn eeprom_len(_dev: &Device, _this: &Self) -> u32 {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Reads `out.len()` EEPROM bytes from byte `offset` (ethtool checked the range against
+    /// [`Operations::eeprom_len`]); returns the magic number that identifies the device
+    /// for a later write (process context, may sleep).
+    fn read_eeprom(_dev: &Device, _this: &Self, _offset: u32, _out: &mut [u8]) -> Result<u32> {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the flow control settings (RTNL).
+    fn get_pause(_dev: &Device, _this: &Self) -> Pause {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies flow control settings (RTNL); refuse what the device cannot do with
+    /// `EINVAL` (ethtool gives this operation no message channel).
+    fn set_pause(_dev: &Device, _this: &Self, _pause: Pause) -> Result {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 }
@@ -172,8 +325,160 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_link_ksettings: if T::HAS_GET_LINK_SETTINGS {
+            Some(Self::get_link_ksettings)
+        } else {
+            None
+        },
+        supported_coalesce_params: if T::HAS_SET_COALESCE {
+            bindings::ETHTOOL_COALESCE_RX_USECS
+        } else {
+            0
+        },
+        get_coalesce: if T::HAS_GET_COALESCE {
+            Some(Self::get_coalesce)
+        } else {
+            None
+        },
+        set_coalesce: if T::HAS_SET_COALESCE {
+            Some(Self::set_coalesce)
+        } else {
+            None
+        },
+        get_eeprom_len: if T::HAS_EEPROM_LEN {
+            Some(Self::get_eeprom_len)
+        } else {
+            None
+        },
+        get_eeprom: if T::HAS_READ_EEPROM {
+            Some(Self::get_eeprom)
+        } else {
+            None
+        },
+        get_pauseparam: if T::HAS_GET_PAUSE {
+            Some(Self::get_pauseparam)
+        } else {
+            None
+        },
+        set_pauseparam: if T::HAS_SET_PAUSE {
+            Some(Self::set_pauseparam)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn get_link_ksettings(
+        dev: *mut bindings::net_device,
+        ks: *mut bindings::ethtool_link_ksettings,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let settings = T::get_link_settings(dev, this);
+        // SAFETY: `ks` is valid for the call and was zeroed by ethtool.
+        let ks = unsafe { &mut *ks };
+        let (speed, duplex) = match settings.link {
+            Some((speed, true)) => (speed, bindings::DUPLEX_FULL),
+            Some((speed, false)) => (speed, bindings::DUPLEX_HALF),
+            None => (bindings::SPEED_UNKNOWN as u32, bindings::DUPLEX_UNKNOWN),
+        };
+        ks.base.speed = speed;
+        ks.base.duplex = duplex as u8;
+        ks.base.autoneg = u8::from(settings.autoneg);
+        ks.base.port = if settings.supported.contains(LinkModes::TWISTED_PAIR) {
+            bindings::PORT_TP as u8
+        } else {
+            bindings::PORT_OTHER as u8
+        };
+        settings.supported.write_to(&mut ks.link_modes.supported);
+        settings
+            .advertising
+            .write_to(&mut ks.link_modes.advertising);
+        0
+    }
+
+    extern "C" fn get_coalesce(
+        dev: *mut bindings::net_device,
+        ec: *mut bindings::ethtool_coalesce,
+        _kernel_ec: *mut bindings::kernel_ethtool_coalesce,
+        _extack: *mut bindings::netlink_ext_ack,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let coalesce = T::get_coalesce(dev, this);
+        // SAFETY: `ec` is valid for the call.
+        unsafe { (*ec).rx_coalesce_usecs = coalesce.rx_usecs };
+        0
+    }
+
+    extern "C" fn set_coalesce(
+        dev: *mut bindings::net_device,
+        ec: *mut bindings::ethtool_coalesce,
+        _kernel_ec: *mut bindings::kernel_ethtool_coalesce,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `ec` is valid for the call.
+        let coalesce = Coalesce {
+            rx_usecs: unsafe { (*ec).rx_coalesce_usecs },
+        };
+        let mut extack = ExtAck(extack);
+        from_result(|| T::set_coalesce(dev, this, coalesce, &mut extack).map(|()| 0))
+    }
+
+    extern "C" fn get_eeprom_len(dev: *mut bindings::net_device) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        c_int::try_from(T::eeprom_len(dev, this)).unwrap_or(0)
+    }
+
+    extern "C" fn get_eeprom(
+        dev: *mut bindings::net_device,
+        ee: *mut bindings::ethtool_eeprom,
+        data: *mut u8,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `ee` is valid for the call.
+        let ee = unsafe { &mut *ee };
+        // SAFETY: ethtool passes a buffer of `ee.len` bytes.
+        let out = unsafe { core::slice::from_raw_parts_mut(data, ee.len as usize) };
+        from_result(|| {
+            ee.magic = T::read_eeprom(dev, this, ee.offset, out)?;
+            Ok(0)
+        })
+    }
+
+    extern "C" fn get_pauseparam(
+        dev: *mut bindings::net_device,
+        pause: *mut bindings::ethtool_pauseparam,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let settings = T::get_pause(dev, this);
+        // SAFETY: `pause` is valid for the call.
+        let pause = unsafe { &mut *pause };
+        pause.autoneg = u32::from(settings.autoneg);
+        pause.rx_pause = u32::from(settings.rx);
+        pause.tx_pause = u32::from(settings.tx);
+    }
+
+    extern "C" fn set_pauseparam(
+        dev: *mut bindings::net_device,
+        pause: *mut bindings::ethtool_pauseparam,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `pause` is valid for the call.
+        let pause = unsafe { &*pause };
+        let settings = Pause {
+            autoneg: pause.autoneg != 0,
+            rx: pause.rx_pause != 0,
+            tx: pause.tx_pause != 0,
+        };
+        from_result(|| T::set_pause(dev, this, settings).map(|()| 0))
+    }
 
     extern "C" fn get_regs_len(dev: *mut bindings::net_device) -> c_int {
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
@@ -328,6 +633,35 @@ pub(crate) fn ops_of<T: Operations>() -> &'static bindings::ethtool_ops {
 #[macros::kunit_tests(rust_net_ethtool)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_modes_set_their_ethtool_bits() {
+        let mut mask = [0 as c_ulong; 4];
+        LinkModes::BASE_T_1000_FULL
+            .union(LinkModes::TWISTED_PAIR)
+            .write_to(&mut mask);
+        let set =
+            |bit: u32| mask[(bit / c_ulong::BITS) as usize] & (1 << (bit % c_ulong::BITS)) != 0;
+        assert!(set(
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_1000baseT_Full_BIT
+        ));
+        assert!(set(
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_TP_BIT
+        ));
+        assert!(!set(
+            bindings::ethtool_link_mode_bit_indices_ETHTOOL_LINK_MODE_10baseT_Half_BIT
+        ));
+        let total: u32 = mask.iter().map(|w| w.count_ones()).sum();
+        assert_eq!(total, 2);
+    }
+
+    #[test]
+    fn link_modes_contain_their_parts() {
+        let copper = LinkModes::BASE_T_100_FULL.union(LinkModes::AUTONEG);
+        assert!(copper.contains(LinkModes::AUTONEG));
+        assert!(copper.contains(LinkModes::NONE));
+        assert!(!copper.contains(LinkModes::BASE_T_1000_FULL));
+    }
 
     fn as_chars(bytes: &[u8]) -> KVec<c_char> {
         let mut v = KVec::new();

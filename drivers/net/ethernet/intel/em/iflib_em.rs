@@ -17,8 +17,11 @@ use iflib::{
     Attached,
     Description,
     Driver,
+    FlowControl,
     InterruptCause,
+    InterruptInterval,
     InterruptRouting,
+    LinkModes,
     LinkState,
     Ring,
     RingLimits,
@@ -163,6 +166,9 @@ impl Hardware<'_> {
     }
 }
 
+/// EEPROM words shown by `ethtool -e`.
+const EEPROM_WORDS: u32 = 64;
+
 /// `ethtool -d`: these registers, in this order (none is clear-on-read).
 const DUMPED_REGISTERS: [usize; 16] = [
     CTRL,
@@ -215,6 +221,22 @@ impl Driver for Em {
         // A context descriptor and one data descriptor per segment.
         tx_max_entries_per_packet: 19,
         tx_max_segments: 18,
+        link_modes: LinkModes::BASE_T_10_HALF
+            .union(LinkModes::BASE_T_10_FULL)
+            .union(LinkModes::BASE_T_100_HALF)
+            .union(LinkModes::BASE_T_100_FULL)
+            .union(LinkModes::BASE_T_1000_FULL)
+            .union(LinkModes::AUTONEG)
+            .union(LinkModes::TWISTED_PAIR),
+        // At most about 20,000 interrupts per second by default; ITR is 16 bits of 256 ns.
+        interrupt_interval: Some(InterruptInterval {
+            default_usecs: 50,
+            max_usecs: 16_000,
+        }),
+        // The 64 words QEMU's models and the 82540EM have; the rest of a larger NVM is
+        // not shown.
+        eeprom_len: 2 * EEPROM_WORDS,
+        flow_control: true,
         tx_checksum: true,
         tso: true,
         rx_checksum: true,
@@ -276,8 +298,6 @@ impl Driver for Em {
         hw.write(RDTR, 0);
         // Always verified: iflib ignores the verdict while `ethtool -K rx off`.
         hw.write(RXCSUM, RXCSUM_IPOFLD | RXCSUM_TUOFLD);
-        // About 20,000 interrupts per second at most (units of 256 ns).
-        hw.set_throttle(195);
         hw.update_rctl(|old| {
             let keep = old & (RCTL_UPE | RCTL_MPE);
             keep | RCTL_EN | RCTL_BAM | RCTL_SECRC | bsize
@@ -389,6 +409,45 @@ impl Driver for Em {
             *slot = hw.read(offset);
         }
         REGISTER_DUMP_VERSION
+    }
+
+    fn set_interrupt_interval(hw: &Hardware<'_>, usecs: u32) {
+        let interval = usecs.saturating_mul(1000) / ITR_UNIT_NS;
+        hw.set_throttle(interval.min(ITR_MAX));
+    }
+
+    fn read_eeprom(hw: &Hardware<'_>, offset: u32, out: &mut [u8]) -> Result {
+        for (i, byte) in out.iter_mut().enumerate() {
+            let at = offset + i as u32;
+            let word = hw.eeprom_word(at / 2)?;
+            *byte = word.to_le_bytes()[(at % 2) as usize];
+        }
+        Ok(())
+    }
+
+    fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {
+        // XOFF when less than a full frame (or a tenth of the buffer) is left, XON just below.
+        let rx_buffer = (hw.read(PBA) & 0xffff) << 10;
+        let high = (rx_buffer * 9 / 10).min(rx_buffer.saturating_sub(STANDARD_FRAME_SIZE)) & !7;
+        hw.write(FCAL, PAUSE_ADDRESS_LOW);
+        hw.write(FCAH, PAUSE_ADDRESS_HIGH);
+        hw.write(FCT, ETH_P_PAUSE);
+        hw.write(FCTTV, PAUSE_TIME);
+        if flow.tx {
+            hw.write(FCRTL, high.saturating_sub(8) | FCRTL_XONE);
+            hw.write(FCRTH, high);
+        } else {
+            hw.write(FCRTL, 0);
+            hw.write(FCRTH, 0);
+        }
+        let mut ctrl = hw.read(CTRL) & !(CTRL_RFCE | CTRL_TFCE);
+        if flow.rx {
+            ctrl |= CTRL_RFCE;
+        }
+        if flow.tx {
+            ctrl |= CTRL_TFCE;
+        }
+        hw.write(CTRL, ctrl);
     }
 
     fn set_mac_address(hw: &Hardware<'_>, mac: &[u8; ETH_ALEN]) {

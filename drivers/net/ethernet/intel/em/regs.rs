@@ -11,6 +11,9 @@ pub(crate) const CTRL: usize = 0x0000;
 pub(crate) const CTRL_ASDE: u32 = 1 << 5;
 /// Set link up.
 pub(crate) const CTRL_SLU: u32 = 1 << 6;
+/// Honour received pause frames, send pause frames.
+pub(crate) const CTRL_RFCE: u32 = 1 << 27;
+pub(crate) const CTRL_TFCE: u32 = 1 << 28;
 /// Device reset (self-clearing).
 pub(crate) const CTRL_RST: u32 = 1 << 26;
 /// VLAN mode: strip 802.1Q tags on receive, insert them on transmit when asked.
@@ -22,6 +25,24 @@ pub(crate) const CTRL_EXT: usize = 0x0018;
 pub(crate) const CTRL_EXT_EIAME: u32 = 1 << 24;
 pub(crate) const CTRL_EXT_IAME: u32 = 1 << 27;
 pub(crate) const CTRL_EXT_PBA_CLR: u32 = 1 << 31;
+
+/// Flow control: the pause frame's destination address (low, high) and Ether type, the
+/// pause time sent, and the RX buffer levels at which XOFF and XON (with XONE) are sent.
+pub(crate) const FCAL: usize = 0x0028;
+pub(crate) const FCAH: usize = 0x002c;
+pub(crate) const FCT: usize = 0x0030;
+pub(crate) const FCTTV: usize = 0x0170;
+pub(crate) const FCRTL: usize = 0x2160;
+pub(crate) const FCRTH: usize = 0x2168;
+pub(crate) const FCRTL_XONE: u32 = 1 << 31;
+/// 01:80:C2:00:00:01, the 802.3x pause address, and its Ether type.
+pub(crate) const PAUSE_ADDRESS_LOW: u32 = 0x00c2_8001;
+pub(crate) const PAUSE_ADDRESS_HIGH: u32 = 0x0100;
+pub(crate) const ETH_P_PAUSE: u32 = 0x8808;
+/// The longest pause (in 512-bit times).
+pub(crate) const PAUSE_TIME: u32 = 0xffff;
+/// Packet buffer allocation: the RX share in KB in the low 16 bits.
+pub(crate) const PBA: usize = 0x1000;
 
 /// VLAN Ether type.
 pub(crate) const VET: usize = 0x0038;
@@ -63,8 +84,10 @@ pub(crate) const EERD_82574: EepromRead = EepromRead {
 
 /// Interrupt cause read (clears on read).
 pub(crate) const ICR: usize = 0x00c0;
-/// Interrupt throttling (units of 256 ns between interrupts).
+/// Interrupt throttling (units of 256 ns between interrupts, 16 bits).
 pub(crate) const ITR: usize = 0x00c4;
+pub(crate) const ITR_UNIT_NS: u32 = 256;
+pub(crate) const ITR_MAX: u32 = 0xffff;
 /// Interrupt mask set.
 pub(crate) const IMS: usize = 0x00d0;
 /// Interrupt mask clear.

@@ -28,11 +28,6 @@ NOISE=20
 
 ktap_print_header
 
-# within VALUE LOW HIGH
-within() {
-	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
-}
-
 # udp_counted SENT RECEIVED UDP: nothing lost, the UDP layer saw exactly
 # COUNT datagrams.
 udp_counted() {

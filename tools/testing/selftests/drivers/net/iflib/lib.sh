@@ -249,9 +249,19 @@ for_each_em_model() {
 	ktap_finished
 }
 
+# within VALUE LOW HIGH: VALUE is a number from LOW to HIGH.
+within() {
+	[ -n "$1" ] && [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]
+}
+
 # ethtool_stat IFNAME NAME [NETNS]: one value of ethtool -S.
 ethtool_stat() {
 	${3:+ip netns exec $3} ethtool -S "$1" | awk -v n="$2:" '$1 == n { print $2 }'
+}
+
+# register_dump IFNAME: the 32-bit words of ethtool -d, one per line.
+register_dump() {
+	ethtool -d "$1" raw on | od -An -v -tu4 | tr -s ' ' '\n' | sed '/^$/d'
 }
 
 # snmp_counter GROUP FIELD [NETNS]: a counter of /proc/net/snmp (e.g. Udp

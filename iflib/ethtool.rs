@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ethtool for every iflib driver: identification, rings, channels, statistics, register
+//! and EEPROM dumps, link settings, interrupt coalescing and flow control.
+
+use crate::{
+    adapter::Adapter,
+    driver::{
+        Datapath,
+        FlowControl,
+        LinkState, //
+    },
+};
+use core::sync::atomic::Ordering;
+use kernel::{
+    net::{
+        device as netdev,
+        ethtool::{
+            self as netdev_ethtool,
+            Coalesce,
+            LinkModes,
+            LinkSettings,
+            Pause, //
+        },
+    },
+    prelude::*, //
+};
+
+#[vtable]
+impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
+    fn driver_info(
+        _dev: &netdev::Device,
+        this: &Self,
+        fill: &mut dyn FnMut(&netdev_ethtool::DriverInfo<'_>),
+    ) {
+        fill(&netdev_ethtool::DriverInfo {
+            driver: D::DESCRIPTION.name,
+            bus_info: this.dma().name(),
+        });
+    }
+
+    fn registers_len(_dev: &netdev::Device, _this: &Self) -> usize {
+        D::REGISTER_DUMP_LEN
+    }
+
+    fn get_registers(_dev: &netdev::Device, this: &Self, out: &mut [u32]) -> u32 {
+        D::dump_registers(&this.hw, out)
+    }
+
+    fn get_channels(_dev: &netdev::Device, _this: &Self) -> netdev_ethtool::Channels {
+        // One queue set for now.
+        netdev_ethtool::Channels {
+            max_combined: 1,
+            combined: 1,
+        }
+    }
+
+    fn set_channels(
+        _dev: &netdev::Device,
+        _this: &Self,
+        channels: netdev_ethtool::Channels,
+    ) -> Result {
+        if channels.combined == 1 {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    fn stats_names(_dev: &netdev::Device, _this: &Self) -> &'static [&'static CStr] {
+        crate::stats::NAMES
+    }
+
+    fn stats_values(_dev: &netdev::Device, this: &Self, values: &mut [u64]) {
+        this.counters.values(values);
+    }
+
+    fn get_ring_sizes(_dev: &netdev::Device, this: &Self) -> netdev_ethtool::RingSizes {
+        netdev_ethtool::RingSizes {
+            rx_max: D::DESCRIPTION.rx_ring.max,
+            tx_max: D::DESCRIPTION.tx_ring.max,
+            rx: this.settings.rx_len.load(Ordering::Relaxed),
+            tx: this.settings.tx_len.load(Ordering::Relaxed),
+        }
+    }
+
+    fn set_ring_sizes(
+        dev: &netdev::Device,
+        this: &Self,
+        sizes: netdev_ethtool::RingSizes,
+        extack: &mut netdev_ethtool::ExtAck,
+    ) -> Result {
+        let desc = &D::DESCRIPTION;
+        if !desc.rx_ring.accepts(sizes.rx) {
+            extack.set_message(c"RX ring size out of range or not a multiple of the hardware's");
+            return Err(EINVAL);
+        }
+        if !desc.tx_ring.accepts(sizes.tx) {
+            extack.set_message(c"TX ring size out of range or not a multiple of the hardware's");
+            return Err(EINVAL);
+        }
+        let running = dev.is_running();
+        if running {
+            this.bring_down();
+        }
+        this.settings.rx_len.store(sizes.rx, Ordering::Relaxed);
+        this.settings.tx_len.store(sizes.tx, Ordering::Relaxed);
+        if running {
+            this.bring_up()?;
+        }
+        Ok(())
+    }
+
+    fn get_link_settings(_dev: &netdev::Device, this: &Self) -> LinkSettings {
+        let supported = D::DESCRIPTION.link_modes;
+        let link = match D::link_state(&this.hw) {
+            LinkState::Up {
+                speed_mbps,
+                full_duplex,
+            } => Some((speed_mbps, full_duplex)),
+            LinkState::Down => None,
+        };
+        LinkSettings {
+            link,
+            autoneg: supported.contains(LinkModes::AUTONEG),
+            supported,
+            advertising: supported,
+        }
+    }
+
+    fn get_coalesce(_dev: &netdev::Device, this: &Self) -> Coalesce {
+        Coalesce {
+            rx_usecs: this.settings.interrupt_usecs.load(Ordering::Relaxed),
+        }
+    }
+
+    fn set_coalesce(
+        dev: &netdev::Device,
+        this: &Self,
+        coalesce: Coalesce,
+        extack: &mut netdev_ethtool::ExtAck,
+    ) -> Result {
+        let Some(limits) = D::DESCRIPTION.interrupt_interval else {
+            extack.set_message(c"the device has no interrupt throttling");
+            return Err(EOPNOTSUPP);
+        };
+        if coalesce.rx_usecs > limits.max_usecs {
+            extack.set_message(c"rx-usecs above the hardware's largest interval");
+            return Err(EINVAL);
+        }
+        this.settings
+            .interrupt_usecs
+            .store(coalesce.rx_usecs, Ordering::Relaxed);
+        if dev.is_running() {
+            D::set_interrupt_interval(&this.hw, coalesce.rx_usecs);
+        }
+        Ok(())
+    }
+
+    fn eeprom_len(_dev: &netdev::Device, _this: &Self) -> u32 {
+        D::DESCRIPTION.eeprom_len
+    }
+
+    fn read_eeprom(_dev: &netdev::Device, this: &Self, offset: u32, out: &mut [u8]) -> Result<u32> {
+        D::read_eeprom(&this.hw, offset, out)?;
+        // As the C Intel drivers: the PCI vendor and device IDs.
+        Ok(this.pdev.vendor_id().as_raw() as u32 | (u32::from(this.pdev.device_id()) << 16))
+    }
+
+    fn get_pause(_dev: &netdev::Device, this: &Self) -> Pause {
+        let flow = this.settings.flow_control();
+        Pause {
+            autoneg: false,
+            rx: flow.rx,
+            tx: flow.tx,
+        }
+    }
+
+    fn set_pause(dev: &netdev::Device, this: &Self, pause: Pause) -> Result {
+        // Flow control is forced: the link partner's pause abilities are not negotiated.
+        if pause.autoneg {
+            return Err(EINVAL);
+        }
+        if !D::DESCRIPTION.flow_control && (pause.rx || pause.tx) {
+            return Err(EOPNOTSUPP);
+        }
+        this.settings.pause_rx.store(pause.rx, Ordering::Relaxed);
+        this.settings.pause_tx.store(pause.tx, Ordering::Relaxed);
+        if dev.is_running() && D::DESCRIPTION.flow_control {
+            D::set_flow_control(
+                &this.hw,
+                FlowControl {
+                    rx: pause.rx,
+                    tx: pause.tx,
+                },
+            );
+        }
+        Ok(())
+    }
+}
