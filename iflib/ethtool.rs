@@ -164,7 +164,8 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     fn read_eeprom(_dev: &netdev::Device, this: &Self, offset: u32, out: &mut [u8]) -> Result<u32> {
         D::read_eeprom(&this.hw, offset, out)?;
         // As the C Intel drivers: the PCI vendor and device IDs.
-        Ok(this.pdev.vendor_id().as_raw() as u32 | (u32::from(this.pdev.device_id()) << 16))
+        let vendor = u32::from(this.pdev.vendor_id().as_raw());
+        Ok(vendor | (u32::from(this.pdev.device_id()) << 16))
     }
 
     fn get_pause(_dev: &netdev::Device, this: &Self) -> Pause {

@@ -420,9 +420,8 @@ impl<T: Operations> Table<T> {
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
         let (dev, this) = unsafe { Registration::<T>::context(dev) };
         // SAFETY: `ec` is valid for the call.
-        let coalesce = Coalesce {
-            rx_usecs: unsafe { (*ec).rx_coalesce_usecs },
-        };
+        let rx_usecs = unsafe { (*ec).rx_coalesce_usecs };
+        let coalesce = Coalesce { rx_usecs };
         let mut extack = ExtAck(extack);
         from_result(|| T::set_coalesce(dev, this, coalesce, &mut extack).map(|()| 0))
     }
