@@ -207,7 +207,10 @@ pub struct TxSegment {
 }
 
 pub use kernel::net::{
-    ethtool::LinkModes,
+    ethtool::{
+        LinkModes,
+        PauseStats, //
+    },
     skb::{
         TxChecksum,
         TxTso, //
@@ -310,6 +313,12 @@ pub trait Driver: Sized + 'static {
     /// Applies forced flow control (RTNL, after [`Driver::start`]). Only called if
     /// [`Description::flow_control`] is set.
     fn set_flow_control(_hw: &Self::Hardware<'_>, _flow: FlowControl) {}
+
+    /// Returns the pause frames received and sent since the previous call (hardware
+    /// counters that clear on read); iflib keeps the totals (RTNL).
+    fn pause_frames(_hw: &Self::Hardware<'_>) -> PauseStats {
+        PauseStats::default()
+    }
 }
 
 /// The ring operations of the hot path (NAPI context unless stated).

@@ -20,7 +20,8 @@ use kernel::{
             Coalesce,
             LinkModes,
             LinkSettings,
-            Pause, //
+            Pause,
+            PauseStats, //
         },
     },
     prelude::*, //
@@ -174,6 +175,17 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             autoneg: false,
             rx: flow.rx,
             tx: flow.tx,
+        }
+    }
+
+    fn get_pause_stats(_dev: &netdev::Device, this: &Self) -> PauseStats {
+        let new = D::pause_frames(&this.hw);
+        let counters = &this.counters;
+        crate::stats::add(&counters.pause_rx, new.rx_frames);
+        crate::stats::add(&counters.pause_tx, new.tx_frames);
+        PauseStats {
+            rx_frames: counters.pause_rx.load(Ordering::Relaxed),
+            tx_frames: counters.pause_tx.load(Ordering::Relaxed),
         }
     }
 

@@ -38,6 +38,7 @@ pub use driver::{
     InterruptRouting,
     LinkModes,
     LinkState,
+    PauseStats,
     RingLimits,
     RxChecksum,
     RxConfig,

@@ -36,6 +36,9 @@ pub(crate) struct Counters {
     pub(crate) rx_csum_verified: AtomicU64,
     /// Received frames the hardware found a bad checksum in (the stack checks them again).
     pub(crate) rx_csum_bad: AtomicU64,
+    /// Pause frames received and sent, summed from the hardware under RTNL.
+    pub(crate) pause_rx: AtomicU64,
+    pub(crate) pause_tx: AtomicU64,
 }
 
 /// Adds `n` to a counter with a single writer.

@@ -7,6 +7,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/if_vlan.h>
 #include <linux/skbuff.h>
@@ -213,6 +214,14 @@ __rust_helper int rust_helper_skb_tso_prepare(struct sk_buff *skb, u32 *mss,
 	*transport_offset = skb_transport_offset(skb);
 	*segments = skb_shinfo(skb)->gso_segs;
 	return 1;
+}
+
+/* The fields sit inside a struct_group: set them on the C side. */
+__rust_helper void rust_helper_ethtool_pause_stats_set(struct ethtool_pause_stats *stats,
+						       u64 tx_frames, u64 rx_frames)
+{
+	stats->tx_pause_frames = tx_frames;
+	stats->rx_pause_frames = rx_frames;
 }
 
 __rust_helper unsigned int rust_helper_skb_nr_frags(const struct sk_buff *skb)

@@ -159,6 +159,15 @@ pub struct Pause {
     pub tx: bool,
 }
 
+/// IEEE 802.3x pause frame counts (`ethtool -I -a`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PauseStats {
+    /// Pause frames received.
+    pub rx_frames: u64,
+    /// Pause frames sent.
+    pub tx_frames: u64,
+}
+
 /// Driver identification (`ethtool -i`).
 pub struct DriverInfo<'a> {
     /// Driver name.
@@ -253,6 +262,11 @@ pub trait Operations: crate::net::device::Operations {
 
     /// Returns the flow control settings (RTNL).
     fn get_pause(_dev: &Device, _this: &Self) -> Pause {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the pause frames counted since the device was bound (RTNL).
+    fn get_pause_stats(_dev: &Device, _this: &Self) -> PauseStats {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -365,6 +379,11 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_pause_stats: if T::HAS_GET_PAUSE_STATS {
+            Some(Self::get_pause_stats)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
 
@@ -461,6 +480,17 @@ impl<T: Operations> Table<T> {
         pause.autoneg = u32::from(settings.autoneg);
         pause.rx_pause = u32::from(settings.rx);
         pause.tx_pause = u32::from(settings.tx);
+    }
+
+    extern "C" fn get_pause_stats(
+        dev: *mut bindings::net_device,
+        stats: *mut bindings::ethtool_pause_stats,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let counts = T::get_pause_stats(dev, this);
+        // SAFETY: `stats` is valid for the call.
+        unsafe { bindings::ethtool_pause_stats_set(stats, counts.tx_frames, counts.rx_frames) };
     }
 
     extern "C" fn set_pauseparam(

@@ -23,6 +23,7 @@ use iflib::{
     InterruptRouting,
     LinkModes,
     LinkState,
+    PauseStats,
     Ring,
     RingLimits,
     RxConfig,
@@ -448,6 +449,14 @@ impl Driver for Em {
             ctrl |= CTRL_TFCE;
         }
         hw.write(CTRL, ctrl);
+    }
+
+    fn pause_frames(hw: &Hardware<'_>) -> PauseStats {
+        let count = |register| u64::from(hw.read(register));
+        PauseStats {
+            rx_frames: count(XONRXC) + count(XOFFRXC),
+            tx_frames: count(XONTXC) + count(XOFFTXC),
+        }
     }
 
     fn set_mac_address(hw: &Hardware<'_>, mac: &[u8; ETH_ALEN]) {

@@ -41,6 +41,11 @@ pub(crate) const PAUSE_ADDRESS_HIGH: u32 = 0x0100;
 pub(crate) const ETH_P_PAUSE: u32 = 0x8808;
 /// The longest pause (in 512-bit times).
 pub(crate) const PAUSE_TIME: u32 = 0xffff;
+/// Pause frame statistics (clear on read): XON and XOFF received and sent.
+pub(crate) const XONRXC: usize = 0x4048;
+pub(crate) const XONTXC: usize = 0x404c;
+pub(crate) const XOFFRXC: usize = 0x4050;
+pub(crate) const XOFFTXC: usize = 0x4054;
 /// Packet buffer allocation: the RX share in KB in the low 16 bits.
 pub(crate) const PBA: usize = 0x1000;
 
