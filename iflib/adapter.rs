@@ -354,9 +354,13 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let dev = self.netdev.device();
         dev.tx_disable();
         dev.carrier_off();
+        // NAPI first: a poll finishing after the device's interrupts are masked would unmask
+        // them again. Then mask them, so that the line is quiet when it is freed: an INTx
+        // line freed while the device asserts it can be left pending in the IO-APIC and
+        // storm when it is next requested.
+        self.napi.disable();
         D::disable_interrupts(&self.hw);
         drop(self.lines.lock().take());
-        self.napi.disable();
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
         D::stop(&self.hw);
