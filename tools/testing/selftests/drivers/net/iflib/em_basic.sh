@@ -58,8 +58,8 @@ test_model() {
 	ktap_check "ethtool -i reports driver iflib_em" \
 		grep -qx "driver: iflib_em" <(ethtool -i "$DUT")
 
-	# Let QEMU's one-second RX hold after RCTL writes expire (see lib.sh users).
-	sleep 2
+	# Also lets QEMU's one-second RX hold after RCTL writes expire.
+	deep_rx_rings
 	ktap_check "IPv4 ping DUT -> remote" ping -c 3 -i 0.2 -W 2 "$REMOTE_V4"
 	ktap_check "IPv4 ping remote -> DUT" ip netns exec "$REMOTE_NS" ping -c 3 -i 0.2 -W 2 "$LOCAL_V4"
 	ktap_check "IPv6 ping DUT -> remote" ping -6 -c 3 -i 0.2 -W 2 "$REMOTE_V6"

@@ -49,7 +49,7 @@ test_model() {
 	local tx0 rx0 udp0 tx rx udp tso0 tso extra
 	bind_dut "$MODEL" "$C_DRIVER" iflib_em || return
 	setup_pair "$MODEL" || return
-	sleep 2
+	deep_rx_rings || return
 
 	tx0=$(counter "$DUT" tx_packets)
 	rx0=$(counter "$PEER" rx_packets "$REMOTE_NS")

@@ -99,6 +99,18 @@ counter() {
 	${3:+ip netns exec $3} cat "/sys/class/net/$1/statistics/$2"
 }
 
+# deep_rx_rings: gives both ends of the pair their largest RX ring (4096
+# on every em model and in the C drivers), so that a paced sender's frames
+# survive a receiver TCG leaves unscheduled for tens of milliseconds (a
+# 256-entry ring at 10,000 frames per second lasts 25 ms); waits for the
+# links and for QEMU's RX hold after the ring change.
+deep_rx_rings() {
+	ethtool -G "$DUT" rx 4096 &&
+		ip netns exec "$REMOTE_NS" ethtool -G "$PEER" rx 4096 &&
+		wait_carrier "$DUT" 10 && wait_carrier "$PEER" 10 "$REMOTE_NS" &&
+		sleep 2
+}
+
 # Marks the kernel log so that kmsg_since_mark shows only what follows.
 kmsg_mark() {
 	KMSG_MARK="iflib-selftest-mark-$$-$RANDOM"
