@@ -464,9 +464,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 impl<D: Datapath> napi::Poll for Adapter<'_, D> {
     fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32 {
         let dev = self.netdev.device();
+        let mut completed = 0;
         // TX completions first: they free ring space and never count against the budget.
         if let Some(tx) = self.tx.lock().as_mut().get_mut() {
             let (packets, bytes) = tx.reclaim::<D>(&self.hw, self.dma(), budget);
+            completed = packets;
             crate::stats::add(&self.counters.tx_packets, u64::from(packets));
             crate::stats::add(&self.counters.tx_bytes, u64::from(bytes));
             if let Some(queue) = dev.tx_queue(0) {
@@ -485,6 +487,10 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         if self.link_event.swap(false, Ordering::Relaxed) {
             self.update_link();
+        }
+        crate::stats::add(&self.counters.napi_polls, 1);
+        if completed == 0 && done == 0 {
+            crate::stats::add(&self.counters.napi_idle_polls, 1);
         }
         if done < budget && !refill_short {
             if napi.complete_done(done) {

@@ -39,6 +39,10 @@ pub(crate) struct Counters {
     /// Pause frames received and sent, summed from the hardware under RTNL.
     pub(crate) pause_rx: AtomicU64,
     pub(crate) pause_tx: AtomicU64,
+    /// NAPI polls, and those that found neither a TX completion nor a received frame (the
+    /// interrupt that scheduled them brought no work).
+    pub(crate) napi_polls: AtomicU64,
+    pub(crate) napi_idle_polls: AtomicU64,
 }
 
 /// Adds `n` to a counter with a single writer.
@@ -63,6 +67,8 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"tx_tso",
     c"rx_csum_verified",
     c"rx_csum_bad",
+    c"napi_polls",
+    c"napi_idle_polls",
 ];
 
 impl Counters {
@@ -81,6 +87,8 @@ impl Counters {
             &self.tx_tso,
             &self.rx_csum_verified,
             &self.rx_csum_bad,
+            &self.napi_polls,
+            &self.napi_idle_polls,
         ];
         for (o, c) in out.iter_mut().zip(all) {
             *o = c.load(Ordering::Relaxed);
