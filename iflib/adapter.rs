@@ -32,7 +32,12 @@ use crate::{
         RX_HEADROOM, //
     },
     stats::Counters,
-    tx::TxRing,
+    tx::{
+        Mapped,
+        Posted,
+        Retired,
+        TxRing, //
+    },
 };
 use core::{
     marker::PhantomData,
@@ -464,16 +469,31 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 impl<D: Datapath> napi::Poll for Adapter<'_, D> {
     fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32 {
         let dev = self.netdev.device();
-        let mut completed = 0;
         // TX completions first: they free ring space and never count against the budget.
-        if let Some(tx) = self.tx.lock().as_mut().get_mut() {
-            let (packets, bytes) = tx.reclaim::<D>(&self.hw, self.dma(), budget);
-            completed = packets;
-            crate::stats::add(&self.counters.tx_packets, u64::from(packets));
-            crate::stats::add(&self.counters.tx_bytes, u64::from(bytes));
+        // The packets are freed between holds of the TX lock, a chunk at a time.
+        let mut retired = Retired::new();
+        let mut free = None;
+        loop {
+            let more = match self.tx.lock().as_mut().get_mut() {
+                Some(tx) => {
+                    let more = tx.reclaim::<D>(&self.hw, self.dma(), &mut retired);
+                    free = Some(tx.free_for_wake());
+                    more
+                }
+                None => false,
+            };
+            retired.free_in_napi(budget);
+            if !more {
+                break;
+            }
+        }
+        let completed = retired.frames;
+        if let Some(free) = free {
+            crate::stats::add(&self.counters.tx_packets, u64::from(retired.frames));
+            crate::stats::add(&self.counters.tx_bytes, u64::from(retired.bytes));
             if let Some(queue) = dev.tx_queue(0) {
                 let max = D::DESCRIPTION.tx_max_entries_per_packet;
-                queue.completed_wake(packets, bytes, tx.free_for_wake(), 2 * max);
+                queue.completed_wake(retired.frames, retired.bytes, free, 2 * max);
             }
         }
         if budget == 0 {
@@ -519,13 +539,32 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
             skb.free_any();
             return Transmit::Done;
         };
-        let mut tx = this.tx.lock();
-        match tx.as_mut().get_mut() {
-            Some(tx) => tx.transmit::<D>(&this.hw, this.dma(), queue, skb, &this.counters),
+        // Map before and ring the doorbell after the TX lock: NAPI on another CPU takes it
+        // to reclaim, and neither side should wait for the other's DMA API or MMIO.
+        let mut mapped = Mapped::new();
+        let Some(packet) = TxRing::prepare::<D>(this.dma(), skb, &this.counters, &mut mapped)
+        else {
+            return Transmit::Done;
+        };
+        let posted = match this.tx.lock().as_mut().get_mut() {
+            Some(tx) => tx.post::<D>(&this.hw, queue, packet, &mut mapped),
             None => {
                 crate::stats::add(&this.counters.tx_dropped, 1);
-                skb.free_any();
+                mapped.unmap(this.dma());
+                packet.into_skb().free_any();
+                return Transmit::Done;
+            }
+        };
+        match posted {
+            Posted::Queued { doorbell } => {
+                if let Some(tail) = doorbell {
+                    D::tx_doorbell(&this.hw, tail);
+                }
                 Transmit::Done
+            }
+            Posted::Busy(packet) => {
+                mapped.unmap(this.dma());
+                Transmit::Busy(packet.into_skb())
             }
         }
     }

@@ -22,12 +22,13 @@ use kernel::{
     net::{
         device::{
             self as netdev,
-            Transmit,
             TxQueue as StackQueue, //
         },
         skb::{
             SkBuff,
-            TxMapping, //
+            TxChecksum,
+            TxMapping,
+            TxTso, //
         },
     },
     prelude::*, //
@@ -47,6 +48,93 @@ struct InFlight {
     /// Bytes of those frames, each segment's copy of the headers included; BQL and the
     /// byte counters use this.
     wire_bytes: u32,
+}
+
+/// Packets the TX ring gives up per hold of the TX lock: the lock is not held while
+/// they are freed, so that the xmit path on another CPU does not wait that long.
+pub(crate) const RECLAIM_CHUNK: usize = 16;
+
+/// The DMA pieces of the packet being sent, filled by [`TxRing::prepare`] on the xmit
+/// path's stack and emptied by [`TxRing::post`] (a few hundred bytes: never moved).
+pub(crate) struct Mapped {
+    segments: [TxSegment; MAX_SEGMENTS],
+    mappings: [Option<TxMapping>; MAX_SEGMENTS],
+    /// Segments (and mappings) in use.
+    count: usize,
+}
+
+impl Mapped {
+    pub(crate) fn new() -> Self {
+        Self {
+            segments: [TxSegment { address: 0, len: 0 }; MAX_SEGMENTS],
+            mappings: core::array::from_fn(|_| None),
+            count: 0,
+        }
+    }
+
+    /// Undoes the mappings not handed to the ring.
+    pub(crate) fn unmap(&mut self, dma: &Device<Bound>) {
+        for mapping in self.mappings.iter_mut().filter_map(Option::take) {
+            mapping.unmap(dma);
+        }
+        self.count = 0;
+    }
+}
+
+/// A packet mapped for the device and ready to be placed on the ring.
+pub(crate) struct Prepared {
+    skb: SkBuff,
+    len: u32,
+    checksum: Option<TxChecksum>,
+    tso: Option<TxTso>,
+    vlan: Option<u16>,
+    wire_frames: u32,
+    wire_bytes: u32,
+}
+
+impl Prepared {
+    /// The packet back (its mappings are undone with [`Mapped::unmap`]).
+    pub(crate) fn into_skb(self) -> SkBuff {
+        self.skb
+    }
+}
+
+/// What [`TxRing::post`] did with a packet.
+pub(crate) enum Posted {
+    /// On the ring; ring the doorbell with this tail, if any, once the lock is released.
+    Queued { doorbell: Option<u32> },
+    /// No room: the queue is stopped and the packet comes back, still mapped.
+    Busy(Prepared),
+}
+
+/// Packets [`TxRing::reclaim`] took off the ring, to be freed outside the TX lock.
+pub(crate) struct Retired {
+    packets: [Option<SkBuff>; RECLAIM_CHUNK],
+    count: usize,
+    /// Frames and bytes the retired packets became on the wire (for BQL and counters).
+    pub(crate) frames: u32,
+    pub(crate) bytes: u32,
+}
+
+impl Retired {
+    pub(crate) fn new() -> Self {
+        Self {
+            packets: core::array::from_fn(|_| None),
+            count: 0,
+            frames: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Frees the packets taken so far (NAPI, with its budget), keeping the totals.
+    pub(crate) fn free_in_napi(&mut self, budget: i32) {
+        for packet in self.packets.iter_mut().take(self.count) {
+            if let Some(skb) = packet.take() {
+                skb.consume_in_napi(budget);
+            }
+        }
+        self.count = 0;
+    }
 }
 
 /// What iflib keeps beside one TX ring entry.
@@ -90,18 +178,16 @@ impl TxRing {
         (slot + count) % self.ring.len()
     }
 
-    /// Maps the linear part and every fragment of `skb` into `segments` and `mappings`;
-    /// on failure unmaps what was mapped. Returns how many segments there are.
-    fn map_packet(
-        dma: &Device<Bound>,
-        skb: &SkBuff,
-        segments: &mut [TxSegment; MAX_SEGMENTS],
-        mappings: &mut [Option<TxMapping>; MAX_SEGMENTS],
-    ) -> Result<usize> {
+    /// Maps the linear part and every fragment of `skb` into `mapped`; on failure unmaps
+    /// what was mapped.
+    fn map_packet(dma: &Device<Bound>, skb: &SkBuff, mapped: &mut Mapped) -> Result {
         let count = skb.fragments() as usize + 1;
         if count > MAX_SEGMENTS {
             return Err(EINVAL);
         }
+        let Mapped {
+            segments, mappings, ..
+        } = mapped;
         for i in 0..count {
             let mapping = if i == 0 {
                 skb.map_head(dma)
@@ -117,32 +203,25 @@ impl TxRing {
                     mappings[i] = Some(mapping);
                 }
                 Err(e) => {
-                    for mapping in mappings.iter_mut().filter_map(Option::take) {
-                        mapping.unmap(dma);
-                    }
+                    mapped.unmap(dma);
                     return Err(e);
                 }
             }
         }
-        Ok(count)
+        mapped.count = count;
+        Ok(())
     }
 
-    /// Queues one packet (xmit path, TX lock held, BHs off).
-    pub(crate) fn transmit<D: Datapath>(
-        &mut self,
-        hw: &D::Hardware<'_>,
+    /// Gets `skb` ready for the ring without touching it: linearizes it if it has too many
+    /// pieces, prepares its headers for segmentation and maps it into `mapped` (xmit path,
+    /// before the TX lock). On failure the packet is dropped and counted.
+    pub(crate) fn prepare<D: Datapath>(
         dma: &Device<Bound>,
-        queue: &StackQueue,
         mut skb: SkBuff,
         counters: &Counters,
-    ) -> Transmit {
+        mapped: &mut Mapped,
+    ) -> Option<Prepared> {
         let desc = &D::DESCRIPTION;
-        let max_entries = desc.tx_max_entries_per_packet;
-        if self.free_entries() < max_entries {
-            // The queue should have been stopped: tell the stack to retry.
-            queue.maybe_stop(self.free_entries(), max_entries, max_entries);
-            return Transmit::Busy(skb);
-        }
         // Bounded linearization: one attempt, then drop and count.
         let max_segments = (desc.tx_max_segments as usize).clamp(1, MAX_SEGMENTS);
         if skb.fragments() as usize + 1 > max_segments {
@@ -150,7 +229,7 @@ impl TxRing {
             if skb.linearize().is_err() {
                 stats::add(&counters.tx_dropped, 1);
                 skb.free_any();
-                return Transmit::Done;
+                return None;
             }
         }
         let tso = if desc.tso {
@@ -159,22 +238,17 @@ impl TxRing {
                 Err(_) => {
                     stats::add(&counters.tx_dropped, 1);
                     skb.free_any();
-                    return Transmit::Done;
+                    return None;
                 }
             }
         } else {
             None
         };
-        let mut segments = [TxSegment { address: 0, len: 0 }; MAX_SEGMENTS];
-        let mut mappings: [Option<TxMapping>; MAX_SEGMENTS] = core::array::from_fn(|_| None);
-        let count = match Self::map_packet(dma, &skb, &mut segments, &mut mappings) {
-            Ok(count) => count,
-            Err(_) => {
-                stats::add(&counters.tx_dropped, 1);
-                skb.free_any();
-                return Transmit::Done;
-            }
-        };
+        if Self::map_packet(dma, &skb, mapped).is_err() {
+            stats::add(&counters.tx_dropped, 1);
+            skb.free_any();
+            return None;
+        }
         let len = skb.len();
         let (wire_frames, wire_bytes) = match tso {
             Some(tso) => {
@@ -184,48 +258,83 @@ impl TxRing {
             }
             None => (1, len),
         };
-        let packet = TxPacket {
-            segments: &segments[..count],
-            len,
+        Some(Prepared {
             checksum: if desc.tx_checksum {
                 skb.tx_checksum()
             } else {
                 None
             },
-            tso,
             vlan: if desc.vlan_offload {
                 skb.tx_vlan_tag()
             } else {
                 None
             },
-        };
+            skb,
+            len,
+            tso,
+            wire_frames,
+            wire_bytes,
+        })
+    }
+
+    /// Places a prepared packet and its mappings on the ring (xmit path, TX lock held, BHs
+    /// off). The caller rings the doorbell, if asked to, after releasing the lock.
+    pub(crate) fn post<D: Datapath>(
+        &mut self,
+        hw: &D::Hardware<'_>,
+        queue: &StackQueue,
+        packet: Prepared,
+        mapped: &mut Mapped,
+    ) -> Posted {
+        let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
+        if self.free_entries() < max_entries {
+            // The queue should have been stopped: tell the stack to retry.
+            queue.maybe_stop(self.free_entries(), max_entries, max_entries);
+            return Posted::Busy(packet);
+        }
         let first = self.next_to_use;
-        let entries =
-            D::tx_encapsulate(hw, &self.ring, first, &packet).clamp(count as u32, max_entries);
+        let entries = D::tx_encapsulate(
+            hw,
+            &self.ring,
+            first,
+            &TxPacket {
+                segments: mapped.segments.get(..mapped.count).unwrap_or(&[]),
+                len: packet.len,
+                checksum: packet.checksum,
+                tso: packet.tso,
+                vlan: packet.vlan,
+            },
+        )
+        .clamp(mapped.count as u32, max_entries);
 
         let mut slot = first;
-        for mapping in mappings.iter_mut().take(count) {
+        for mapping in mapped.mappings.iter_mut().take(mapped.count) {
             if let Some(entry) = self.slots.get_mut(slot as usize) {
                 entry.mapping = mapping.take();
             }
             slot = self.ring.next(slot);
         }
+        let wire_bytes = packet.wire_bytes;
         if let Some(entry) = self.slots.get_mut(first as usize) {
             entry.packet = Some(InFlight {
-                skb,
+                skb: packet.skb,
                 entries,
-                wire_frames,
+                wire_frames: packet.wire_frames,
                 wire_bytes,
             });
+        } else {
+            // Unreachable (the ring has a slot per entry); never leak the packet.
+            packet.skb.free_any();
         }
         self.next_to_use = self.advance(first, entries);
         self.entries_in_use += entries;
 
         queue.maybe_stop(self.free_entries(), max_entries, 2 * max_entries);
-        if queue.sent(wire_bytes, netdev::xmit_more()) {
-            D::tx_doorbell(hw, self.next_to_use);
+        Posted::Queued {
+            doorbell: queue
+                .sent(wire_bytes, netdev::xmit_more())
+                .then_some(self.next_to_use),
         }
-        Transmit::Done
     }
 
     /// The oldest packet on the ring: its first slot and entry count.
@@ -259,26 +368,34 @@ impl TxRing {
             .and_then(|s| s.packet.take())
     }
 
-    /// Frees the packets the hardware is done with (NAPI). Returns the frames and bytes
-    /// they became on the wire.
+    /// Takes up to [`RECLAIM_CHUNK`] packets the hardware is done with off the ring and
+    /// unmaps them (NAPI, TX lock held); the caller frees them after releasing the lock.
+    /// Returns whether more may be done.
     pub(crate) fn reclaim<D: Datapath>(
         &mut self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
-        budget: i32,
-    ) -> (u32, u32) {
-        let (mut packets, mut bytes) = (0u32, 0u32);
-        while let Some((first, entries)) = self.oldest() {
+        retired: &mut Retired,
+    ) -> bool {
+        while retired.count < RECLAIM_CHUNK {
+            let Some((first, entries)) = self.oldest() else {
+                return false;
+            };
             if !D::tx_done(hw, &self.ring, self.advance(first, entries - 1)) {
-                break;
+                return false;
             }
             if let Some(done) = self.retire_oldest(dma) {
-                packets += done.wire_frames;
-                bytes += done.wire_bytes;
-                done.skb.consume_in_napi(budget);
+                retired.frames += done.wire_frames;
+                retired.bytes += done.wire_bytes;
+                if let Some(slot) = retired.packets.get_mut(retired.count) {
+                    *slot = Some(done.skb);
+                    retired.count += 1;
+                } else {
+                    done.skb.free_any();
+                }
             }
         }
-        (packets, bytes)
+        true
     }
 
     /// Entries free for the wake threshold.
