@@ -469,6 +469,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 impl<D: Datapath> napi::Poll for Adapter<'_, D> {
     fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32 {
         let dev = self.netdev.device();
+        D::clear_queue_causes(&self.hw);
         // TX completions first: they free ring space and never count against the budget.
         // The packets are freed between holds of the TX lock, a chunk at a time.
         let mut retired = Retired::new();

@@ -277,6 +277,13 @@ pub trait Driver: Sized + 'static {
     /// Unmasks the queue and link interrupts (NAPI, RTNL).
     fn enable_interrupts(hw: &Self::Hardware<'_>);
 
+    /// Clears the queue causes the device latched while they were masked (NAPI, before it
+    /// looks for work). The work they announce is about to be found; left set, they would
+    /// raise the vector again as soon as [`Driver::enable_interrupts`] unmasks it, for a
+    /// poll that finds nothing. Needed where the device keeps causes latched across the
+    /// interrupt (MSI-X auto-mask); the default does nothing.
+    fn clear_queue_causes(_hw: &Self::Hardware<'_>) {}
+
     /// Masks all interrupts (hard IRQ, NAPI, RTNL).
     fn disable_interrupts(hw: &Self::Hardware<'_>);
 

@@ -348,6 +348,14 @@ impl Driver for Em {
         }
     }
 
+    fn clear_queue_causes(hw: &Hardware<'_>) {
+        // EIAC clears a queue cause when it raises the vector, but one that comes while
+        // auto-masked stays latched; with MSI-X, ICR is write-1-to-clear.
+        if hw.msix.load(Ordering::Relaxed) {
+            hw.write(ICR, INT_QUEUES_MSIX);
+        }
+    }
+
     fn disable_interrupts(hw: &Hardware<'_>) {
         hw.write(IMC, u32::MAX);
     }
