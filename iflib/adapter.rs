@@ -69,6 +69,7 @@ use kernel::{
     page::PAGE_SIZE,
     pci,
     prelude::*,
+    str::CString,
     sync::{
         Mutex,
         SpinLock, //
@@ -392,17 +393,33 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     ///
     /// `self` must stay valid until the returned lines are dropped.
     unsafe fn request_lines(&self) -> Result<Lines> {
-        let name = D::DESCRIPTION.name;
         let cookie = core::ptr::from_ref(self).cast();
-        let (queue_handler, admin): (crate::irq::Handler, _) = match self.irqs.admin {
-            Some(admin) => (Self::queue_interrupt, Some(admin)),
-            None => (Self::interrupt, None),
+        // Named as Intel's C drivers name theirs, which tools that spread vectors over CPUs
+        // look for: "<interface>-TxRx-<queue set>" for a queue set's own vector,
+        // "<interface>" for the admin vector or the only one.
+        let ifname = self.netdev.device().name();
+        let name = |suffix: &str| -> Result<CString> {
+            match &ifname {
+                Some(ifname) => CString::try_from_fmt(fmt!("{}{suffix}", ifname.to_str()?)),
+                None => CString::try_from_fmt(fmt!("{}{suffix}", D::DESCRIPTION.name.to_str()?)),
+            }
+        };
+        let (queue_handler, queue_name, admin) = match self.irqs.admin {
+            Some(admin) => (
+                Self::queue_interrupt as crate::irq::Handler,
+                name("-TxRx-0")?,
+                Some(admin),
+            ),
+            None => (Self::interrupt as crate::irq::Handler, name("")?, None),
         };
         // SAFETY: The caller keeps `self`, the handlers' cookie, valid while requested.
-        let queue = unsafe { Line::request(self.irqs.queue, queue_handler, name, cookie) }?;
+        let queue = unsafe { Line::request(self.irqs.queue, queue_handler, queue_name, cookie) }?;
         let admin = match admin {
-            // SAFETY: As above.
-            Some(irq) => Some(unsafe { Line::request(irq, Self::admin_interrupt, name, cookie) }?),
+            Some(irq) => {
+                let admin_name = name("")?;
+                // SAFETY: As above.
+                Some(unsafe { Line::request(irq, Self::admin_interrupt, admin_name, cookie) }?)
+            }
             None => None,
         };
         Ok(Lines {

@@ -10,7 +10,7 @@ use kernel::{
     bindings,
     error::to_result,
     prelude::*,
-    str::CStr, //
+    str::CString, //
 };
 
 /// The Linux interrupt numbers of an adapter's vectors.
@@ -48,14 +48,17 @@ pub(crate) type Handler = unsafe extern "C" fn(c_int, *mut c_void) -> bindings::
 ///
 /// # Invariants
 ///
-/// While `cookie` is non-null, `irq` is requested with `cookie` as its `dev_id`.
+/// While `cookie` is non-null, `irq` is requested with `cookie` as its `dev_id` and `_name`
+/// as its name (shown in `/proc/interrupts`).
 pub(crate) struct Line {
     irq: u32,
     cookie: *mut c_void,
+    /// Only kept alive: the kernel points at it while the line is requested.
+    _name: CString,
 }
 
 impl Line {
-    /// Requests `irq` (shared) with `handler`, which receives `cookie`.
+    /// Requests `irq` (shared) with `handler`, which receives `cookie`, under `name`.
     ///
     /// # Safety
     ///
@@ -63,11 +66,11 @@ impl Line {
     pub(crate) unsafe fn request(
         irq: u32,
         handler: Handler,
-        name: &'static CStr,
+        name: CString,
         cookie: *const c_void,
     ) -> Result<Self> {
         // SAFETY: `handler` and `cookie` stay valid while requested (caller's guarantee);
-        // `name` is static.
+        // `name`'s buffer is kept in the line and freed only after `free_irq`.
         to_result(unsafe {
             bindings::request_threaded_irq(
                 irq,
@@ -81,6 +84,7 @@ impl Line {
         Ok(Self {
             irq,
             cookie: cookie.cast_mut(),
+            _name: name,
         })
     }
 }
@@ -88,7 +92,7 @@ impl Line {
 impl Drop for Line {
     fn drop(&mut self) {
         // SAFETY: The line was requested with `cookie` (type invariant); `free_irq` waits for
-        // running handlers, so none uses `cookie` afterwards.
+        // running handlers, so none uses `cookie` afterwards. `_name` is dropped after this.
         unsafe { bindings::free_irq(self.irq, self.cookie) };
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     },
     net::skb::SkBuff,
     prelude::*,
+    str::CString,
     types::Opaque, //
 };
 use core::{
@@ -151,6 +152,18 @@ impl Device {
     pub fn num_tx_queues(&self) -> u32 {
         // SAFETY: `self.as_raw()` is valid; the field does not change after allocation.
         unsafe { (*self.as_raw()).num_tx_queues }
+    }
+
+    /// Returns the interface name ("eth0"), or `None` if it is not UTF-8. Renames take
+    /// RTNL: hold it for a name that stays current.
+    pub fn name(&self) -> Option<CString> {
+        // SAFETY: `self.as_raw()` is valid; `name` is an `IFNAMSIZ` array the stack keeps
+        // NUL-terminated and only rewrites under RTNL. It is copied out here.
+        let bytes: [u8; bindings::IFNAMSIZ as usize] =
+            unsafe { core::ptr::addr_of!((*self.as_raw()).name).read() };
+        let len = bytes.iter().position(|&b| b == 0)?;
+        let name = core::str::from_utf8(bytes.get(..len)?).ok()?;
+        CString::try_from_fmt(fmt!("{name}")).ok()
     }
 
     /// Returns the device's MAC address.

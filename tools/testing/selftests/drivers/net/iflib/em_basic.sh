@@ -26,21 +26,24 @@ cleanup() {
 }
 trap 'cleanup; rmmod pktgen 2>/dev/null' EXIT
 
-# interrupt_layout: the lines of iflib_em in /proc/interrupts: two MSI-X
-# vectors on the e1000e model, one line on the others; the first (the
-# queue set's) has fired.
+# interrupt_layout: the DUT's lines in /proc/interrupts: on the e1000e model
+# two MSI-X vectors, "<ifname>-TxRx-0" for the queue set and "<ifname>" for
+# the admin causes; one line "<ifname>" (maybe shared) on the others. The
+# queue set's has fired.
 interrupt_layout() {
-	local lines count first
-	lines=$(grep ' iflib_em$' /proc/interrupts)
-	echo "$lines" | sed 's/  */ /g; s/^/# /'
-	count=$(echo "$lines" | grep -c .)
-	first=$(echo "$lines" | head -1 | awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n + 0 }')
+	local queue admin count
+	queue=$(grep -E "[ ,]$DUT-TxRx-0(,|\$)" /proc/interrupts)
+	admin=$(grep -E "[ ,]$DUT(,|\$)" /proc/interrupts)
+	printf '%s\n%s\n' "$queue" "$admin" | grep . | sed 's/  */ /g; s/^/# /'
 	if [ "$MODEL" = e1000e ]; then
-		[ "$count" = 2 ] && [ "$(echo "$lines" | grep -c MSIX)" = 2 ] || return 1
+		[ "$(echo "$queue" | grep -c MSIX)" = 1 ] &&
+			[ "$(echo "$admin" | grep -c MSIX)" = 1 ] || return 1
 	else
-		[ "$count" = 1 ] || return 1
+		[ -z "$queue" ] && [ "$(echo "$admin" | grep -c .)" = 1 ] || return 1
+		queue=$admin
 	fi
-	[ "$first" -gt 0 ]
+	count=$(echo "$queue" | awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n + 0 }')
+	[ "$count" -gt 0 ]
 }
 
 # counted SENT RECEIVED: nothing lost, at most NOISE frames besides pktgen's.
