@@ -36,10 +36,13 @@ udp_counted() {
 }
 
 # The peer's count of frames it sent: its hardware counter on the 8254x
-# models (it sees the extra frames), the segments its TCP sent on e1000e.
+# models (it sees the extra frames), the segments its TCP sent on e1000e:
+# OutSegs leaves out retransmissions (tail loss probes and timeouts, which a
+# descheduled TCG vCPU provokes), which RetransSegs counts.
 peer_tx_frames() {
 	if [ "$MODEL" = e1000e ]; then
-		snmp_counter Tcp OutSegs "$REMOTE_NS"
+		echo $(($(snmp_counter Tcp OutSegs "$REMOTE_NS") +
+			$(snmp_counter Tcp RetransSegs "$REMOTE_NS")))
 	else
 		ethtool_stat "$PEER" tx_packets "$REMOTE_NS"
 	fi
