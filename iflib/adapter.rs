@@ -398,12 +398,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         // look for: "<interface>-TxRx-<queue set>" for a queue set's own vector,
         // "<interface>" for the admin vector or the only one.
         let ifname = self.netdev.device().name();
-        let name = |suffix: &str| -> Result<CString> {
-            match &ifname {
-                Some(ifname) => CString::try_from_fmt(fmt!("{}{suffix}", ifname.to_str()?)),
-                None => CString::try_from_fmt(fmt!("{}{suffix}", D::DESCRIPTION.name.to_str()?)),
-            }
+        let base = match &ifname {
+            Some(ifname) => ifname.to_str()?,
+            None => D::DESCRIPTION.name.to_str()?,
         };
+        let name = |suffix: &str| CString::try_from_fmt(fmt!("{base}{suffix}"));
         let (queue_handler, queue_name, admin) = match self.irqs.admin {
             Some(admin) => (
                 Self::queue_interrupt as crate::irq::Handler,
@@ -505,7 +504,6 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                 break;
             }
         }
-        let completed = retired.frames;
         if let Some(free) = free {
             crate::stats::add(&self.counters.tx_packets, u64::from(retired.frames));
             crate::stats::add(&self.counters.tx_bytes, u64::from(retired.bytes));
@@ -527,7 +525,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             self.update_link();
         }
         crate::stats::add(&self.counters.napi_polls, 1);
-        if completed == 0 && done == 0 {
+        if retired.frames == 0 && done == 0 {
             crate::stats::add(&self.counters.napi_idle_polls, 1);
         }
         if done < budget && !refill_short {
