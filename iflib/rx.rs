@@ -69,7 +69,7 @@ impl RxRing {
         buffer_size: u32,
     ) -> Result<Self> {
         let ring = Ring::new(dev, len, entry_size)?;
-        let pool = PagePool::new_for_rx(dev, napi, netdev, 0, len, RX_HEADROOM, buffer_size)?;
+        let pool = PagePool::new_for_rx(dev, napi, netdev, 0, len, RX_HEADROOM, buffer_size, false)?;
         let pages = crate::ring::empty_slots(len)?;
         Ok(Self {
             ring,

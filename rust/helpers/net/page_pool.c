@@ -32,14 +32,15 @@ __rust_helper void rust_helper_page_pool_put_full_page(struct page_pool *pool,
 
 /*
  * The parameters are struct groups (anonymous unions in Rust): fill them here.
- * With a DMA device the pool maps pages for DMA_FROM_DEVICE and syncs them for
- * the device; without one (software devices) pages are plain memory.
+ * With a DMA device the pool maps pages for DMA_FROM_DEVICE (both ways when
+ * @bidirectional: the device may also send them, as XDP_TX does) and syncs
+ * them for the device; without one (software devices) pages are plain memory.
  */
 __rust_helper struct page_pool *
 rust_helper_page_pool_create_for_rx(struct device *dev, struct napi_struct *napi,
 				    struct net_device *netdev, unsigned int queue_idx,
 				    unsigned int pool_size, unsigned int offset,
-				    unsigned int max_len)
+				    unsigned int max_len, bool bidirectional)
 {
 	struct page_pool_params pp = {
 		.flags = dev ? PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV : 0,
@@ -50,12 +51,21 @@ rust_helper_page_pool_create_for_rx(struct device *dev, struct napi_struct *napi
 		.napi = napi,
 		.netdev = netdev,
 		.queue_idx = queue_idx,
-		.dma_dir = DMA_FROM_DEVICE,
+		.dma_dir = bidirectional ? DMA_BIDIRECTIONAL : DMA_FROM_DEVICE,
 		.offset = offset,
 		.max_len = max_len,
 	};
 
 	return page_pool_create(&pp);
+}
+
+/* Makes @len bytes at @offset of @page, written by the CPU, visible to the device. */
+__rust_helper void rust_helper_page_pool_sync_for_device(const struct page_pool *pool,
+							 const struct page *page,
+							 u32 offset, u32 len)
+{
+	dma_sync_single_for_device(pool->p.dev, page_pool_get_dma_addr(page) + offset,
+				   len, page_pool_get_dma_dir(pool));
 }
 
 __rust_helper void *rust_helper_page_address(const struct page *page)

@@ -12,7 +12,11 @@ use crate::{
         from_result,
         to_result, //
     },
-    net::skb::SkBuff,
+    net::{
+        ethtool::ExtAck,
+        skb::SkBuff,
+        xdp::BpfProgram, //
+    },
     prelude::*,
     str::CString,
     types::Opaque, //
@@ -304,10 +308,37 @@ impl TxQueue {
         };
     }
 
+    /// Takes the stack's lock of this queue, which its xmit path holds (softirq context,
+    /// e.g. a NAPI poll that sends on the queue). Released when the guard is dropped.
+    pub fn lock_in_softirq(&self) -> TxQueueGuard<'_> {
+        // SAFETY: `self.as_raw()` is a valid queue; softirq context keeps the CPU fixed.
+        unsafe { bindings::netif_tx_lock_softirq(self.as_raw()) };
+        TxQueueGuard(self)
+    }
+
     /// Forgets all BQL state (after the ring was emptied by a stop or reset).
     pub fn reset(&self) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         unsafe { bindings::netdev_tx_reset_queue(self.as_raw()) }
+    }
+}
+
+/// The stack's lock of a [`TxQueue`], held (see [`TxQueue::lock_in_softirq`]).
+pub struct TxQueueGuard<'a>(&'a TxQueue);
+
+impl TxQueueGuard<'_> {
+    /// Notes that the queue made progress, for the TX watchdog (sends outside the xmit
+    /// path, which the stack notes itself).
+    pub fn note_progress(&self) {
+        // SAFETY: `self.0` is a valid queue whose lock is held.
+        unsafe { bindings::txq_trans_cond_update(self.0.as_raw()) };
+    }
+}
+
+impl Drop for TxQueueGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: Taken by `lock_in_softirq`, in the same context.
+        unsafe { bindings::netif_tx_unlock_softirq(self.0.as_raw()) };
     }
 }
 
@@ -407,6 +438,18 @@ pub trait Operations: Sized + Sync {
     fn tx_timeout(_dev: &Device, _this: &Self, _queue: u32) {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Installs the XDP program run on received frames, or removes it (`None`) (process
+    /// context, RTNL held). On success the device keeps `prog`; on failure it drops it and
+    /// may explain why in `extack`.
+    fn set_xdp_program(
+        _dev: &Device,
+        _this: &Self,
+        _prog: Option<BpfProgram>,
+        _extack: &mut ExtAck,
+    ) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// An Ethernet device allocated for a bus device, registered with the stack on demand.
@@ -450,6 +493,11 @@ impl<T: Operations> Registration<T> {
         },
         ndo_tx_timeout: if T::HAS_TX_TIMEOUT {
             Some(Self::tx_timeout_callback)
+        } else {
+            None
+        },
+        ndo_bpf: if T::HAS_SET_XDP_PROGRAM {
+            Some(Self::bpf_callback)
         } else {
             None
         },
@@ -520,6 +568,13 @@ impl<T: Operations> Registration<T> {
             (*self.dev.as_ptr()).vlan_features =
                 features & !(features::HW_VLAN_CTAG_TX | features::HW_VLAN_CTAG_RX);
         }
+    }
+
+    /// Advertises the XDP actions the receive path carries out ([`crate::net::xdp::features`],
+    /// before registration).
+    pub fn set_xdp_features(&self, features: u32) {
+        // SAFETY: `self.dev` is valid; before registration nobody else reads the field.
+        unsafe { bindings::xdp_set_features_flag(self.dev.as_ptr(), features) };
     }
 
     /// Sets the TX watchdog period in jiffies (before registration).
@@ -682,6 +737,47 @@ impl<T: Operations> Registration<T> {
             let mtu = u32::try_from(mtu)?;
             T::change_mtu(dev, this, mtu).map(|()| 0)
         })
+    }
+
+    extern "C" fn bpf_callback(
+        dev: *mut bindings::net_device,
+        bpf: *mut bindings::netdev_bpf,
+    ) -> c_int {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        // SAFETY: `bpf` is valid for the call.
+        let bpf = unsafe { &mut *bpf };
+        if bpf.command != bindings::bpf_netdev_command_XDP_SETUP_PROG {
+            return EOPNOTSUPP.to_errno();
+        }
+        // SAFETY: For XDP_SETUP_PROG the command's fields are `prog`, `flags` and `extack`.
+        let (prog, extack) = unsafe {
+            (
+                bpf.__bindgen_anon_1.__bindgen_anon_1.prog,
+                bpf.__bindgen_anon_1.__bindgen_anon_1.extack,
+            )
+        };
+        // The stack gave the device a reference on `prog`, which it puts itself if the
+        // call fails. Hand the driver a reference of its own, and put the stack's only on
+        // success: either way each is put exactly once.
+        if !prog.is_null() {
+            // SAFETY: `prog` is a valid program the caller holds a reference on.
+            unsafe { bindings::bpf_prog_inc(prog) };
+        }
+        // SAFETY: The reference just taken passes to the driver.
+        let program = unsafe { BpfProgram::from_raw(prog) };
+        let mut extack = ExtAck(extack);
+        match T::set_xdp_program(dev, this, program, &mut extack) {
+            Ok(()) => {
+                if !prog.is_null() {
+                    // SAFETY: The stack's reference, handed to the device on success; the
+                    // driver holds another one, so this is never the last.
+                    unsafe { bindings::bpf_prog_put(prog) };
+                }
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
     }
 
     extern "C" fn tx_timeout_callback(dev: *mut bindings::net_device, queue: c_uint) {

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Where an ethtool request can explain a refusal (`struct netlink_ext_ack`).
-pub struct ExtAck(*mut bindings::netlink_ext_ack);
+pub struct ExtAck(pub(crate) *mut bindings::netlink_ext_ack);
 
 impl ExtAck {
     /// Attaches `msg` to the reply (shown by `ethtool` next to the error).

@@ -38,7 +38,9 @@ unsafe impl Sync for PagePool {}
 
 impl PagePool {
     /// Creates a pool of order-0 pages mapped for the device to write, synced for the device
-    /// over `max_len` bytes from `offset`.
+    /// over `max_len` bytes from `offset`. With `device_sends`, pages are mapped both ways,
+    /// so that a received page can be sent as it is (`XDP_TX`).
+    #[allow(clippy::too_many_arguments)]
     pub fn new_for_rx<T: Poll>(
         dmadev: &device::Device<device::Bound>,
         napi: &Napi<T>,
@@ -47,6 +49,7 @@ impl PagePool {
         pool_size: u32,
         offset: u32,
         max_len: u32,
+        device_sends: bool,
     ) -> Result<Self> {
         // SAFETY: The pointers are valid; the NAPI context outlives the pool (the framework
         // destroys pools before deleting NAPI).
@@ -59,6 +62,7 @@ impl PagePool {
                 pool_size,
                 offset,
                 max_len,
+                device_sends,
             )
         })?;
         Ok(Self(NonNull::new(pool).ok_or(ENOMEM)?))
@@ -82,9 +86,14 @@ impl PagePool {
                 pool_size,
                 0,
                 PAGE_SIZE as u32,
+                false,
             )
         })?;
         Ok(Self(NonNull::new(pool).ok_or(ENOMEM)?))
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::page_pool {
+        self.0.as_ptr()
     }
 
     /// Takes a page from the pool. Call it only from the pool's NAPI context (or while that
@@ -125,6 +134,17 @@ impl PoolPage {
         unsafe { bindings::page_pool_get_dma_addr(self.page.as_ptr()) }
     }
 
+    /// The page's kernel address.
+    pub(crate) fn address(&self) -> *mut u8 {
+        // SAFETY: The page is a lowmem page_pool page.
+        unsafe { bindings::page_address(self.page.as_ptr()) }.cast::<u8>()
+    }
+
+    /// Forgets the page: its ownership has passed to a packet or an XDP target.
+    pub(crate) fn leak(self) {
+        core::mem::forget(self);
+    }
+
     /// Copies `data` into the page at `offset` (software devices).
     pub fn write(&mut self, offset: usize, data: &[u8]) -> Result {
         let end = offset.checked_add(data.len()).ok_or(EINVAL)?;
@@ -152,19 +172,34 @@ impl PoolPage {
         }
     }
 
+    /// Makes `len` bytes at `offset` written by the CPU visible to the device (a pool made
+    /// with `device_sends`), before the device sends them.
+    pub fn sync_for_device(&self, offset: u32, len: u32) {
+        // SAFETY: The page belongs to `pool` (type invariant) and is DMA-mapped by it.
+        unsafe {
+            bindings::page_pool_sync_for_device(self.pool.as_ptr(), self.page.as_ptr(), offset, len)
+        }
+    }
+
+    /// Returns the page to its pool from the NAPI poll that owns the pool; `budget` is the
+    /// poll's budget (0 from netpoll, which may run elsewhere: then no direct recycling).
+    pub fn recycle_in_napi(self, budget: i32) {
+        // SAFETY: The page came from `pool`; direct recycling (into the pool's lockless
+        // cache) only from its NAPI poll proper, as the caller states.
+        unsafe {
+            bindings::page_pool_put_full_page(self.pool.as_ptr(), self.page.as_ptr(), budget != 0)
+        };
+        core::mem::forget(self);
+    }
+
     /// Turns the page into a packet of `len` bytes at `headroom` (NAPI context).
     ///
     /// On failure (no memory for the packet head) the page comes back.
     pub fn into_skb(self, headroom: u32, len: u32) -> core::result::Result<SkBuff, Self> {
-        // SAFETY: Pure computation.
-        let shinfo = unsafe {
-            bindings::skb_data_align(core::mem::size_of::<bindings::skb_shared_info>() as u32)
-        };
-        if headroom as usize + len as usize + shinfo as usize > PAGE_SIZE {
+        if headroom as usize + len as usize + SkBuff::shared_info_size() > PAGE_SIZE {
             return Err(self);
         }
-        // SAFETY: The page is a lowmem page_pool page.
-        let data = unsafe { bindings::page_address(self.page.as_ptr()) }.cast::<u8>();
+        let data = self.address();
         // SAFETY: The whole page becomes the packet's buffer; the size check above
         // guarantees the frame and the shared info fit.
         match unsafe { SkBuff::build_from_pool(data, PAGE_SIZE as u32, headroom, len) } {

@@ -214,6 +214,13 @@ impl SkBuff {
         unsafe { bindings::skb_set_checksum_unnecessary(self.as_raw()) };
     }
 
+    /// Bytes a packet's buffer keeps after its data for the shared info (fragments).
+    pub fn shared_info_size() -> usize {
+        let size = core::mem::size_of::<bindings::skb_shared_info>() as u32;
+        // SAFETY: Pure computation.
+        unsafe { bindings::skb_data_align(size) as usize }
+    }
+
     /// Frees the packet from a NAPI poll; `budget` is the poll's budget (0 from netpoll).
     pub fn consume_in_napi(self, budget: i32) {
         // SAFETY: We own the packet; `napi_consume_skb` handles budget 0 (netpoll).
