@@ -38,6 +38,7 @@ use crate::{
         Retired,
         TxRing, //
     },
+    xdp::XdpPoll,
 };
 use core::{
     marker::PhantomData,
@@ -60,17 +61,24 @@ use kernel::{
             Registration,
             Transmit, //
         },
+        ethtool::ExtAck,
         napi::{
             self,
             Napi, //
         },
         skb::SkBuff,
+        xdp::{
+            self,
+            BpfProgram,
+            ProgramSlot, //
+        },
     },
     page::PAGE_SIZE,
     pci,
     prelude::*,
     str::CString,
     sync::{
+        rcu,
         Mutex,
         SpinLock, //
     },
@@ -135,6 +143,8 @@ pub struct Adapter<'bound, D: Datapath> {
     link_event: AtomicBool,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
     up: AtomicBool,
+    /// The XDP program run on every received frame, if any.
+    xdp: ProgramSlot,
     pub(crate) settings: Settings,
     pub(crate) counters: Counters,
     pub(crate) hw: D::Hardware<'bound>,
@@ -179,6 +189,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 features |= netdev::features::HW_VLAN_CTAG_TX | netdev::features::HW_VLAN_CTAG_RX;
             }
             netdev.set_features(features, changeable);
+            netdev.set_xdp_features(xdp::features::BASIC | xdp::features::REDIRECT);
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
 
@@ -192,6 +203,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 irqs,
                 link_event: AtomicBool::new(false),
                 up: AtomicBool::new(false),
+                xdp: ProgramSlot::new(),
                 settings: Settings {
                     tx_len: AtomicU32::new(desc.tx_ring.default),
                     rx_len: AtomicU32::new(desc.rx_ring.default),
@@ -509,7 +521,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             crate::stats::add(&self.counters.tx_bytes, u64::from(retired.bytes));
             if let Some(queue) = dev.tx_queue(0) {
                 let max = D::DESCRIPTION.tx_max_entries_per_packet;
-                queue.completed_wake(retired.frames, retired.bytes, free, 2 * max);
+                queue.completed_wake(retired.stack_frames, retired.stack_bytes, free, 2 * max);
             }
         }
         if budget == 0 {
@@ -518,7 +530,30 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         let mut done = 0;
         let mut refill_short = false;
         if let Some(rx) = self.rx.lock().as_mut().get_mut() {
-            done = rx.receive::<D, Self>(&self.hw, napi, dev, budget, &self.counters);
+            let rcu = rcu::read_lock();
+            let mut xdp = self.xdp.get(&rcu).map(XdpPoll::new);
+            loop {
+                let counters = &self.counters;
+                done += rx.receive::<D, Self>(
+                    &self.hw,
+                    napi,
+                    dev,
+                    budget - done,
+                    counters,
+                    xdp.as_mut(),
+                );
+                let Some(xdp) = xdp.as_mut() else {
+                    break;
+                };
+                let batch_full = xdp.tx_full();
+                self.send_xdp_frames(xdp, budget);
+                if !batch_full || done >= budget {
+                    break;
+                }
+            }
+            if let Some(xdp) = xdp {
+                xdp.finish();
+            }
             refill_short = rx.refill::<D>(&self.hw) > 0 && done == 0;
         }
         if self.link_event.swap(false, Ordering::Relaxed) {
@@ -536,6 +571,39 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         // Out of buffers with nothing received: poll again rather than wait for an IRQ.
         budget
+    }
+}
+
+impl<D: Datapath> Adapter<'_, D> {
+    /// Places the frames the XDP program sends back out on the TX ring (NAPI). The stack's
+    /// queue lock keeps the doorbell in order with the xmit path's.
+    fn send_xdp_frames(&self, xdp: &mut XdpPoll<'_>, budget: i32) {
+        if !xdp.has_tx() {
+            return;
+        }
+        let dev = self.netdev.device();
+        let Some(queue) = dev.tx_queue(0) else {
+            xdp.send_tx(dev, &self.counters, budget, Err);
+            return;
+        };
+        let queue_lock = queue.lock_in_softirq();
+        let mut tail = None;
+        {
+            let mut tx = self.tx.lock();
+            let ring = tx.as_mut().get_mut();
+            xdp.send_tx(dev, &self.counters, budget, |frame| match ring.as_mut() {
+                Some(ring) => {
+                    ring.post_frame::<D>(&self.hw, frame)?;
+                    tail = Some(ring.doorbell_tail());
+                    Ok(())
+                }
+                None => Err(frame),
+            });
+        }
+        if let Some(tail) = tail {
+            D::tx_doorbell(&self.hw, tail);
+            queue_lock.note_progress();
+        }
     }
 }
 
@@ -622,7 +690,15 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     }
 
     fn change_mtu(dev: &netdev::Device, this: &Self, mtu: u32) -> Result {
-        Self::buffer_limits().buffer_size(mtu).ok_or(EINVAL)?;
+        let limits = Self::buffer_limits();
+        limits.buffer_size(mtu).ok_or(EINVAL)?;
+        if this.xdp.is_set() && !limits.fits_one_buffer(mtu) {
+            dev_warn!(
+                this.dma(),
+                "MTU {mtu} refused: an XDP program needs frames in one buffer\n"
+            );
+            return Err(EINVAL);
+        }
         let running = dev.is_running();
         if running {
             this.bring_down();
@@ -637,6 +713,23 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {
         crate::stats::add(&this.counters.tx_timeouts, 1);
         this.reset.schedule();
+    }
+
+    fn set_xdp_program(
+        dev: &netdev::Device,
+        this: &Self,
+        prog: Option<BpfProgram>,
+        extack: &mut ExtAck,
+    ) -> Result {
+        // Programs see whole frames: each must fit one RX buffer (and its page keeps
+        // XDP's headroom and a packet's tailroom, see `buffer_limits`).
+        if prog.is_some() && !Self::buffer_limits().fits_one_buffer(dev.mtu()) {
+            extack.set_message(c"MTU too large for XDP: a frame must fit one RX buffer");
+            return Err(EINVAL);
+        }
+        // The old program (dropped here) is freed once NAPI polls that may run it are over.
+        drop(this.xdp.replace(prog));
+        Ok(())
     }
 }
 

@@ -37,6 +37,14 @@ impl BufferLimits {
         (frame.div_ceil(size) <= MAX_BUFFERS_PER_FRAME).then_some(size)
     }
 
+    /// Whether a frame of `mtu` fits one buffer (as XDP programs need).
+    pub(crate) fn fits_one_buffer(&self, mtu: u32) -> bool {
+        match (self.buffer_size(mtu), mtu.checked_add(FRAME_OVERHEAD)) {
+            (Some(size), Some(frame)) => size >= frame,
+            _ => false,
+        }
+    }
+
     /// The largest MTU [`BufferLimits::buffer_size`] accepts (at least 68, IPv4's minimum).
     pub(crate) fn max_mtu(&self) -> u32 {
         let largest = self
@@ -82,6 +90,15 @@ mod tests {
         assert_eq!(EM.buffer_size(EM.max_mtu()), Some(2048));
         assert_eq!(EM.buffer_size(EM.max_mtu() + 1), None);
         assert_eq!(EM.buffer_size(u32::MAX), None);
+    }
+
+    #[test]
+    fn one_buffer_frames_for_xdp() {
+        assert!(EM.fits_one_buffer(1500));
+        assert!(EM.fits_one_buffer(2048 - FRAME_OVERHEAD));
+        assert!(!EM.fits_one_buffer(2048 - FRAME_OVERHEAD + 1));
+        assert!(!EM.fits_one_buffer(9000));
+        assert!(!EM.fits_one_buffer(u32::MAX));
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod ring;
 mod rx;
 mod stats;
 mod tx;
+mod xdp;
 
 pub use adapter::{
     Adapter,

@@ -12,6 +12,10 @@ use crate::{
         self,
         Counters, //
     },
+    xdp::{
+        Verdict,
+        XdpPoll, //
+    },
 };
 use core::sync::atomic::{
     fence,
@@ -36,6 +40,7 @@ use kernel::{
             PoolPage, //
         },
         skb::SkBuff,
+        xdp::RxQueueInfo,
     },
     prelude::*, //
 };
@@ -47,6 +52,8 @@ pub(crate) const RX_HEADROOM: u32 = 256;
 /// stop while NAPI is disabled).
 pub(crate) struct RxRing {
     pub(crate) ring: Ring,
+    /// The queue's XDP registration (a user of the pool, dropped before it).
+    xdp_queue: RxQueueInfo,
     pool: PagePool,
     pages: KVec<Option<PoolPage>>,
     buffer_size: u32,
@@ -69,10 +76,13 @@ impl RxRing {
         buffer_size: u32,
     ) -> Result<Self> {
         let ring = Ring::new(dev, len, entry_size)?;
-        let pool = PagePool::new_for_rx(dev, napi, netdev, 0, len, RX_HEADROOM, buffer_size, false)?;
+        // Pages are mapped both ways: XDP_TX sends them as they are.
+        let pool = PagePool::new_for_rx(dev, napi, netdev, 0, len, RX_HEADROOM, buffer_size, true)?;
+        let xdp_queue = RxQueueInfo::new(netdev, 0, &pool)?;
         let pages = crate::ring::empty_slots(len)?;
         Ok(Self {
             ring,
+            xdp_queue,
             pool,
             pages,
             buffer_size,
@@ -112,7 +122,9 @@ impl RxRing {
         target - self.filled
     }
 
-    /// Receives up to `budget` frames into the stack (NAPI). Returns the frames handled.
+    /// Receives up to `budget` frames into the stack (NAPI), through the XDP program if one
+    /// is attached. Returns the frames handled; fewer when the program's `XDP_TX` batch
+    /// filled up (the caller sends it and calls again).
     pub(crate) fn receive<D: Datapath, T: Poll>(
         &mut self,
         hw: &D::Hardware<'_>,
@@ -120,6 +132,7 @@ impl RxRing {
         netdev: &NetDevice,
         budget: i32,
         counters: &Counters,
+        mut xdp: Option<&mut XdpPoll<'_>>,
     ) -> i32 {
         let mut done = 0;
         // `ethtool -K rx off` makes the stack verify every checksum itself.
@@ -153,30 +166,68 @@ impl RxRing {
             }
             let len = fragment.len.min(self.buffer_size);
             page.sync_for_cpu(RX_HEADROOM, len);
-            let built = match self.partial.take() {
-                None => page.into_skb(RX_HEADROOM, len).map_err(|page| (page, None)),
-                Some(mut skb) => match page.append_to(&mut skb, RX_HEADROOM, len) {
-                    Ok(()) => Ok(skb),
-                    Err(page) => Err((page, Some(skb))),
-                },
-            };
-            let mut skb = match built {
-                Ok(skb) => skb,
-                Err((page, partial)) => {
-                    // No memory for a packet head, or more fragments than a packet holds.
-                    stats::add(&counters.rx_dropped, 1);
-                    if let Some(skb) = partial {
+            let mut skb = if let Some(xdp) = xdp.as_deref_mut() {
+                if self.partial.is_some() || !fragment.end_of_frame {
+                    // Programs see whole frames, which iflib keeps to one buffer while one
+                    // is attached: a longer frame is an error.
+                    stats::add(&counters.rx_errors, 1);
+                    if let Some(skb) = self.partial.take() {
                         skb.consume_in_napi(budget);
                     }
                     self.discarding = !fragment.end_of_frame;
-                    drop(page);
+                    page.recycle_in_napi(budget);
                     continue;
                 }
+                stats::add(&counters.rx_packets, 1);
+                stats::add(&counters.rx_bytes, u64::from(len));
+                let verdict = xdp.run(
+                    page,
+                    &self.xdp_queue,
+                    RX_HEADROOM,
+                    len,
+                    netdev,
+                    counters,
+                    budget,
+                );
+                match verdict {
+                    Verdict::Pass(skb) => skb,
+                    Verdict::Consumed => {
+                        if xdp.tx_full() {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                let built = match self.partial.take() {
+                    None => page.into_skb(RX_HEADROOM, len).map_err(|page| (page, None)),
+                    Some(mut skb) => match page.append_to(&mut skb, RX_HEADROOM, len) {
+                        Ok(()) => Ok(skb),
+                        Err(page) => Err((page, Some(skb))),
+                    },
+                };
+                let mut skb = match built {
+                    Ok(skb) => skb,
+                    Err((page, partial)) => {
+                        // No memory for a packet head, or more fragments than a packet holds.
+                        stats::add(&counters.rx_dropped, 1);
+                        if let Some(skb) = partial {
+                            skb.consume_in_napi(budget);
+                        }
+                        self.discarding = !fragment.end_of_frame;
+                        drop(page);
+                        continue;
+                    }
+                };
+                if !fragment.end_of_frame {
+                    self.partial = Some(skb);
+                    continue;
+                }
+                stats::add(&counters.rx_packets, 1);
+                stats::add(&counters.rx_bytes, u64::from(skb.len()));
+                skb.set_protocol_from_ethernet(netdev);
+                skb
             };
-            if !fragment.end_of_frame {
-                self.partial = Some(skb);
-                continue;
-            }
             if trust_checksum {
                 match fragment.checksum {
                     RxChecksum::Verified => {
@@ -190,9 +241,6 @@ impl RxRing {
             if let Some(tci) = fragment.vlan {
                 skb.set_rx_vlan_tag(tci);
             }
-            stats::add(&counters.rx_packets, 1);
-            stats::add(&counters.rx_bytes, u64::from(skb.len()));
-            skb.set_protocol_from_ethernet(netdev);
             napi.gro_receive(skb);
         }
         done

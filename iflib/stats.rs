@@ -43,6 +43,14 @@ pub(crate) struct Counters {
     /// interrupt that scheduled them brought no work).
     pub(crate) napi_polls: AtomicU64,
     pub(crate) napi_idle_polls: AtomicU64,
+    /// XDP verdicts: frames passed to the stack, dropped, sent back out, redirected.
+    pub(crate) xdp_pass: AtomicU64,
+    pub(crate) xdp_drop: AtomicU64,
+    pub(crate) xdp_tx: AtomicU64,
+    pub(crate) xdp_redirect: AtomicU64,
+    /// Frames dropped because the program aborted or returned an unknown action, or its
+    /// `XDP_TX` or `XDP_REDIRECT` could not be carried out (the `xdp:xdp_exception` trace).
+    pub(crate) xdp_exception: AtomicU64,
 }
 
 /// Adds `n` to a counter with a single writer.
@@ -69,6 +77,11 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"rx_csum_bad",
     c"napi_polls",
     c"napi_idle_polls",
+    c"xdp_pass",
+    c"xdp_drop",
+    c"xdp_tx",
+    c"xdp_redirect",
+    c"xdp_exception",
 ];
 
 impl Counters {
@@ -89,6 +102,11 @@ impl Counters {
             &self.rx_csum_bad,
             &self.napi_polls,
             &self.napi_idle_polls,
+            &self.xdp_pass,
+            &self.xdp_drop,
+            &self.xdp_tx,
+            &self.xdp_redirect,
+            &self.xdp_exception,
         ];
         for (o, c) in out.iter_mut().zip(all) {
             *o = c.load(Ordering::Relaxed);

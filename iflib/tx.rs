@@ -13,6 +13,7 @@ use crate::{
         self,
         Counters, //
     },
+    xdp::TxFrame,
 };
 use kernel::{
     device::{
@@ -24,6 +25,7 @@ use kernel::{
             self as netdev,
             TxQueue as StackQueue, //
         },
+        page_pool::PoolPage,
         skb::{
             SkBuff,
             TxChecksum,
@@ -38,9 +40,34 @@ use kernel::{
 /// `MAX_SKB_FRAGS` (17) fragments.
 const MAX_SEGMENTS: usize = 18;
 
+/// What a TX ring entry carries: a packet from the stack, or a frame an XDP program sent
+/// back out (from the RX page pool, mapped by it; not counted by BQL).
+enum Payload {
+    Packet(SkBuff),
+    Frame(PoolPage),
+}
+
+impl Payload {
+    /// Frees a packet or recycles a frame from the NAPI poll (`budget` 0 from netpoll).
+    fn release_in_napi(self, budget: i32) {
+        match self {
+            Self::Packet(skb) => skb.consume_in_napi(budget),
+            Self::Frame(page) => page.recycle_in_napi(budget),
+        }
+    }
+
+    /// Frees a packet or returns a frame from any context.
+    fn release_any(self) {
+        match self {
+            Self::Packet(skb) => skb.free_any(),
+            Self::Frame(page) => drop(page),
+        }
+    }
+}
+
 /// A packet the hardware owns until its last entry is done.
 struct InFlight {
-    skb: SkBuff,
+    payload: Payload,
     /// Ring entries the packet uses, starting at its slot.
     entries: u32,
     /// Frames it becomes on the wire (more than one when the hardware segments it).
@@ -109,11 +136,14 @@ pub(crate) enum Posted {
 
 /// Packets [`TxRing::reclaim`] took off the ring, to be freed outside the TX lock.
 pub(crate) struct Retired {
-    packets: [Option<SkBuff>; RECLAIM_CHUNK],
+    packets: [Option<Payload>; RECLAIM_CHUNK],
     count: usize,
-    /// Frames and bytes the retired packets became on the wire (for BQL and counters).
+    /// Frames and bytes the retired packets became on the wire (for the counters).
     pub(crate) frames: u32,
     pub(crate) bytes: u32,
+    /// The part of those from the stack (for BQL, which XDP frames bypass).
+    pub(crate) stack_frames: u32,
+    pub(crate) stack_bytes: u32,
 }
 
 impl Retired {
@@ -123,14 +153,16 @@ impl Retired {
             count: 0,
             frames: 0,
             bytes: 0,
+            stack_frames: 0,
+            stack_bytes: 0,
         }
     }
 
     /// Frees the packets taken so far (NAPI, with its budget), keeping the totals.
     pub(crate) fn free_in_napi(&mut self, budget: i32) {
         for packet in self.packets.iter_mut().take(self.count) {
-            if let Some(skb) = packet.take() {
-                skb.consume_in_napi(budget);
+            if let Some(payload) = packet.take() {
+                payload.release_in_napi(budget);
             }
         }
         self.count = 0;
@@ -317,7 +349,7 @@ impl TxRing {
         let wire_bytes = packet.wire_bytes;
         if let Some(entry) = self.slots.get_mut(first as usize) {
             entry.packet = Some(InFlight {
-                skb: packet.skb,
+                payload: Payload::Packet(packet.skb),
                 entries,
                 wire_frames: packet.wire_frames,
                 wire_bytes,
@@ -335,6 +367,54 @@ impl TxRing {
                 .sent(wire_bytes, netdev::xmit_more())
                 .then_some(self.next_to_use),
         }
+    }
+
+    /// Places a frame an XDP program sends back out on the ring (NAPI, the stack's queue
+    /// lock and the TX lock held). The caller rings the doorbell with
+    /// [`TxRing::doorbell_tail`]. With no room the frame comes back.
+    pub(crate) fn post_frame<D: Datapath>(
+        &mut self,
+        hw: &D::Hardware<'_>,
+        frame: TxFrame,
+    ) -> core::result::Result<(), TxFrame> {
+        let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
+        if self.free_entries() < max_entries {
+            return Err(frame);
+        }
+        let TxFrame { page, offset, len } = frame;
+        page.sync_for_device(offset, len);
+        let first = self.next_to_use;
+        let segment = [TxSegment {
+            address: page.dma_address() + u64::from(offset),
+            len,
+        }];
+        let packet = TxPacket {
+            segments: &segment,
+            len,
+            checksum: None,
+            tso: None,
+            vlan: None,
+        };
+        let entries = D::tx_encapsulate(hw, &self.ring, first, &packet).clamp(1, max_entries);
+        let in_flight = InFlight {
+            payload: Payload::Frame(page),
+            entries,
+            wire_frames: 1,
+            wire_bytes: len,
+        };
+        match self.slots.get_mut(first as usize) {
+            Some(entry) => entry.packet = Some(in_flight),
+            // Unreachable (the ring has a slot per entry); never leak the page.
+            None => in_flight.payload.release_any(),
+        }
+        self.next_to_use = self.advance(first, entries);
+        self.entries_in_use += entries;
+        Ok(())
+    }
+
+    /// The tail to ring the doorbell with after posting.
+    pub(crate) fn doorbell_tail(&self) -> u32 {
+        self.next_to_use
     }
 
     /// The oldest packet on the ring: its first slot and entry count.
@@ -387,11 +467,15 @@ impl TxRing {
             if let Some(done) = self.retire_oldest(dma) {
                 retired.frames += done.wire_frames;
                 retired.bytes += done.wire_bytes;
+                if let Payload::Packet(_) = done.payload {
+                    retired.stack_frames += done.wire_frames;
+                    retired.stack_bytes += done.wire_bytes;
+                }
                 if let Some(slot) = retired.packets.get_mut(retired.count) {
-                    *slot = Some(done.skb);
+                    *slot = Some(done.payload);
                     retired.count += 1;
                 } else {
-                    done.skb.free_any();
+                    done.payload.release_any();
                 }
             }
         }
@@ -407,7 +491,7 @@ impl TxRing {
     pub(crate) fn discard_all(&mut self, dma: &Device<Bound>) {
         while self.oldest().is_some() {
             if let Some(dropped) = self.retire_oldest(dma) {
-                dropped.skb.free_any();
+                dropped.payload.release_any();
             }
         }
         self.next_to_use = 0;

@@ -1,0 +1,198 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Native XDP on iflib_em, on every em model against the C driver on the
+# peer. The programs (xdp_udp9.bpf.c) act on the peer's pktgen UDP frames to
+# port 9 and pass everything else:
+#  - a program attaches in driver mode and ping still passes through it;
+#  - XDP_DROP: the frames are counted by the driver, never by the stack;
+#  - XDP_ABORTED (replacing the attached program): dropped, counted as
+#    exceptions;
+#  - XDP_TX: every frame goes back to the peer, which counts it;
+#  - XDP_REDIRECT: every frame reaches a veth through its ndo_xdp_xmit;
+#  - a program is refused, with the reason, at an MTU whose frames need two
+#    RX buffers, and such an MTU is refused while a program is attached;
+#  - programs swapped under a ping flood lose no more than the swaps' frames;
+#    detached, the frames reach the stack again.
+
+. "$(dirname "$0")/lib.sh"
+
+CHECKS=10
+COUNT=1000
+RATE=2000
+NOISE=5 # IPv6 neighbour and listener frames that may arrive meanwhile
+OBJ_DIR=$(cd "$(dirname "$0")" && pwd)
+REDIRECT_IFINDEX=4242 # as compiled into xdp_redirect.bpf.o
+VETH=xdpred0
+VETH_PEER=xdpred1
+
+ktap_print_header
+
+# The XDP attachment mode of interface $1: none, driver, generic or offload.
+xdp_mode() {
+	ip -details -json link show dev "$1" | python3 -c '
+import json, sys
+mode = json.load(sys.stdin)[0].get("xdp", {}).get("mode", 0)
+print({0: "none", 1: "driver", 2: "generic", 3: "offload"}.get(mode, mode))'
+}
+
+attach() { # PROGRAM: xdp_PROGRAM.bpf.o in driver mode; prints ip's error
+	ip -force link set dev "$DUT" xdpdrv obj "$OBJ_DIR/xdp_$1.bpf.o" sec xdp 2>&1
+}
+
+detach() {
+	ip link set dev "$DUT" xdpdrv off
+}
+
+# growth STAT BASE: ethtool stat STAT of the DUT minus BASE, once it reaches
+# $COUNT or has not moved for three seconds.
+growth() {
+	local prev=-1 still=0 now i
+	for i in $(seq 100); do
+		now=$(($(ethtool_stat "$DUT" "$1") - $2))
+		[ "$now" = "$prev" ] && still=$((still + 1)) || still=0
+		[ "$now" -ge "$COUNT" ] || [ "$still" -ge 15 ] && break
+		prev=$now
+		sleep 0.2
+	done
+	echo "$now"
+}
+
+# The peer sends $COUNT UDP frames to port 9 of the DUT's address.
+send_udp9() {
+	pktgen_send "$PEER" "$DUT_MAC" "$REMOTE_NS" 1 "$LOCAL_V4" "$REMOTE_V4" >/dev/null
+}
+
+# dropped_by STAT: true when $COUNT frames to port 9 grow STAT by $COUNT and
+# never reach the DUT's UDP layer.
+dropped_by() {
+	local stat0 noports0 got noports
+	stat0=$(ethtool_stat "$DUT" "$1")
+	noports0=$(snmp_counter Udp NoPorts)
+	send_udp9
+	got=$(growth "$1" "$stat0")
+	sleep 0.5
+	noports=$(($(snmp_counter Udp NoPorts) - noports0))
+	echo "# $1 +$got of $COUNT, Udp NoPorts +$noports"
+	[ "$got" = "$COUNT" ] && [ "$noports" = 0 ]
+}
+
+# Three pings: answered, their replies counted as passed by the program.
+ping_passes() {
+	local pass0 pass
+	pass0=$(ethtool_stat "$DUT" xdp_pass)
+	ping -c 3 -i 0.2 -W 2 "$REMOTE_V4" >/dev/null || return
+	pass=$(($(ethtool_stat "$DUT" xdp_pass) - pass0))
+	echo "# xdp_pass +$pass"
+	[ "$pass" -ge 3 ]
+}
+
+reflected() {
+	local tx0 peer0 got peer
+	tx0=$(ethtool_stat "$DUT" xdp_tx)
+	peer0=$(counter "$PEER" rx_packets "$REMOTE_NS")
+	send_udp9
+	got=$(growth xdp_tx "$tx0")
+	peer=$(settle "$PEER" rx_packets "$REMOTE_NS" "$peer0")
+	echo "# xdp_tx +$got of $COUNT, peer rx_packets +$peer"
+	[ "$got" = "$COUNT" ] && within "$peer" "$COUNT" $((COUNT + NOISE))
+}
+
+redirected() {
+	local red0 veth0 got veth
+	red0=$(ethtool_stat "$DUT" xdp_redirect)
+	veth0=$(counter "$VETH_PEER" rx_packets)
+	send_udp9
+	got=$(growth xdp_redirect "$red0")
+	veth=$(settle "$VETH_PEER" rx_packets "" "$veth0")
+	echo "# xdp_redirect +$got of $COUNT, $VETH_PEER rx_packets +$veth"
+	[ "$got" = "$COUNT" ] && within "$veth" "$COUNT" $((COUNT + NOISE))
+}
+
+reach_stack() {
+	local noports0 noports
+	noports0=$(snmp_counter Udp NoPorts)
+	send_udp9
+	sleep 1
+	noports=$(($(snmp_counter Udp NoPorts) - noports0))
+	echo "# Udp NoPorts +$noports of $COUNT"
+	within "$noports" $((COUNT * 99 / 100)) "$COUNT"
+}
+
+set_dut_mtu() {
+	ip link set dev "$DUT" mtu "$1" && wait_carrier "$DUT" 10 && sleep 2
+}
+
+# Attach, replace and detach programs 10 times under a ping flood; true when
+# the link stays up, ping loses at most a few frames per swap and passes
+# after, and the kernel log is clean.
+swap_under_traffic() {
+	local log i loss
+	log=$(mktemp)
+	kmsg_mark
+	ping -q -i 0.01 -c 600 -W 1 "$REMOTE_V4" >"$log" 2>&1 &
+	for i in $(seq 10); do
+		attach drop >/dev/null && attach reflect >/dev/null && detach || break
+		sleep 0.3
+	done
+	wait
+	loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$log")
+	echo "# $(grep 'packets transmitted' "$log"), after $i swap rounds"
+	rm -f "$log"
+	[ "$i" = 10 ] && [ -n "$loss" ] && [ "${loss%%.*}" -le 5 ] &&
+		ping -c 3 -i 0.2 -W 2 "$REMOTE_V4" >/dev/null &&
+		! kmsg_since_mark | grep -E "BUG|WARNING|Oops|leak"
+}
+
+test_model() {
+	local out
+	bind_dut "$MODEL" "$C_DRIVER" iflib_em || return
+	setup_pair "$MODEL" || return
+	deep_rx_rings || return
+
+	out=$(attach drop)
+	echo "# attach: ${out:-ok}; mode $(xdp_mode "$DUT")"
+	ktap_check "program attached in driver mode" [ "$(xdp_mode "$DUT")" = driver ]
+	ktap_check "ping passes through the program" ping_passes
+	ktap_check "XDP_DROP: counted by the driver, never by the stack" dropped_by xdp_drop
+
+	attach abort >/dev/null
+	ktap_check "XDP_ABORTED: dropped and counted as exceptions" dropped_by xdp_exception
+
+	attach reflect >/dev/null
+	ktap_check "XDP_TX: every frame back at the peer" reflected
+
+	ip link add "$VETH" index "$REDIRECT_IFINDEX" type veth peer name "$VETH_PEER" &&
+		ethtool -K "$VETH_PEER" gro on >/dev/null &&
+		ip link set "$VETH" up && ip link set "$VETH_PEER" up
+	attach redirect >/dev/null
+	ktap_check "XDP_REDIRECT: every frame through a veth" redirected
+	ip link del "$VETH" 2>/dev/null
+
+	detach
+	set_dut_mtu 3000
+	out=$(attach drop)
+	echo "# attach at MTU 3000: $out"
+	ktap_check "MTU 3000: program refused with the reason" \
+		[ "$(xdp_mode "$DUT")" = none -a -n "$(echo "$out" | grep 'MTU too large for XDP')" ]
+	set_dut_mtu 1500
+	attach drop >/dev/null
+	ip link set dev "$DUT" mtu 3000 2>/dev/null
+	ktap_check "program attached: MTU 3000 refused" \
+		[ "$(cat "/sys/class/net/$DUT/mtu")" = 1500 -a "$(xdp_mode "$DUT")" = driver ]
+	detach
+
+	ktap_check "programs swapped 10 times under a ping flood" swap_under_traffic
+	ktap_check "detached: the frames reach the stack again" reach_stack
+}
+
+cleanup() {
+	ip link del "$VETH" 2>/dev/null
+	pktgen_release
+	cleanup_remote
+	release_dut iflib_em
+}
+trap cleanup EXIT
+
+modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"
+for_each_em_model "$CHECKS" test_model cleanup
