@@ -15,7 +15,10 @@ use crate::{
     net::{
         ethtool::ExtAck,
         skb::SkBuff,
-        xdp::BpfProgram, //
+        xdp::{
+            BpfProgram,
+            XmitFrames, //
+        },
     },
     prelude::*,
     str::CString,
@@ -450,6 +453,19 @@ pub trait Operations: Sized + Sync {
     ) -> Result {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Transmits frames that XDP programs redirected to this device (`ndo_xdp_xmit`, softirq
+    /// context), taking them from `frames` in order, and rings the doorbell if `flush`.
+    /// Frames not taken go back to their owners. An error is only reported if no frame was
+    /// taken.
+    fn xdp_transmit(
+        _dev: &Device,
+        _this: &Self,
+        _frames: &mut XmitFrames<'_>,
+        _flush: bool,
+    ) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// An Ethernet device allocated for a bus device, registered with the stack on demand.
@@ -498,6 +514,11 @@ impl<T: Operations> Registration<T> {
         },
         ndo_bpf: if T::HAS_SET_XDP_PROGRAM {
             Some(Self::bpf_callback)
+        } else {
+            None
+        },
+        ndo_xdp_xmit: if T::HAS_XDP_TRANSMIT {
+            Some(Self::xdp_xmit_callback)
         } else {
             None
         },
@@ -777,6 +798,36 @@ impl<T: Operations> Registration<T> {
                 0
             }
             Err(e) => e.to_errno(),
+        }
+    }
+
+    extern "C" fn xdp_xmit_callback(
+        dev: *mut bindings::net_device,
+        count: c_int,
+        frames: *mut *mut bindings::xdp_frame,
+        flags: u32,
+    ) -> c_int {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        let Ok(count) = usize::try_from(count) else {
+            return EINVAL.to_errno();
+        };
+        if flags & !bindings::XDP_XMIT_FLAGS_MASK != 0 || (frames.is_null() && count > 0) {
+            return EINVAL.to_errno();
+        }
+        let frames = if count == 0 {
+            &[][..]
+        } else {
+            // SAFETY: The caller passes `count` frames, valid for the call.
+            unsafe { core::slice::from_raw_parts(frames, count) }
+        };
+        // SAFETY: Frames the driver takes pass to it; the caller frees the others.
+        let mut batch = unsafe { XmitFrames::new(frames) };
+        let flush = flags & bindings::XDP_XMIT_FLUSH != 0;
+        match T::xdp_transmit(dev, this, &mut batch, flush) {
+            // On a negative return the caller frees every frame: only without any taken.
+            Err(e) if batch.taken() == 0 => e.to_errno(),
+            _ => batch.taken() as c_int,
         }
     }
 

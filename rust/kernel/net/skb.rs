@@ -93,27 +93,9 @@ impl SkBuff {
 
     /// Maps the linear part for the device to read (TX).
     pub fn map_head(&self, dev: &device::Device<device::Bound>) -> Result<TxMapping> {
-        let len = self.head_len();
-        // SAFETY: `data` points to `len` bytes owned by this packet, which stays alive while
-        // the mapping exists (the caller keeps both until completion).
-        let addr = unsafe {
-            bindings::dma_map_single_attrs(
-                dev.as_raw(),
-                (*self.as_raw()).data.cast(),
-                len as usize,
-                bindings::dma_data_direction::DMA_TO_DEVICE,
-                0,
-            )
-        };
-        // SAFETY: `addr` was returned by a mapping call for `dev`.
-        if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
-            return Err(ENOMEM);
-        }
-        Ok(TxMapping {
-            addr,
-            len,
-            page: false,
-        })
+        // SAFETY: `data` points to `head_len()` bytes owned by this packet, which stays alive
+        // while the mapping exists (the caller keeps both until completion).
+        unsafe { TxMapping::map_single(dev, (*self.as_raw()).data.cast(), self.head_len()) }
     }
 
     /// Returns the number of page fragments after the linear part.
@@ -304,6 +286,38 @@ pub struct TxMapping {
 }
 
 impl TxMapping {
+    /// Maps `len` bytes at `data` for the device to read.
+    ///
+    /// # Safety
+    ///
+    /// `data` points to `len` bytes of kernel memory that stay allocated and unchanged until
+    /// the mapping is released with [`TxMapping::unmap`].
+    pub(crate) unsafe fn map_single(
+        dev: &device::Device<device::Bound>,
+        data: *mut c_void,
+        len: u32,
+    ) -> Result<Self> {
+        // SAFETY: Per the safety requirement.
+        let addr = unsafe {
+            bindings::dma_map_single_attrs(
+                dev.as_raw(),
+                data,
+                len as usize,
+                bindings::dma_data_direction::DMA_TO_DEVICE,
+                0,
+            )
+        };
+        // SAFETY: `addr` was returned by a mapping call for `dev`.
+        if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
+            return Err(ENOMEM);
+        }
+        Ok(Self {
+            addr,
+            len,
+            page: false,
+        })
+    }
+
     /// The bus address the device reads from.
     pub fn address(&self) -> DmaAddress {
         self.addr

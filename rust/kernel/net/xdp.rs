@@ -13,6 +13,7 @@
 
 use crate::{
     bindings,
+    device,
     error::to_result,
     net::{
         device::Device,
@@ -20,7 +21,10 @@ use crate::{
             PagePool,
             PoolPage, //
         },
-        skb::SkBuff,
+        skb::{
+            SkBuff,
+            TxMapping, //
+        },
     },
     page::PAGE_SIZE,
     prelude::*,
@@ -42,6 +46,8 @@ pub mod features {
     pub const BASIC: u32 = crate::bindings::netdev_xdp_act_NETDEV_XDP_ACT_BASIC;
     /// `XDP_REDIRECT` from this device's receive path.
     pub const REDIRECT: u32 = crate::bindings::netdev_xdp_act_NETDEV_XDP_ACT_REDIRECT;
+    /// Transmits frames redirected to it (`ndo_xdp_xmit`).
+    pub const NDO_XMIT: u32 = crate::bindings::netdev_xdp_act_NETDEV_XDP_ACT_NDO_XMIT;
 }
 
 /// A counted reference to a loaded BPF program. Dropping it puts the reference; the
@@ -335,4 +341,87 @@ impl<'a> Frame<'a> {
 pub fn flush_redirects() {
     // SAFETY: Called from the NAPI poll that redirected them (or with none pending).
     unsafe { bindings::xdp_do_flush() }
+}
+
+/// A frame an XDP program redirected to this device for transmission (`ndo_xdp_xmit`).
+/// Dropping it returns it to its owner (`xdp_return_frame`), from any context.
+///
+/// # Invariants
+///
+/// `0` is a valid single-buffer `struct xdp_frame` this value owns.
+pub struct RedirectedFrame(NonNull<bindings::xdp_frame>);
+
+// SAFETY: An owned frame may be sent and returned from any thread.
+unsafe impl Send for RedirectedFrame {}
+
+impl RedirectedFrame {
+    /// The frame's length in bytes.
+    pub fn len(&self) -> u32 {
+        // SAFETY: The frame is valid (type invariant).
+        unsafe { (*self.0.as_ptr()).len }
+    }
+
+    /// Whether the frame is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Maps the frame for the device to read; unmap it before the frame is dropped.
+    pub fn map(&self, dev: &device::Device<device::Bound>) -> Result<TxMapping> {
+        // SAFETY: The frame's `len` bytes at `data` are owned by this value, which the caller
+        // keeps until the mapping is released.
+        unsafe { TxMapping::map_single(dev, (*self.0.as_ptr()).data, self.len()) }
+    }
+}
+
+impl Drop for RedirectedFrame {
+    fn drop(&mut self) {
+        // SAFETY: This value owns the frame (type invariant).
+        unsafe { bindings::xdp_return_frame(self.0.as_ptr()) }
+    }
+}
+
+/// The frames of one `ndo_xdp_xmit` call. The driver takes them in order; those it does not
+/// take go back to their owners through the caller.
+pub struct XmitFrames<'a> {
+    frames: &'a [*mut bindings::xdp_frame],
+    taken: usize,
+}
+
+impl<'a> XmitFrames<'a> {
+    /// # Safety
+    ///
+    /// Each entry of `frames` is a valid frame whose ownership passes to the driver if it is
+    /// taken; the caller frees those not taken.
+    pub(crate) unsafe fn new(frames: &'a [*mut bindings::xdp_frame]) -> Self {
+        Self { frames, taken: 0 }
+    }
+
+    /// The next frame, or `None` at the end or at a frame in several buffers (not
+    /// supported: it and the rest stay with the caller).
+    pub fn take(&mut self) -> Option<RedirectedFrame> {
+        let frame = NonNull::new(*self.frames.get(self.taken)?)?;
+        // SAFETY: `frame` is valid (see `new`).
+        if unsafe { (*frame.as_ptr()).flags } & bindings::xdp_buff_flags_XDP_FLAGS_HAS_FRAGS != 0 {
+            return None;
+        }
+        self.taken += 1;
+        Some(RedirectedFrame(frame))
+    }
+
+    /// Gives back the frame [`XmitFrames::take`] returned last (no room for it): it goes back
+    /// to its owner with the rest.
+    pub fn give_back(&mut self, frame: RedirectedFrame) {
+        let last = self.taken.checked_sub(1).and_then(|i| self.frames.get(i));
+        if last == Some(&frame.0.as_ptr()) {
+            self.taken -= 1;
+            core::mem::forget(frame);
+        }
+        // Any other frame is simply returned by its drop.
+    }
+
+    /// How many frames the driver took.
+    pub fn taken(&self) -> usize {
+        self.taken
+    }
 }
