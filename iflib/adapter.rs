@@ -70,7 +70,8 @@ use kernel::{
         xdp::{
             self,
             BpfProgram,
-            ProgramSlot, //
+            ProgramSlot,
+            XmitFrames, //
         },
     },
     page::PAGE_SIZE,
@@ -189,7 +190,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 features |= netdev::features::HW_VLAN_CTAG_TX | netdev::features::HW_VLAN_CTAG_RX;
             }
             netdev.set_features(features, changeable);
-            netdev.set_xdp_features(xdp::features::BASIC | xdp::features::REDIRECT);
+            netdev.set_xdp_features(
+                xdp::features::BASIC | xdp::features::REDIRECT | xdp::features::NDO_XMIT,
+            );
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
 
@@ -593,7 +596,7 @@ impl<D: Datapath> Adapter<'_, D> {
             let ring = tx.as_mut().get_mut();
             xdp.send_tx(dev, &self.counters, budget, |frame| match ring.as_mut() {
                 Some(ring) => {
-                    ring.post_frame::<D>(&self.hw, frame)?;
+                    ring.post_frame::<D>(&self.hw, self.dma(), frame)?;
                     tail = Some(ring.doorbell_tail());
                     Ok(())
                 }
@@ -729,6 +732,39 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         }
         // The old program (dropped here) is freed once NAPI polls that may run it are over.
         drop(this.xdp.replace(prog));
+        Ok(())
+    }
+
+    fn xdp_transmit(
+        dev: &netdev::Device,
+        this: &Self,
+        frames: &mut XmitFrames<'_>,
+        flush: bool,
+    ) -> Result {
+        let queue = dev.tx_queue(0).ok_or(ENETDOWN)?;
+        // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
+        let queue_lock = queue.lock_in_softirq();
+        let mut sent = 0;
+        let mut tail = None;
+        {
+            let mut tx = this.tx.lock();
+            let ring = tx.as_mut().get_mut().as_mut().ok_or(ENETDOWN)?;
+            while let Some(frame) = frames.take() {
+                if let Err(frame) = ring.post_redirected::<D>(&this.hw, this.dma(), frame) {
+                    frames.give_back(frame);
+                    break;
+                }
+                sent += 1;
+            }
+            if flush {
+                tail = Some(ring.doorbell_tail());
+            }
+        }
+        crate::stats::add(&this.counters.xdp_xmit, sent);
+        if let Some(tail) = tail {
+            D::tx_doorbell(&this.hw, tail);
+            queue_lock.note_progress();
+        }
         Ok(())
     }
 }

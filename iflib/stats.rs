@@ -48,6 +48,8 @@ pub(crate) struct Counters {
     pub(crate) xdp_drop: AtomicU64,
     pub(crate) xdp_tx: AtomicU64,
     pub(crate) xdp_redirect: AtomicU64,
+    /// Frames other devices' XDP programs redirected here, placed on the TX ring.
+    pub(crate) xdp_xmit: AtomicU64,
     /// Frames dropped because the program aborted or returned an unknown action, or its
     /// `XDP_TX` or `XDP_REDIRECT` could not be carried out (the `xdp:xdp_exception` trace).
     pub(crate) xdp_exception: AtomicU64,
@@ -81,6 +83,7 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"xdp_drop",
     c"xdp_tx",
     c"xdp_redirect",
+    c"xdp_xmit",
     c"xdp_exception",
 ];
 
@@ -106,6 +109,7 @@ impl Counters {
             &self.xdp_drop,
             &self.xdp_tx,
             &self.xdp_redirect,
+            &self.xdp_xmit,
             &self.xdp_exception,
         ];
         for (o, c) in out.iter_mut().zip(all) {

@@ -20,6 +20,7 @@ use kernel::{
         Bound,
         Device, //
     },
+    dma::DmaAddress,
     net::{
         device::{
             self as netdev,
@@ -32,6 +33,7 @@ use kernel::{
             TxMapping,
             TxTso, //
         },
+        xdp::RedirectedFrame,
     },
     prelude::*, //
 };
@@ -40,11 +42,13 @@ use kernel::{
 /// `MAX_SKB_FRAGS` (17) fragments.
 const MAX_SEGMENTS: usize = 18;
 
-/// What a TX ring entry carries: a packet from the stack, or a frame an XDP program sent
-/// back out (from the RX page pool, mapped by it; not counted by BQL).
+/// What a TX ring entry carries: a packet from the stack, a frame this device's XDP
+/// program sent back out (from the RX page pool, mapped by it), or a frame an XDP program
+/// redirected here. BQL counts only packets.
 enum Payload {
     Packet(SkBuff),
     Frame(PoolPage),
+    Redirected(RedirectedFrame),
 }
 
 impl Payload {
@@ -53,6 +57,7 @@ impl Payload {
         match self {
             Self::Packet(skb) => skb.consume_in_napi(budget),
             Self::Frame(page) => page.recycle_in_napi(budget),
+            Self::Redirected(frame) => drop(frame),
         }
     }
 
@@ -61,6 +66,7 @@ impl Payload {
         match self {
             Self::Packet(skb) => skb.free_any(),
             Self::Frame(page) => drop(page),
+            Self::Redirected(frame) => drop(frame),
         }
     }
 }
@@ -369,25 +375,57 @@ impl TxRing {
         }
     }
 
-    /// Places a frame an XDP program sends back out on the ring (NAPI, the stack's queue
-    /// lock and the TX lock held). The caller rings the doorbell with
+    /// Places a frame this device's XDP program sends back out on the ring (NAPI, the
+    /// stack's queue lock and the TX lock held). The caller rings the doorbell with
     /// [`TxRing::doorbell_tail`]. With no room the frame comes back.
     pub(crate) fn post_frame<D: Datapath>(
         &mut self,
         hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
         frame: TxFrame,
     ) -> core::result::Result<(), TxFrame> {
-        let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
-        if self.free_entries() < max_entries {
+        if self.free_entries() < D::DESCRIPTION.tx_max_entries_per_packet {
             return Err(frame);
         }
         let TxFrame { page, offset, len } = frame;
         page.sync_for_device(offset, len);
+        let address = page.dma_address() + u64::from(offset);
+        self.post_single::<D>(hw, dma, address, len, Payload::Frame(page), None);
+        Ok(())
+    }
+
+    /// Places a frame redirected to this device on the ring, mapping it (the stack's queue
+    /// lock and the TX lock held). With no room, or no mapping, the frame comes back.
+    pub(crate) fn post_redirected<D: Datapath>(
+        &mut self,
+        hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
+        frame: RedirectedFrame,
+    ) -> core::result::Result<(), RedirectedFrame> {
+        if self.free_entries() < D::DESCRIPTION.tx_max_entries_per_packet {
+            return Err(frame);
+        }
+        let Ok(mapping) = frame.map(dma) else {
+            return Err(frame);
+        };
+        let (address, len) = (mapping.address(), mapping.len());
+        let payload = Payload::Redirected(frame);
+        self.post_single::<D>(hw, dma, address, len, payload, Some(mapping));
+        Ok(())
+    }
+
+    /// Places one buffer without offloads at the tail (room checked by the caller).
+    fn post_single<D: Datapath>(
+        &mut self,
+        hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
+        address: DmaAddress,
+        len: u32,
+        payload: Payload,
+        mapping: Option<TxMapping>,
+    ) {
         let first = self.next_to_use;
-        let segment = [TxSegment {
-            address: page.dma_address() + u64::from(offset),
-            len,
-        }];
+        let segment = [TxSegment { address, len }];
         let packet = TxPacket {
             segments: &segment,
             len,
@@ -395,21 +433,29 @@ impl TxRing {
             tso: None,
             vlan: None,
         };
+        let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
         let entries = D::tx_encapsulate(hw, &self.ring, first, &packet).clamp(1, max_entries);
         let in_flight = InFlight {
-            payload: Payload::Frame(page),
+            payload,
             entries,
             wire_frames: 1,
             wire_bytes: len,
         };
         match self.slots.get_mut(first as usize) {
-            Some(entry) => entry.packet = Some(in_flight),
-            // Unreachable (the ring has a slot per entry); never leak the page.
-            None => in_flight.payload.release_any(),
+            Some(entry) => {
+                entry.packet = Some(in_flight);
+                entry.mapping = mapping;
+            }
+            None => {
+                // Unreachable (the ring has a slot per entry); never leak the buffer.
+                if let Some(mapping) = mapping {
+                    mapping.unmap(dma);
+                }
+                in_flight.payload.release_any();
+            }
         }
         self.next_to_use = self.advance(first, entries);
         self.entries_in_use += entries;
-        Ok(())
     }
 
     /// The tail to ring the doorbell with after posting.

@@ -9,15 +9,17 @@
 #  - XDP_ABORTED (replacing the attached program): dropped, counted as
 #    exceptions;
 #  - XDP_TX: every frame goes back to the peer, which counts it;
-#  - XDP_REDIRECT: every frame reaches a veth through its ndo_xdp_xmit;
+#  - XDP_REDIRECT: every frame reaches a veth through its ndo_xdp_xmit, and
+#    redirected to the DUT itself every frame goes out through iflib's;
 #  - a program is refused, with the reason, at an MTU whose frames need two
 #    RX buffers, and such an MTU is refused while a program is attached;
 #  - programs swapped under a ping flood lose no more than the swaps' frames;
-#    detached, the frames reach the stack again.
+#    detached, the frames reach the stack again;
+#  - the module unloads with a program attached while it reflects traffic.
 
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=10
+CHECKS=12
 COUNT=1000
 RATE=2000
 NOISE=5 # IPv6 neighbour and listener frames that may arrive meanwhile
@@ -109,6 +111,21 @@ redirected() {
 	[ "$got" = "$COUNT" ] && within "$veth" "$COUNT" $((COUNT + NOISE))
 }
 
+# Frames redirected back out of the DUT (its own ndo_xdp_xmit) reach the peer.
+hairpinned() {
+	local red0 xmit0 peer0 red xmit peer
+	red0=$(ethtool_stat "$DUT" xdp_redirect)
+	xmit0=$(ethtool_stat "$DUT" xdp_xmit)
+	peer0=$(counter "$PEER" rx_packets "$REMOTE_NS")
+	send_udp9
+	red=$(growth xdp_redirect "$red0")
+	xmit=$(growth xdp_xmit "$xmit0")
+	peer=$(settle "$PEER" rx_packets "$REMOTE_NS" "$peer0")
+	echo "# xdp_redirect +$red, xdp_xmit +$xmit of $COUNT, peer rx_packets +$peer"
+	[ "$red" = "$COUNT" ] && [ "$xmit" = "$COUNT" ] &&
+		within "$peer" "$COUNT" $((COUNT + NOISE))
+}
+
 reach_stack() {
 	local noports0 noports
 	noports0=$(snmp_counter Udp NoPorts)
@@ -162,12 +179,17 @@ test_model() {
 	attach reflect >/dev/null
 	ktap_check "XDP_TX: every frame back at the peer" reflected
 
+	# No IPv6 on the pair: its own neighbour discovery would cross it too.
 	ip link add "$VETH" index "$REDIRECT_IFINDEX" type veth peer name "$VETH_PEER" &&
+		sysctl -qw "net.ipv6.conf.$VETH.disable_ipv6=1" &&
+		sysctl -qw "net.ipv6.conf.$VETH_PEER.disable_ipv6=1" &&
 		ethtool -K "$VETH_PEER" gro on >/dev/null &&
 		ip link set "$VETH" up && ip link set "$VETH_PEER" up
 	attach redirect >/dev/null
 	ktap_check "XDP_REDIRECT: every frame through a veth" redirected
 	ip link del "$VETH" 2>/dev/null
+	attach hairpin >/dev/null
+	ktap_check "XDP_REDIRECT to the DUT itself: every frame back at the peer" hairpinned
 
 	detach
 	set_dut_mtu 3000
@@ -184,6 +206,25 @@ test_model() {
 
 	ktap_check "programs swapped 10 times under a ping flood" swap_under_traffic
 	ktap_check "detached: the frames reach the stack again" reach_stack
+	ktap_check "unloaded with XDP_TX under traffic, the log clean" unload_under_xdp
+}
+
+# Unloads iflib_em while its program sends pktgen's frames back; true when
+# the unload finishes and the kernel log shows no warning.
+unload_under_xdp() {
+	local sender
+	attach reflect >/dev/null || return
+	kmsg_mark
+	COUNT=10000 pktgen_send "$PEER" "$DUT_MAC" "$REMOTE_NS" 1 "$LOCAL_V4" "$REMOTE_V4" \
+		>/dev/null &
+	sender=$!
+	sleep 2
+	echo "# xdp_tx $(ethtool_stat "$DUT" xdp_tx) before rmmod"
+	timeout 30 rmmod iflib_em
+	local ret=$?
+	wait "$sender"
+	[ "$ret" = 0 ] && [ ! -d /sys/module/iflib_em ] &&
+		! kmsg_since_mark | grep -E "BUG|WARNING|Oops|leak"
 }
 
 cleanup() {

@@ -7,6 +7,8 @@
  *   xdp_abort.bpf.o    XDP_ABORTED
  *   xdp_reflect.bpf.o  XDP_TX, the Ethernet addresses swapped
  *   xdp_redirect.bpf.o XDP_REDIRECT to interface index REDIRECT_IFINDEX
+ *   xdp_hairpin.bpf.o  XDP_REDIRECT to the interface it came in on, the
+ *                      Ethernet addresses swapped
  * Section "xdp" in each, for "ip link set dev DEV xdpdrv obj FILE sec xdp".
  */
 #include <linux/bpf.h>
@@ -17,7 +19,7 @@
 
 #define SEC(name) __attribute__((section(name), used))
 
-#ifdef REDIRECT_IFINDEX
+#if defined(REDIRECT_IFINDEX) || defined(HAIRPIN)
 static long (*bpf_redirect)(__u32 ifindex, __u64 flags) = (void *)BPF_FUNC_redirect;
 #endif
 
@@ -42,7 +44,7 @@ int xdp_udp9(struct xdp_md *ctx)
 
 	if (!udp_port9(data, data_end))
 		return XDP_PASS;
-#if defined(REFLECT)
+#if defined(REFLECT) || defined(HAIRPIN)
 	{
 		struct ethhdr *eth = data;
 		unsigned char dest[ETH_ALEN];
@@ -50,8 +52,12 @@ int xdp_udp9(struct xdp_md *ctx)
 		__builtin_memcpy(dest, eth->h_dest, ETH_ALEN);
 		__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 		__builtin_memcpy(eth->h_source, dest, ETH_ALEN);
-		return XDP_TX;
 	}
+#endif
+#if defined(REFLECT)
+	return XDP_TX;
+#elif defined(HAIRPIN)
+	return bpf_redirect(ctx->ingress_ifindex, 0);
 #elif defined(REDIRECT_IFINDEX)
 	return bpf_redirect(REDIRECT_IFINDEX, 0);
 #else
