@@ -41,6 +41,7 @@ impl Ring {
     }
 
     /// Number of entries.
+    #[inline]
     pub fn len(&self) -> u32 {
         self.len
     }
@@ -61,6 +62,7 @@ impl Ring {
     }
 
     /// The slot after `slot`, wrapping.
+    #[inline]
     pub fn next(&self, slot: u32) -> u32 {
         if slot + 1 == self.len {
             0
@@ -69,6 +71,7 @@ impl Ring {
         }
     }
 
+    #[inline]
     fn word_ptr(&self, slot: u32, word: usize) -> Option<*mut u64> {
         if slot >= self.len || word >= self.entry_words {
             return None;
@@ -79,6 +82,7 @@ impl Ring {
     }
 
     /// Reads word `word` of entry `slot` (little-endian on the bus); 0 when out of range.
+    #[inline]
     pub fn read(&self, slot: u32, word: usize) -> u64 {
         match self.word_ptr(slot, word) {
             // SAFETY: `ptr` is in the ring and aligned; the device may write it concurrently,
@@ -89,6 +93,7 @@ impl Ring {
     }
 
     /// Writes word `word` of entry `slot`; ignored when out of range.
+    #[inline]
     pub fn write(&self, slot: u32, word: usize, value: u64) {
         if let Some(ptr) = self.word_ptr(slot, word) {
             // SAFETY: `ptr` is in the ring and aligned; the driver only writes entries the

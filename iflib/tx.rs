@@ -15,6 +15,7 @@ use crate::{
     },
     xdp::TxFrame,
 };
+use core::mem::MaybeUninit;
 use kernel::{
     device::{
         Bound,
@@ -71,9 +72,12 @@ impl Payload {
     }
 }
 
-/// A packet the hardware owns until its last entry is done.
-struct InFlight {
-    payload: Payload,
+/// Where a packet the hardware owns lies on the ring and what it is on the wire (kept on
+/// its first entry until its last entry is done).
+#[derive(Clone, Copy, Default)]
+struct Shape {
+    /// Its last entry, whose completion completes the packet.
+    last: u32,
     /// Ring entries the packet uses, starting at its slot.
     entries: u32,
     /// Frames it becomes on the wire (more than one when the hardware segments it).
@@ -88,29 +92,62 @@ struct InFlight {
 pub(crate) const RECLAIM_CHUNK: usize = 16;
 
 /// The DMA pieces of the packet being sent, filled by [`TxRing::prepare`] on the xmit
-/// path's stack and emptied by [`TxRing::post`] (a few hundred bytes: never moved).
+/// path's stack and emptied by [`TxRing::post`]. Left uninitialised beyond `count`: the xmit
+/// path should not pay for clearing room a small packet does not use.
 pub(crate) struct Mapped {
-    segments: [TxSegment; MAX_SEGMENTS],
-    mappings: [Option<TxMapping>; MAX_SEGMENTS],
-    /// Segments (and mappings) in use.
+    segments: [MaybeUninit<TxSegment>; MAX_SEGMENTS],
+    mappings: [MaybeUninit<TxMapping>; MAX_SEGMENTS],
+    /// The first `count` entries of both arrays are initialised; the mappings are owned.
     count: usize,
 }
 
 impl Mapped {
     pub(crate) fn new() -> Self {
         Self {
-            segments: [TxSegment { address: 0, len: 0 }; MAX_SEGMENTS],
-            mappings: core::array::from_fn(|_| None),
+            segments: [const { MaybeUninit::uninit() }; MAX_SEGMENTS],
+            mappings: [const { MaybeUninit::uninit() }; MAX_SEGMENTS],
             count: 0,
+        }
+    }
+
+    /// Adds a mapping; when full it comes back.
+    fn push(&mut self, mapping: TxMapping) -> core::result::Result<(), TxMapping> {
+        let (Some(segment), Some(slot)) = (
+            self.segments.get_mut(self.count),
+            self.mappings.get_mut(self.count),
+        ) else {
+            return Err(mapping);
+        };
+        segment.write(TxSegment {
+            address: mapping.address(),
+            len: mapping.len(),
+        });
+        slot.write(mapping);
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The segments of the mappings added so far.
+    fn segments(&self) -> &[TxSegment] {
+        let count = self.count.min(MAX_SEGMENTS);
+        // SAFETY: The first `count` segments are initialised (see `count`); `MaybeUninit<T>`
+        // has the layout of `T`.
+        unsafe { core::slice::from_raw_parts(self.segments.as_ptr().cast::<TxSegment>(), count) }
+    }
+
+    /// Hands the mappings, in order, to `f`, leaving `self` empty.
+    fn take_each(&mut self, mut f: impl FnMut(TxMapping)) {
+        let count = core::mem::take(&mut self.count);
+        for slot in self.mappings.iter().take(count) {
+            // SAFETY: The first `count` mappings are initialised and owned; resetting `count`
+            // above makes each read here the only one.
+            f(unsafe { slot.assume_init_read() });
         }
     }
 
     /// Undoes the mappings not handed to the ring.
     pub(crate) fn unmap(&mut self, dma: &Device<Bound>) {
-        for mapping in self.mappings.iter_mut().filter_map(Option::take) {
-            mapping.unmap(dma);
-        }
-        self.count = 0;
+        self.take_each(|mapping| mapping.unmap(dma));
     }
 }
 
@@ -178,8 +215,10 @@ impl Retired {
 /// What iflib keeps beside one TX ring entry.
 #[derive(Default)]
 struct TxSlot {
-    /// Set on the first entry of a packet.
-    packet: Option<InFlight>,
+    /// Set on the first entry of a packet: what to release when it completes.
+    payload: Option<Payload>,
+    /// On the first entry of a packet: its shape.
+    shape: Shape,
     /// The mapping of the packet's n-th segment sits on its n-th entry.
     mapping: Option<TxMapping>,
 }
@@ -211,43 +250,49 @@ impl TxRing {
         self.ring.len() - self.entries_in_use - 1
     }
 
-    /// The slot `count` entries after `slot`.
+    /// The slot `count` entries after `slot` (`count` at most the ring's length).
     fn advance(&self, slot: u32, count: u32) -> u32 {
-        (slot + count) % self.ring.len()
+        let slot = slot + count;
+        if slot >= self.ring.len() {
+            slot - self.ring.len()
+        } else {
+            slot
+        }
     }
 
-    /// Maps the linear part and every fragment of `skb` into `mapped`; on failure unmaps
-    /// what was mapped.
-    fn map_packet(dma: &Device<Bound>, skb: &SkBuff, mapped: &mut Mapped) -> Result {
-        let count = skb.fragments() as usize + 1;
-        if count > MAX_SEGMENTS {
+    /// Maps the linear part and the `fragments` page fragments of `skb` into `mapped`; on
+    /// failure unmaps what was mapped.
+    fn map_packet(
+        dma: &Device<Bound>,
+        skb: &SkBuff,
+        fragments: u32,
+        mapped: &mut Mapped,
+    ) -> Result {
+        if fragments as usize + 1 > MAX_SEGMENTS {
             return Err(EINVAL);
         }
-        let Mapped {
-            segments, mappings, ..
-        } = mapped;
-        for i in 0..count {
-            let mapping = if i == 0 {
-                skb.map_head(dma)
-            } else {
-                skb.map_fragment(dma, (i - 1) as u32)
-            };
-            match mapping {
-                Ok(mapping) => {
-                    segments[i] = TxSegment {
-                        address: mapping.address(),
-                        len: mapping.len(),
-                    };
-                    mappings[i] = Some(mapping);
+        let mut result = skb.map_head(dma);
+        let mut index = 0;
+        loop {
+            match result.map(|mapping| mapped.push(mapping)) {
+                Ok(Ok(())) => {}
+                Ok(Err(mapping)) => {
+                    // Unreachable: the count was checked above.
+                    mapping.unmap(dma);
+                    mapped.unmap(dma);
+                    return Err(EINVAL);
                 }
                 Err(e) => {
                     mapped.unmap(dma);
                     return Err(e);
                 }
             }
+            if index == fragments {
+                return Ok(());
+            }
+            result = skb.map_fragment(dma, index);
+            index += 1;
         }
-        mapped.count = count;
-        Ok(())
     }
 
     /// Gets `skb` ready for the ring without touching it: linearizes it if it has too many
@@ -260,17 +305,19 @@ impl TxRing {
         mapped: &mut Mapped,
     ) -> Option<Prepared> {
         let desc = &D::DESCRIPTION;
+        let mut info = skb.tx_info();
         // Bounded linearization: one attempt, then drop and count.
         let max_segments = (desc.tx_max_segments as usize).clamp(1, MAX_SEGMENTS);
-        if skb.fragments() as usize + 1 > max_segments {
+        if info.fragments as usize + 1 > max_segments {
             stats::add(&counters.tx_linearized, 1);
             if skb.linearize().is_err() {
                 stats::add(&counters.tx_dropped, 1);
                 skb.free_any();
                 return None;
             }
+            info = skb.tx_info();
         }
-        let tso = if desc.tso {
+        let tso = if desc.tso && info.segmented {
             match skb.prepare_tso() {
                 Ok(tso) => tso,
                 Err(_) => {
@@ -282,7 +329,7 @@ impl TxRing {
         } else {
             None
         };
-        if Self::map_packet(dma, &skb, mapped).is_err() {
+        if Self::map_packet(dma, &skb, info.fragments, mapped).is_err() {
             stats::add(&counters.tx_dropped, 1);
             skb.free_any();
             return None;
@@ -298,15 +345,11 @@ impl TxRing {
         };
         Some(Prepared {
             checksum: if desc.tx_checksum {
-                skb.tx_checksum()
+                info.checksum
             } else {
                 None
             },
-            vlan: if desc.vlan_offload {
-                skb.tx_vlan_tag()
-            } else {
-                None
-            },
+            vlan: if desc.vlan_offload { info.vlan } else { None },
             skb,
             len,
             tso,
@@ -336,7 +379,7 @@ impl TxRing {
             &self.ring,
             first,
             &TxPacket {
-                segments: mapped.segments.get(..mapped.count).unwrap_or(&[]),
+                segments: mapped.segments(),
                 len: packet.len,
                 checksum: packet.checksum,
                 tso: packet.tso,
@@ -346,20 +389,23 @@ impl TxRing {
         .clamp(mapped.count as u32, max_entries);
 
         let mut slot = first;
-        for mapping in mapped.mappings.iter_mut().take(mapped.count) {
-            if let Some(entry) = self.slots.get_mut(slot as usize) {
-                entry.mapping = mapping.take();
+        let (slots, ring) = (&mut self.slots, &self.ring);
+        mapped.take_each(|mapping| {
+            if let Some(entry) = slots.get_mut(slot as usize) {
+                entry.mapping = Some(mapping);
             }
-            slot = self.ring.next(slot);
-        }
+            slot = ring.next(slot);
+        });
         let wire_bytes = packet.wire_bytes;
+        let last = self.advance(first, entries - 1);
         if let Some(entry) = self.slots.get_mut(first as usize) {
-            entry.packet = Some(InFlight {
-                payload: Payload::Packet(packet.skb),
+            entry.payload = Some(Payload::Packet(packet.skb));
+            entry.shape = Shape {
+                last,
                 entries,
                 wire_frames: packet.wire_frames,
                 wire_bytes,
-            });
+            };
         } else {
             // Unreachable (the ring has a slot per entry); never leak the packet.
             packet.skb.free_any();
@@ -435,15 +481,16 @@ impl TxRing {
         };
         let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
         let entries = D::tx_encapsulate(hw, &self.ring, first, &packet).clamp(1, max_entries);
-        let in_flight = InFlight {
-            payload,
+        let shape = Shape {
+            last: self.advance(first, entries - 1),
             entries,
             wire_frames: 1,
             wire_bytes: len,
         };
         match self.slots.get_mut(first as usize) {
             Some(entry) => {
-                entry.packet = Some(in_flight);
+                entry.payload = Some(payload);
+                entry.shape = shape;
                 entry.mapping = mapping;
             }
             None => {
@@ -451,7 +498,7 @@ impl TxRing {
                 if let Some(mapping) = mapping {
                     mapping.unmap(dma);
                 }
-                in_flight.payload.release_any();
+                payload.release_any();
             }
         }
         self.next_to_use = self.advance(first, entries);
@@ -463,21 +510,22 @@ impl TxRing {
         self.next_to_use
     }
 
-    /// The oldest packet on the ring: its first slot and entry count.
-    fn oldest(&self) -> Option<(u32, u32)> {
+    /// The oldest packet on the ring: its first slot and its shape.
+    fn oldest(&self) -> Option<(u32, Shape)> {
         if self.entries_in_use == 0 {
             return None;
         }
         let first = self.next_to_clean;
-        let packet = self.slots.get(first as usize)?.packet.as_ref()?;
-        Some((first, packet.entries))
+        let entry = self.slots.get(first as usize)?;
+        entry.payload.as_ref()?;
+        Some((first, entry.shape))
     }
 
-    /// Unmaps the oldest packet's entries, frees them and returns the packet.
-    fn retire_oldest(&mut self, dma: &Device<Bound>) -> Option<InFlight> {
-        let (first, entries) = self.oldest()?;
+    /// Takes the oldest packet, at `first`, off the ring, unmapping its entries.
+    fn retire(&mut self, dma: &Device<Bound>, first: u32, shape: Shape) -> Option<Payload> {
+        let payload = self.slots.get_mut(first as usize)?.payload.take()?;
         let mut slot = first;
-        for _ in 0..entries {
+        loop {
             if let Some(mapping) = self
                 .slots
                 .get_mut(slot as usize)
@@ -485,13 +533,14 @@ impl TxRing {
             {
                 mapping.unmap(dma);
             }
+            if slot == shape.last {
+                break;
+            }
             slot = self.ring.next(slot);
         }
-        self.next_to_clean = slot;
-        self.entries_in_use -= entries;
-        self.slots
-            .get_mut(first as usize)
-            .and_then(|s| s.packet.take())
+        self.next_to_clean = self.ring.next(shape.last);
+        self.entries_in_use -= shape.entries;
+        Some(payload)
     }
 
     /// Takes up to [`RECLAIM_CHUNK`] packets the hardware is done with off the ring and
@@ -504,25 +553,27 @@ impl TxRing {
         retired: &mut Retired,
     ) -> bool {
         while retired.count < RECLAIM_CHUNK {
-            let Some((first, entries)) = self.oldest() else {
+            let Some((first, shape)) = self.oldest() else {
                 return false;
             };
-            if !D::tx_done(hw, &self.ring, self.advance(first, entries - 1)) {
+            if !D::tx_done(hw, &self.ring, shape.last) {
                 return false;
             }
-            if let Some(done) = self.retire_oldest(dma) {
-                retired.frames += done.wire_frames;
-                retired.bytes += done.wire_bytes;
-                if let Payload::Packet(_) = done.payload {
-                    retired.stack_frames += done.wire_frames;
-                    retired.stack_bytes += done.wire_bytes;
-                }
-                if let Some(slot) = retired.packets.get_mut(retired.count) {
-                    *slot = Some(done.payload);
+            let Some(payload) = self.retire(dma, first, shape) else {
+                return false;
+            };
+            retired.frames += shape.wire_frames;
+            retired.bytes += shape.wire_bytes;
+            if let Payload::Packet(_) = payload {
+                retired.stack_frames += shape.wire_frames;
+                retired.stack_bytes += shape.wire_bytes;
+            }
+            match retired.packets.get_mut(retired.count) {
+                Some(slot) => {
+                    *slot = Some(payload);
                     retired.count += 1;
-                } else {
-                    done.payload.release_any();
                 }
+                None => payload.release_any(),
             }
         }
         true
@@ -535,9 +586,10 @@ impl TxRing {
 
     /// Drops every packet still on the ring (the hardware is stopped).
     pub(crate) fn discard_all(&mut self, dma: &Device<Bound>) {
-        while self.oldest().is_some() {
-            if let Some(dropped) = self.retire_oldest(dma) {
-                dropped.payload.release_any();
+        while let Some((first, shape)) = self.oldest() {
+            match self.retire(dma, first, shape) {
+                Some(dropped) => dropped.release_any(),
+                None => break,
             }
         }
         self.next_to_use = 0;

@@ -158,17 +158,20 @@ __rust_helper bool rust_helper_skb_append_rx_frag(struct sk_buff *skb,
 	return true;
 }
 
-/* Offset from skb->data where the stack wants a checksum computed, or -1. */
-__rust_helper int rust_helper_skb_tx_csum_start(const struct sk_buff *skb)
+/*
+ * What transmit needs to know of @skb, in one call: the checksum to insert
+ * (@csum_start -1 when none), the 802.1Q tag to insert (@vlan_tci -1 when
+ * none), the number of page fragments and whether it is to be segmented.
+ */
+__rust_helper void rust_helper_skb_tx_info(const struct sk_buff *skb, int *csum_start,
+					   u16 *csum_offset, int *vlan_tci,
+					   unsigned int *nr_frags, bool *gso)
 {
-	if (skb->ip_summed != CHECKSUM_PARTIAL)
-		return -1;
-	return skb_checksum_start_offset(skb);
-}
-
-__rust_helper u16 rust_helper_skb_tx_csum_offset(const struct sk_buff *skb)
-{
-	return skb->csum_offset;
+	*csum_start = skb->ip_summed == CHECKSUM_PARTIAL ? skb_checksum_start_offset(skb) : -1;
+	*csum_offset = skb->csum_offset;
+	*vlan_tci = skb_vlan_tag_present(skb) ? skb_vlan_tag_get(skb) : -1;
+	*nr_frags = skb_shinfo(skb)->nr_frags;
+	*gso = skb_is_gso(skb);
 }
 
 /*
@@ -241,12 +244,6 @@ __rust_helper dma_addr_t rust_helper_skb_frag_dma_map_nth(struct device *dev,
 	return skb_frag_dma_map(dev, frag, 0, *len, DMA_TO_DEVICE);
 }
 
-/* The 802.1Q tag the stack wants inserted on transmit, or -1. */
-__rust_helper int rust_helper_skb_tx_vlan_tci(const struct sk_buff *skb)
-{
-	return skb_vlan_tag_present(skb) ? skb_vlan_tag_get(skb) : -1;
-}
-
 __rust_helper void rust_helper_skb_set_rx_vlan_tci(struct sk_buff *skb, u16 tci)
 {
 	__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), tci);
@@ -255,11 +252,6 @@ __rust_helper void rust_helper_skb_set_rx_vlan_tci(struct sk_buff *skb, u16 tci)
 __rust_helper void rust_helper_skb_mark_for_recycle(struct sk_buff *skb)
 {
 	skb_mark_for_recycle(skb);
-}
-
-__rust_helper unsigned int rust_helper_skb_headlen(const struct sk_buff *skb)
-{
-	return skb_headlen(skb);
 }
 
 __rust_helper int rust_helper_skb_linearize(struct sk_buff *skb)

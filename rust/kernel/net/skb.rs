@@ -63,8 +63,33 @@ impl SkBuff {
 
     /// Returns the length of the linear part.
     pub fn head_len(&self) -> u32 {
-        // SAFETY: `self.as_raw()` is valid by the type invariant.
-        unsafe { bindings::skb_headlen(self.as_raw()) }
+        // SAFETY: `self.as_raw()` is valid by the type invariant (`skb_headlen()`).
+        unsafe { (*self.as_raw()).len - (*self.as_raw()).data_len }
+    }
+
+    /// What transmit needs to know of the packet, read at once.
+    pub fn tx_info(&self) -> TxInfo {
+        let (mut start, mut offset, mut tci, mut fragments, mut gso) = (0, 0, 0, 0, false);
+        // SAFETY: `self.as_raw()` is valid; the outputs are valid for writes.
+        unsafe {
+            bindings::skb_tx_info(
+                self.as_raw(),
+                &mut start,
+                &mut offset,
+                &mut tci,
+                &mut fragments,
+                &mut gso,
+            )
+        };
+        TxInfo {
+            checksum: u32::try_from(start).ok().map(|start| TxChecksum {
+                start,
+                offset: u32::from(offset),
+            }),
+            vlan: u16::try_from(tci).ok(),
+            fragments,
+            segmented: gso,
+        }
     }
 
     /// The bytes of the linear part.
@@ -128,26 +153,10 @@ impl SkBuff {
         })
     }
 
-    /// The 802.1Q tag (TCI) the stack asks the hardware to insert, if any.
-    pub fn tx_vlan_tag(&self) -> Option<u16> {
-        // SAFETY: `self.as_raw()` is valid by the type invariant.
-        u16::try_from(unsafe { bindings::skb_tx_vlan_tci(self.as_raw()) }).ok()
-    }
-
     /// Records the 802.1Q tag (TCI) the hardware stripped from a received frame.
     pub fn set_rx_vlan_tag(&mut self, tci: u16) {
         // SAFETY: `self.as_raw()` is valid and owned.
         unsafe { bindings::skb_set_rx_vlan_tci(self.as_raw(), tci) }
-    }
-
-    /// The checksum the stack asks the hardware to insert (`CHECKSUM_PARTIAL`), if any.
-    pub fn tx_checksum(&self) -> Option<TxChecksum> {
-        // SAFETY: `self.as_raw()` is valid by the type invariant.
-        let start = unsafe { bindings::skb_tx_csum_start(self.as_raw()) };
-        let start = u32::try_from(start).ok()?;
-        // SAFETY: `self.as_raw()` is valid; the offset is meaningful for CHECKSUM_PARTIAL.
-        let offset = u32::from(unsafe { bindings::skb_tx_csum_offset(self.as_raw()) });
-        Some(TxChecksum { start, offset })
     }
 
     /// Readies a TCP segmentation offload packet for the hardware and returns its
@@ -246,6 +255,19 @@ impl Drop for SkBuff {
         // SAFETY: We own the packet; `dev_kfree_skb_any` is safe in any context.
         unsafe { bindings::dev_kfree_skb_any(self.as_raw()) }
     }
+}
+
+/// What [`SkBuff::tx_info`] reads of a packet to transmit.
+#[derive(Clone, Copy, Debug)]
+pub struct TxInfo {
+    /// The checksum the stack asks the hardware to insert (`CHECKSUM_PARTIAL`), if any.
+    pub checksum: Option<TxChecksum>,
+    /// The 802.1Q tag (TCI) the stack asks the hardware to insert, if any.
+    pub vlan: Option<u16>,
+    /// Page fragments after the linear part.
+    pub fragments: u32,
+    /// The packet is to be segmented (GSO): see [`SkBuff::prepare_tso`].
+    pub segmented: bool,
 }
 
 /// A checksum to insert on transmit: computed from `start` (bytes from the frame's first

@@ -80,13 +80,15 @@ class Result:
 
 
 def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300,
-        cpus=2, memory="2G", out_dir=None, extra_append="", leak_check=True):
+        cpus=2, memory="2G", out_dir=None, extra_append="", leak_check=True, icount=False):
     """Boot BUILD, run the shell script JOB in the guest, return a Result.
 
     on_line(str) gets each line the job prints. The VM is killed when it runs
     longer than TIMEOUT seconds or the job prints nothing for SILENCE seconds.
     LEAK_CHECK=False boots with kmemleak off: it records a stack trace per
     allocation, which costs more than a small packet's whole path.
+    ICOUNT=True makes guest time count guest instructions: rates measured in the
+    guest then no longer depend on the host, and repeat to within a percent.
     """
     # Not under /tmp: the guest has its own /tmp and must see the run dir.
     runs = os.path.join(CACHE, "runs")
@@ -116,6 +118,10 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
     ])
     accel = ["-accel", "kvm"] if os.environ.get("IFLIB_KVM") == "1" else \
         ["-accel", "tcg,thread=multi"]
+    if icount:
+        # Guest time is the guest's instruction count (1 ns each); icount needs one
+        # TCG thread for all vCPUs. Idle vCPUs let the clock jump to the next timer.
+        accel = ["-accel", "tcg,thread=single", "-icount", "shift=0,sleep=on,align=off"]
     cmd = ["qemu-system-x86_64", "-M", "q35", *accel, "-cpu", "max",
            "-smp", str(cpus), "-m", memory, "-display", "none", "-monitor", "none",
            "-no-reboot", "-kernel", os.path.join(build, "arch/x86/boot/bzImage"),
