@@ -744,6 +744,11 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         let queue = dev.tx_queue(0).ok_or(ENETDOWN)?;
         // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
         let queue_lock = queue.lock_in_softirq();
+        // Stopping clears `up`, then takes this lock (`tx_disable`): after that, no frame is
+        // placed on a ring being torn down, nor a doorbell rung on stopped hardware.
+        if !this.up.load(Ordering::Relaxed) {
+            return Err(ENETDOWN);
+        }
         let mut sent = 0;
         let mut tail = None;
         {

@@ -135,6 +135,8 @@ impl RxRing {
         mut xdp: Option<&mut XdpPoll<'_>>,
     ) -> i32 {
         let mut done = 0;
+        // Frames and bytes received, added to the counters once at the end.
+        let (mut packets, mut bytes) = (0u64, 0u64);
         // `ethtool -K rx off` makes the stack verify every checksum itself.
         let trust_checksum = D::DESCRIPTION.rx_checksum && netdev.has_features(features::RXCSUM);
         while done < budget && self.filled > 0 {
@@ -178,8 +180,8 @@ impl RxRing {
                     page.recycle_in_napi(budget);
                     continue;
                 }
-                stats::add(&counters.rx_packets, 1);
-                stats::add(&counters.rx_bytes, u64::from(len));
+                packets += 1;
+                bytes += u64::from(len);
                 let verdict = xdp.run(
                     page,
                     &self.xdp_queue,
@@ -223,8 +225,8 @@ impl RxRing {
                     self.partial = Some(skb);
                     continue;
                 }
-                stats::add(&counters.rx_packets, 1);
-                stats::add(&counters.rx_bytes, u64::from(skb.len()));
+                packets += 1;
+                bytes += u64::from(skb.len());
                 skb.set_protocol_from_ethernet(netdev);
                 skb
             };
@@ -243,6 +245,8 @@ impl RxRing {
             }
             napi.gro_receive(skb);
         }
+        stats::add(&counters.rx_packets, packets);
+        stats::add(&counters.rx_bytes, bytes);
         done
     }
 

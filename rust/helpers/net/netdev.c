@@ -128,11 +128,6 @@ __rust_helper gro_result_t rust_helper_napi_gro_receive(struct napi_struct *napi
 	return napi_gro_receive(napi, skb);
 }
 
-__rust_helper void rust_helper_skb_reserve(struct sk_buff *skb, int len)
-{
-	skb_reserve(skb, len);
-}
-
 /* Fields inside struct groups and bitfields are set on the C side. */
 __rust_helper void rust_helper_skb_set_protocol_eth(struct sk_buff *skb,
 						    struct net_device *dev)
@@ -249,9 +244,22 @@ __rust_helper void rust_helper_skb_set_rx_vlan_tci(struct sk_buff *skb, u16 tci)
 	__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), tci);
 }
 
-__rust_helper void rust_helper_skb_mark_for_recycle(struct sk_buff *skb)
+/*
+ * A packet around a page_pool buffer of @truesize bytes at @data: @headroom
+ * bytes, then @len bytes of frame; recycled into its pool when freed.
+ */
+__rust_helper struct sk_buff *rust_helper_napi_build_pool_skb(void *data, unsigned int truesize,
+							      unsigned int headroom,
+							      unsigned int len)
 {
+	struct sk_buff *skb = napi_build_skb(data, truesize);
+
+	if (unlikely(!skb))
+		return NULL;
+	skb_reserve(skb, headroom);
+	__skb_put(skb, len);
 	skb_mark_for_recycle(skb);
+	return skb;
 }
 
 __rust_helper int rust_helper_skb_linearize(struct sk_buff *skb)

@@ -237,15 +237,9 @@ impl SkBuff {
         headroom: u32,
         len: u32,
     ) -> Option<Self> {
-        // SAFETY: Per the safety requirement.
-        let skb = NonNull::new(unsafe { bindings::napi_build_skb(data.cast(), truesize) })?;
-        // SAFETY: `skb` is a fresh packet over the buffer; `headroom + len` fit in it.
-        unsafe {
-            bindings::skb_reserve(skb.as_ptr(), headroom as c_int);
-            bindings::skb_put(skb.as_ptr(), len);
-            bindings::skb_mark_for_recycle(skb.as_ptr());
-        }
-        Some(Self(skb))
+        // SAFETY: Per the safety requirement (the helper reserves `headroom` and puts `len`).
+        let skb = unsafe { bindings::napi_build_pool_skb(data.cast(), truesize, headroom, len) };
+        NonNull::new(skb).map(Self)
     }
 }
 
