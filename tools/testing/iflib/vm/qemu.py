@@ -6,13 +6,17 @@ overlay in the guest), the kernel and modules from a build directory, and
 one job script. Its NICs come in back-to-back pairs, each pair on a private
 QEMU hub, so traffic needs no host networking. The job's output (ttyS1) is
 streamed to a callback; the kernel log (ttyS0) is scanned for oopses, hangs
-and leak reports once the VM is gone.
+and leak reports once the VM is gone. A job line "iflib-host: set_link MAC
+up|down" takes that NIC's link down or up from the host (QMP set_link), as
+pulling a cable would; the guest sees IFLIB_HOST_LINK=1 when this works.
 """
 
+import json
 import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -69,6 +73,59 @@ def nic_args(pairs):
     return args
 
 
+# A job line asking the host to change a NIC's link: "iflib-host: set_link MAC up|down"
+# (anywhere in the line, as the kselftest runner prefixes its tests' output).
+HOST_REQUEST = re.compile(r"iflib-host: set_link ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) (up|down)\b")
+
+
+class Monitor:
+    """QEMU's QMP socket, opened on first use: the guest's link requests go through it."""
+
+    def __init__(self, path, pairs):
+        self.path = path
+        self.netdevs = {mac(i, end): "n%d_%d" % (i, end)
+                        for i in range(len(pairs)) for end in (1, 2)}
+        self.sock = None
+        self.buf = b""
+
+    def _reply(self):
+        # Skip asynchronous events up to the command's own answer.
+        while True:
+            while b"\n" not in self.buf:
+                data = self.sock.recv(4096)
+                if not data:
+                    raise OSError("QMP socket closed")
+                self.buf += data
+            line, self.buf = self.buf.split(b"\n", 1)
+            msg = json.loads(line)
+            if "return" in msg or "error" in msg or "QMP" in msg:
+                return msg
+
+    def command(self, command, **arguments):
+        if self.sock is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            self.sock.connect(self.path)
+            self._reply()  # greeting
+            self.command("qmp_capabilities")
+        self.sock.sendall(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
+        return self._reply()
+
+    def handle(self, line):
+        """Carries out the request LINE holds, if any; returns what happened, or None."""
+        m = HOST_REQUEST.search(line)
+        if not m:
+            return None
+        netdev = self.netdevs.get(m.group(1))
+        if netdev is None:
+            return "no NIC with MAC %s" % m.group(1)
+        try:
+            reply = self.command("set_link", name=netdev, up=m.group(2) == "up")
+        except (OSError, ValueError, KeyError) as e:
+            return "set_link %s failed: %s" % (netdev, e)
+        return "set_link %s %s: %s" % (netdev, m.group(2), reply.get("error", "done"))
+
+
 class Result:
     def __init__(self, status, console, reason=""):
         self.status = status  # "ok", "timeout", "hang", "crash"
@@ -97,6 +154,7 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
         shutil.rmtree(os.path.join(runs, old), ignore_errors=True)
     run_dir = tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=runs)
     console_path = os.path.join(run_dir, "console.log")
+    monitor = Monitor(os.path.join(run_dir, "qmp.sock"), pairs)
     job_out_path = os.path.join(run_dir, "job.log")
     topo_path = os.path.join(run_dir, "topology")
     with open(topo_path, "w") as f:
@@ -114,6 +172,7 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
         "IFLIB_BUILD=" + os.path.abspath(build),
         "IFLIB_TOPOLOGY=" + topo_path,
         "IFLIB_OUT=" + out_dir,
+        "IFLIB_HOST_LINK=1",
         extra_append,
     ])
     accel = ["-accel", "kvm"] if os.environ.get("IFLIB_KVM") == "1" else \
@@ -124,6 +183,7 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
         accel = ["-accel", "tcg,thread=single", "-icount", "shift=0,sleep=on,align=off"]
     cmd = ["qemu-system-x86_64", "-M", "q35", *accel, "-cpu", "max",
            "-smp", str(cpus), "-m", memory, "-display", "none", "-monitor", "none",
+           "-qmp", "unix:%s,server=on,wait=off" % monitor.path,
            "-no-reboot", "-kernel", os.path.join(build, "arch/x86/boot/bzImage"),
            "-append", append,
            "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
@@ -147,8 +207,11 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
                 pending += chunk.replace("\r", "")
                 *lines, pending = pending.split("\n")
                 for line in lines:
+                    done = monitor.handle(line)
                     if on_line:
                         on_line(line)
+                        if done:
+                            on_line("# host: " + done)
             if exited:
                 break
             now = time.monotonic()

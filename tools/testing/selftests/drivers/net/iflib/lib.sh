@@ -284,6 +284,14 @@ snmp_counter() {
 		$1 == g && col { print $col }' /proc/net/snmp
 }
 
+# host_link MAC up|down: asks the host running the test VM to take the link
+# of the NIC with MAC down or up, as a cable would (tools/testing/iflib/vm/
+# qemu.py reads the request from the job's output; IFLIB_HOST_LINK=1 says it
+# does). The request is on its way when this returns: wait for its effect.
+host_link() {
+	echo "# iflib-host: set_link $1 $2"
+}
+
 # Name of the driver bound to interface $1.
 driver_of() {
 	basename "$(readlink -f "/sys/class/net/$1/device/driver")"
