@@ -168,6 +168,98 @@ pub struct PauseStats {
     pub tx_frames: u64,
 }
 
+/// IEEE 802.3 MAC statistics (`ethtool -S IFACE --groups eth-mac`), counted since the
+/// device was bound; `None` for what the device does not count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MacStats {
+    /// Frames sent without error.
+    pub frames_sent: Option<u64>,
+    /// Frames received without error.
+    pub frames_received: Option<u64>,
+    /// Bytes of the frames sent without error (addresses through FCS).
+    pub octets_sent: Option<u64>,
+    /// Bytes of the frames received without error (addresses through FCS).
+    pub octets_received: Option<u64>,
+    /// Multicast frames sent and received without error.
+    pub multicast_sent: Option<u64>,
+    /// See [`MacStats::multicast_sent`].
+    pub multicast_received: Option<u64>,
+    /// Broadcast frames sent and received without error.
+    pub broadcast_sent: Option<u64>,
+    /// See [`MacStats::broadcast_sent`].
+    pub broadcast_received: Option<u64>,
+    /// Received frames with a bad frame check sequence.
+    pub fcs_errors: Option<u64>,
+    /// Received frames that were not a whole number of bytes.
+    pub alignment_errors: Option<u64>,
+    /// Frames sent after exactly one collision (half duplex).
+    pub single_collisions: Option<u64>,
+    /// Frames sent after more than one collision (half duplex).
+    pub multiple_collisions: Option<u64>,
+    /// Collisions after the first 512 bit times of a frame.
+    pub late_collisions: Option<u64>,
+    /// Frames given up after too many collisions.
+    pub excessive_collisions: Option<u64>,
+    /// Frames whose transmission was deferred because the medium was busy.
+    pub deferred: Option<u64>,
+}
+
+/// The number of buckets an RMON frame length histogram can have.
+pub const LENGTH_BUCKETS: usize = bindings::ETHTOOL_RMON_HIST_MAX as usize;
+
+/// The frame lengths of an RMON histogram's buckets, inclusive, in bytes from the
+/// destination address through the FCS; up to [`LENGTH_BUCKETS`] buckets.
+pub struct FrameLengthRanges([bindings::ethtool_rmon_hist_range; LENGTH_BUCKETS]);
+
+impl FrameLengthRanges {
+    /// Buckets from `(shortest, longest)` pairs, in order; pairs past [`LENGTH_BUCKETS`] are
+    /// left out.
+    pub const fn new(ranges: &[(u16, u16)]) -> Self {
+        let mut out = [bindings::ethtool_rmon_hist_range { low: 0, high: 0 }; LENGTH_BUCKETS];
+        let mut i = 0;
+        while i < ranges.len() && i < LENGTH_BUCKETS {
+            out[i] = bindings::ethtool_rmon_hist_range {
+                low: ranges[i].0,
+                high: ranges[i].1,
+            };
+            i += 1;
+        }
+        Self(out)
+    }
+
+    /// The number of buckets.
+    pub const fn len(&self) -> usize {
+        let mut n = 0;
+        while n < LENGTH_BUCKETS && (self.0[n].low != 0 || self.0[n].high != 0) {
+            n += 1;
+        }
+        n
+    }
+
+    /// Whether there is no bucket.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// RMON (RFC 2819) statistics (`ethtool -S IFACE --groups rmon`), counted since the device
+/// was bound; `None` for what the device does not count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RmonStats {
+    /// Well-formed frames shorter than 64 bytes.
+    pub undersize: Option<u64>,
+    /// Well-formed frames longer than the longest allowed.
+    pub oversize: Option<u64>,
+    /// Frames shorter than 64 bytes with a bad FCS.
+    pub fragments: Option<u64>,
+    /// Frames longer than the longest allowed with a bad FCS.
+    pub jabbers: Option<u64>,
+    /// Frames received, by length: one count per bucket of the [`FrameLengthRanges`].
+    pub received_by_length: Option<[u64; LENGTH_BUCKETS]>,
+    /// Frames sent, by length.
+    pub sent_by_length: Option<[u64; LENGTH_BUCKETS]>,
+}
+
 /// Driver identification (`ethtool -i`).
 pub struct DriverInfo<'a> {
     /// Driver name.
@@ -267,6 +359,16 @@ pub trait Operations: crate::net::device::Operations {
 
     /// Returns the pause frames counted since the device was bound (RTNL).
     fn get_pause_stats(_dev: &Device, _this: &Self) -> PauseStats {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the IEEE 802.3 MAC counters (RTNL).
+    fn get_mac_stats(_dev: &Device, _this: &Self) -> MacStats {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the RMON counters and the frame lengths of their histogram's buckets (RTNL).
+    fn get_rmon_stats(_dev: &Device, _this: &Self) -> (RmonStats, &'static FrameLengthRanges) {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -384,8 +486,90 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_eth_mac_stats: if T::HAS_GET_MAC_STATS {
+            Some(Self::get_eth_mac_stats)
+        } else {
+            None
+        },
+        get_rmon_stats: if T::HAS_GET_RMON_STATS {
+            Some(Self::get_rmon_stats)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn get_eth_mac_stats(
+        dev: *mut bindings::net_device,
+        out: *mut bindings::ethtool_eth_mac_stats,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let stats = T::get_mac_stats(dev, this);
+        // SAFETY: `out` is valid for the call; its counters (a union of a struct and a
+        // struct group of the same `u64`s) were set to `ETHTOOL_STAT_NOT_SET` by ethtool.
+        let out = unsafe { &mut (*out).__bindgen_anon_1.__bindgen_anon_1 };
+        for (field, value) in [
+            (&mut out.FramesTransmittedOK, stats.frames_sent),
+            (&mut out.FramesReceivedOK, stats.frames_received),
+            (&mut out.OctetsTransmittedOK, stats.octets_sent),
+            (&mut out.OctetsReceivedOK, stats.octets_received),
+            (&mut out.MulticastFramesXmittedOK, stats.multicast_sent),
+            (&mut out.MulticastFramesReceivedOK, stats.multicast_received),
+            (&mut out.BroadcastFramesXmittedOK, stats.broadcast_sent),
+            (&mut out.BroadcastFramesReceivedOK, stats.broadcast_received),
+            (&mut out.FrameCheckSequenceErrors, stats.fcs_errors),
+            (&mut out.AlignmentErrors, stats.alignment_errors),
+            (&mut out.SingleCollisionFrames, stats.single_collisions),
+            (&mut out.MultipleCollisionFrames, stats.multiple_collisions),
+            (&mut out.LateCollisions, stats.late_collisions),
+            (
+                &mut out.FramesAbortedDueToXSColls,
+                stats.excessive_collisions,
+            ),
+            (&mut out.FramesWithDeferredXmissions, stats.deferred),
+        ] {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+    }
+
+    extern "C" fn get_rmon_stats(
+        dev: *mut bindings::net_device,
+        out: *mut bindings::ethtool_rmon_stats,
+        ranges: *mut *const bindings::ethtool_rmon_hist_range,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let (stats, lengths) = T::get_rmon_stats(dev, this);
+        // SAFETY: `ranges` is valid for writes for the call; the ranges are static.
+        unsafe { *ranges = lengths.0.as_ptr() };
+        // SAFETY: `out` is valid for the call; its counters (a union of a struct and a
+        // struct group of the same `u64`s) were set to `ETHTOOL_STAT_NOT_SET` by ethtool.
+        let out = unsafe { &mut (*out).__bindgen_anon_1.__bindgen_anon_1 };
+        for (field, value) in [
+            (&mut out.undersize_pkts, stats.undersize),
+            (&mut out.oversize_pkts, stats.oversize),
+            (&mut out.fragments, stats.fragments),
+            (&mut out.jabbers, stats.jabbers),
+        ] {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+        let buckets = lengths.len();
+        for (hist, counts) in [
+            (&mut out.hist, stats.received_by_length),
+            (&mut out.hist_tx, stats.sent_by_length),
+        ] {
+            if let Some(counts) = counts {
+                for (slot, count) in hist.iter_mut().zip(counts).take(buckets) {
+                    *slot = count;
+                }
+            }
+        }
+    }
 
     extern "C" fn get_link_ksettings(
         dev: *mut bindings::net_device,
@@ -714,6 +898,21 @@ mod tests {
         let mut buf = [0x55 as c_char; 6];
         copy_cstr(&mut buf, c"iflib_em");
         assert_eq!(&buf[..], &as_chars(b"iflib\0")[..]);
+    }
+
+    #[test]
+    fn frame_length_ranges_end_where_the_buckets_end() {
+        let ranges = FrameLengthRanges::new(&[(64, 64), (65, 127), (1024, 9018)]);
+        assert_eq!(ranges.len(), 3);
+        assert_eq!((ranges.0[2].low, ranges.0[2].high), (1024, 9018));
+        assert_eq!((ranges.0[3].low, ranges.0[3].high), (0, 0));
+        assert!(FrameLengthRanges::new(&[]).is_empty());
+    }
+
+    #[test]
+    fn frame_length_ranges_keep_at_most_the_kernels_buckets() {
+        let many = [(1, 1); LENGTH_BUCKETS + 3];
+        assert_eq!(FrameLengthRanges::new(&many).len(), LENGTH_BUCKETS);
     }
 
     #[test]
