@@ -7,6 +7,10 @@
 //! reverse; unbind unregisters the net device (stopping it), then detaches the hardware.
 
 use crate::{
+    admin::{
+        Admin,
+        AdminWork, //
+    },
     buffer::{
         BufferLimits,
         FRAME_OVERHEAD, //
@@ -23,10 +27,7 @@ use crate::{
         Line,
         Lines, //
     },
-    reset::{
-        Reset,
-        ResetWork, //
-    },
+    mac_stats::MacCounters,
     rx::{
         RxRing,
         RX_HEADROOM, //
@@ -137,8 +138,14 @@ pub struct Adapter<'bound, D: Datapath> {
     rx: SpinLock<Option<RxRing>>,
     #[pin]
     lines: Mutex<Option<Lines>>,
+    /// The MAC counters' totals (see [`Adapter::mac_counters`]).
     #[pin]
-    reset: ResetWork<Self>,
+    mac_totals: Mutex<MacCounters>,
+    /// Resets after a TX timeout; reads the MAC counters periodically.
+    #[pin]
+    admin: AdminWork<Self>,
+    /// The TX watchdog asked for a reset.
+    reset_requested: AtomicBool,
     irqs: Irqs,
     /// Set by the interrupt handler when the link may have changed; read by NAPI.
     link_event: AtomicBool,
@@ -202,7 +209,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 tx <- kernel::new_spinlock!(None, "iflib_tx"),
                 rx <- kernel::new_spinlock!(None, "iflib_rx"),
                 lines <- kernel::new_mutex!(None, "iflib_irq"),
-                reset <- ResetWork::new(),
+                mac_totals <- kernel::new_mutex!(MacCounters::default(), "iflib_mac_totals"),
+                admin <- AdminWork::new(),
+                reset_requested: AtomicBool::new(false),
                 irqs,
                 link_event: AtomicBool::new(false),
                 up: AtomicBool::new(false),
@@ -227,7 +236,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     unsafe {
                         let adapter = &*this;
                         Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
-                        adapter.reset.set_owner(this);
+                        adapter.admin.set_owner(this);
                         adapter.napi.set_irq(irqs.queue as i32);
                         adapter.netdev.register(this)?;
                         // The link is down until `open` reads it from the hardware.
@@ -297,6 +306,14 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
     }
 
+    /// Adds what the MAC counted since the last read to the totals and returns them; `None`
+    /// if the device has no MAC counters (process context).
+    pub(crate) fn mac_counters(&self) -> Option<MacCounters> {
+        let mut totals = self.mac_totals.lock();
+        totals.add(&D::read_mac_counters(&self.hw)?);
+        Some(*totals)
+    }
+
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
     pub(crate) fn bring_up(&self) -> Result {
         let dev = self.netdev.device();
@@ -362,6 +379,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.update_link();
         dev.tx_start_all();
         self.up.store(true, Ordering::Relaxed);
+        self.admin.run_later();
         Ok(())
     }
 
@@ -384,6 +402,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         drop(self.lines.lock().take());
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
+        // A stop may reset the MAC, and its counters with it.
+        self.mac_counters();
         D::stop(&self.hw);
         self.release_rings();
         if let Some(queue) = dev.tx_queue(0) {
@@ -715,7 +735,8 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
 
     fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {
         crate::stats::add(&this.counters.tx_timeouts, 1);
-        this.reset.schedule();
+        this.reset_requested.store(true, Ordering::Relaxed);
+        this.admin.run_now();
     }
 
     fn set_xdp_program(
@@ -774,7 +795,20 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     }
 }
 
-impl<D: Datapath> Reset for Adapter<'_, D> {
+impl<D: Datapath> Admin for Adapter<'_, D> {
+    fn run_admin(&self) {
+        if self.reset_requested.swap(false, Ordering::Relaxed) {
+            self.reset();
+        }
+        self.mac_counters();
+        if self.up.load(Ordering::Relaxed) {
+            self.admin.run_later();
+        }
+    }
+}
+
+impl<D: Datapath> Adapter<'_, D> {
+    /// Stops and restarts a running device (admin work).
     fn reset(&self) {
         // SAFETY: Process context (a work item); RTNL serialises with open, stop and
         // the ethtool and MTU paths, which also stop and start the adapter.
@@ -799,7 +833,7 @@ impl<D: Datapath> PinnedDrop for Adapter<'_, D> {
         // Unregistering stops the device if it is up (and with it the TX watchdog); then
         // no reset can be queued, one in flight is waited for, and the hardware quiesced.
         self.netdev.unregister();
-        self.reset.cancel();
+        self.admin.cancel();
         D::detach(&self.hw);
     }
 }

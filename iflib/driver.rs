@@ -7,7 +7,10 @@
 //! (no sleeping, the poll serialises calls per queue set); "hard IRQ" means the interrupt
 //! handler.
 
-use crate::ring::Ring;
+use crate::{
+    mac_stats::MacCounters,
+    ring::Ring, //
+};
 use kernel::{
     device::Core,
     dma::DmaAddress,
@@ -81,6 +84,9 @@ pub struct Description {
     /// The device sends and honours pause frames ([`Driver::set_flow_control`],
     /// `ethtool -A`).
     pub flow_control: bool,
+    /// The frame lengths of the buckets the MAC counts frames in
+    /// ([`MacCounters::received_by_length`]); empty if it does not.
+    pub frame_lengths: &'static FrameLengthRanges,
     /// The driver routes interrupts to MSI-X vectors ([`Driver::route_interrupts`]);
     /// without it iflib uses MSI or INTx even when the device offers MSI-X.
     pub msix: bool,
@@ -208,8 +214,8 @@ pub struct TxSegment {
 
 pub use kernel::net::{
     ethtool::{
-        LinkModes,
-        PauseStats, //
+        FrameLengthRanges,
+        LinkModes, //
     },
     skb::{
         TxChecksum,
@@ -321,10 +327,11 @@ pub trait Driver: Sized + 'static {
     /// [`Description::flow_control`] is set.
     fn set_flow_control(_hw: &Self::Hardware<'_>, _flow: FlowControl) {}
 
-    /// Returns the pause frames received and sent since the previous call (hardware
-    /// counters that clear on read); iflib keeps the totals (RTNL).
-    fn pause_frames(_hw: &Self::Hardware<'_>) -> PauseStats {
-        PauseStats::default()
+    /// Reads the MAC's counters: what they counted since the previous call (they clear on
+    /// read); iflib keeps the totals. `None` if the device has no such counters (process
+    /// context, may sleep).
+    fn read_mac_counters(_hw: &Self::Hardware<'_>) -> Option<MacCounters> {
+        None
     }
 }
 

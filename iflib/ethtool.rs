@@ -18,10 +18,13 @@ use kernel::{
         ethtool::{
             self as netdev_ethtool,
             Coalesce,
+            FrameLengthRanges,
             LinkModes,
             LinkSettings,
+            MacStats,
             Pause,
-            PauseStats, //
+            PauseStats,
+            RmonStats, //
         },
     },
     prelude::*, //
@@ -179,14 +182,31 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     }
 
     fn get_pause_stats(_dev: &netdev::Device, this: &Self) -> PauseStats {
-        let new = D::pause_frames(&this.hw);
-        let counters = &this.counters;
-        crate::stats::add(&counters.pause_rx, new.rx_frames);
-        crate::stats::add(&counters.pause_tx, new.tx_frames);
-        PauseStats {
-            rx_frames: counters.pause_rx.load(Ordering::Relaxed),
-            tx_frames: counters.pause_tx.load(Ordering::Relaxed),
+        this.mac_counters()
+            .map(|totals| totals.pause_stats())
+            .unwrap_or_default()
+    }
+
+    fn get_mac_stats(_dev: &netdev::Device, this: &Self) -> MacStats {
+        this.mac_counters()
+            .map(|totals| totals.mac_stats())
+            .unwrap_or_default()
+    }
+
+    fn get_rmon_stats(
+        _dev: &netdev::Device,
+        this: &Self,
+    ) -> (RmonStats, &'static FrameLengthRanges) {
+        let mut stats = this
+            .mac_counters()
+            .map(|totals| totals.rmon_stats())
+            .unwrap_or_default();
+        let lengths = D::DESCRIPTION.frame_lengths;
+        if lengths.is_empty() {
+            stats.received_by_length = None;
+            stats.sent_by_length = None;
         }
+        (stats, lengths)
     }
 
     fn set_pause(dev: &netdev::Device, this: &Self, pause: Pause) -> Result {

@@ -13,11 +13,12 @@
 #![feature(used_with_arg)]
 
 mod adapter;
+mod admin;
 mod buffer;
 mod driver;
 mod ethtool;
 mod irq;
-mod reset;
+mod mac_stats;
 mod ring;
 mod rx;
 mod stats;
@@ -34,12 +35,12 @@ pub use driver::{
     Description,
     Driver,
     FlowControl,
+    FrameLengthRanges,
     InterruptCause,
     InterruptInterval,
     InterruptRouting,
     LinkModes,
     LinkState,
-    PauseStats,
     RingLimits,
     RxChecksum,
     RxConfig,
@@ -50,6 +51,7 @@ pub use driver::{
     TxSegment,
     TxTso, //
 };
+pub use mac_stats::MacCounters;
 pub use ring::Ring;
 
 /// iflib is built into the kernel: its operation tables belong to no module.

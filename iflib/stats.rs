@@ -36,9 +36,6 @@ pub(crate) struct Counters {
     pub(crate) rx_csum_verified: AtomicU64,
     /// Received frames the hardware found a bad checksum in (the stack checks them again).
     pub(crate) rx_csum_bad: AtomicU64,
-    /// Pause frames received and sent, summed from the hardware under RTNL.
-    pub(crate) pause_rx: AtomicU64,
-    pub(crate) pause_tx: AtomicU64,
     /// NAPI polls, and those that found neither a TX completion nor a received frame (the
     /// interrupt that scheduled them brought no work).
     pub(crate) napi_polls: AtomicU64,

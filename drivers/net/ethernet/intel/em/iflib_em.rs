@@ -18,12 +18,13 @@ use iflib::{
     Description,
     Driver,
     FlowControl,
+    FrameLengthRanges,
     InterruptCause,
     InterruptInterval,
     InterruptRouting,
     LinkModes,
     LinkState,
-    PauseStats,
+    MacCounters,
     Ring,
     RingLimits,
     RxConfig,
@@ -170,6 +171,20 @@ impl Hardware<'_> {
 /// EEPROM words shown by `ethtool -e`.
 const EEPROM_WORDS: u32 = 64;
 
+/// The longest frame the driver lets the MTU make (with long packet reception on).
+const MAX_FRAME_SIZE: u32 = 16128;
+
+/// The frame lengths the MAC counts frames by (`PRC64`.. and `PTC64`..): the last bucket
+/// holds everything from 1024 bytes up.
+const FRAME_LENGTHS: FrameLengthRanges = FrameLengthRanges::new(&[
+    (64, 64),
+    (65, 127),
+    (128, 255),
+    (256, 511),
+    (512, 1023),
+    (1024, MAX_FRAME_SIZE as u16),
+]);
+
 /// `ethtool -d`: these registers, in this order (none is clear-on-read).
 const DUMPED_REGISTERS: [usize; 16] = [
     CTRL,
@@ -218,7 +233,7 @@ impl Driver for Em {
             multiple: 8,
         },
         rx_buffer_sizes: &[2048, 4096],
-        max_frame_size: 16128,
+        max_frame_size: MAX_FRAME_SIZE,
         // A context descriptor and one data descriptor per segment.
         tx_max_entries_per_packet: 19,
         tx_max_segments: 18,
@@ -238,6 +253,7 @@ impl Driver for Em {
         // not shown.
         eeprom_len: 2 * EEPROM_WORDS,
         flow_control: true,
+        frame_lengths: &FRAME_LENGTHS,
         tx_checksum: true,
         tso: true,
         rx_checksum: true,
@@ -459,12 +475,43 @@ impl Driver for Em {
         hw.write(CTRL, ctrl);
     }
 
-    fn pause_frames(hw: &Hardware<'_>) -> PauseStats {
+    fn read_mac_counters(hw: &Hardware<'_>) -> Option<MacCounters> {
         let count = |register| u64::from(hw.read(register));
-        PauseStats {
-            rx_frames: count(XONRXC) + count(XOFFRXC),
-            tx_frames: count(XONTXC) + count(XOFFTXC),
+        // The low half first: reading the high half clears both.
+        let count64 = |low| count(low) | (count(low + 4) << 32);
+        let mut counters = MacCounters {
+            frames_sent: count(GPTC),
+            frames_received: count(GPRC),
+            octets_sent: count64(GOTCL),
+            octets_received: count64(GORCL),
+            multicast_sent: count(MPTC),
+            multicast_received: count(MPRC),
+            broadcast_sent: count(BPTC),
+            broadcast_received: count(BPRC),
+            fcs_errors: count(CRCERRS),
+            alignment_errors: count(ALGNERRC),
+            single_collisions: count(SCC),
+            multiple_collisions: count(MCC),
+            late_collisions: count(LATECOL),
+            excessive_collisions: count(ECOL),
+            deferred: count(DC),
+            undersize: count(RUC),
+            oversize: count(ROC),
+            fragments: count(RFC),
+            jabbers: count(RJC),
+            pause_sent: count(XONTXC) + count(XOFFTXC),
+            pause_received: count(XONRXC) + count(XOFFRXC),
+            ..MacCounters::default()
+        };
+        let buckets = counters.received_by_length.iter_mut().take(LENGTH_BUCKETS);
+        for (register, total) in (PRC64..).step_by(4).zip(buckets) {
+            *total = count(register);
         }
+        let buckets = counters.sent_by_length.iter_mut().take(LENGTH_BUCKETS);
+        for (register, total) in (PTC64..).step_by(4).zip(buckets) {
+            *total = count(register);
+        }
+        Some(counters)
     }
 
     fn set_mac_address(hw: &Hardware<'_>, mac: &[u8; ETH_ALEN]) {

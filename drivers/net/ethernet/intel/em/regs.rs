@@ -41,11 +41,44 @@ pub(crate) const PAUSE_ADDRESS_HIGH: u32 = 0x0100;
 pub(crate) const ETH_P_PAUSE: u32 = 0x8808;
 /// The longest pause (in 512-bit times).
 pub(crate) const PAUSE_TIME: u32 = 0xffff;
-/// Pause frame statistics (clear on read): XON and XOFF received and sent.
+/// Statistics: 32-bit counters that clear on read and stop at their largest value.
+/// Receive errors: bad CRC, misaligned.
+pub(crate) const CRCERRS: usize = 0x4000;
+pub(crate) const ALGNERRC: usize = 0x4004;
+/// Transmit collisions: single, excessive, multiple, late; deferred transmissions.
+pub(crate) const SCC: usize = 0x4014;
+pub(crate) const ECOL: usize = 0x4018;
+pub(crate) const MCC: usize = 0x401c;
+pub(crate) const LATECOL: usize = 0x4020;
+pub(crate) const DC: usize = 0x4030;
+/// Pause frames: XON and XOFF received and sent.
 pub(crate) const XONRXC: usize = 0x4048;
 pub(crate) const XONTXC: usize = 0x404c;
 pub(crate) const XOFFRXC: usize = 0x4050;
 pub(crate) const XOFFTXC: usize = 0x4054;
+/// Frames received by length: 64, 65-127, 128-255, 256-511, 512-1023, 1024 and longer
+/// bytes; six consecutive registers.
+pub(crate) const PRC64: usize = 0x405c;
+/// Good frames received: all, broadcast, multicast; good frames sent.
+pub(crate) const GPRC: usize = 0x4074;
+pub(crate) const BPRC: usize = 0x4078;
+pub(crate) const MPRC: usize = 0x407c;
+pub(crate) const GPTC: usize = 0x4080;
+/// Good octets received and sent, 64 bits each (low, then high: reading high clears).
+pub(crate) const GORCL: usize = 0x4088;
+pub(crate) const GOTCL: usize = 0x4090;
+/// Received frames: undersized, fragments, oversized, jabbers.
+pub(crate) const RUC: usize = 0x40a4;
+pub(crate) const RFC: usize = 0x40a8;
+pub(crate) const ROC: usize = 0x40ac;
+pub(crate) const RJC: usize = 0x40b0;
+/// Frames sent by length, as [`PRC64`].
+pub(crate) const PTC64: usize = 0x40d8;
+/// Good multicast and broadcast frames sent.
+pub(crate) const MPTC: usize = 0x40f0;
+pub(crate) const BPTC: usize = 0x40f4;
+/// How many length buckets [`PRC64`] and [`PTC64`] start.
+pub(crate) const LENGTH_BUCKETS: usize = 6;
 /// Packet buffer allocation: the RX share in KB in the low 16 bits.
 pub(crate) const PBA: usize = 0x1000;
 

@@ -19,12 +19,7 @@ NOISE=5
 
 ktap_print_header
 
-cleanup() {
-	pktgen_release
-	cleanup_remote
-	release_dut iflib_em
-}
-trap 'cleanup; rmmod pktgen 2>/dev/null' EXIT
+trap 'em_cleanup; rmmod pktgen 2>/dev/null' EXIT
 
 # interrupt_layout: the DUT's lines in /proc/interrupts: on the e1000e model
 # two MSI-X vectors, "<ifname>-TxRx-0" for the queue set and "<ifname>" for
@@ -120,4 +115,4 @@ test_model() {
 }
 
 modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"
-for_each_em_model "$CHECKS" test_model cleanup
+for_each_em_model "$CHECKS" test_model em_cleanup

@@ -105,12 +105,7 @@ test_model() {
 		within "$rx" $((tx - NOISE)) $((tx + NOISE))
 }
 
-cleanup() {
-	pktgen_release
-	cleanup_remote
-	release_dut iflib_em
-}
-trap 'cleanup; rmmod pktgen 2>/dev/null' EXIT
+trap 'em_cleanup; rmmod pktgen 2>/dev/null' EXIT
 
 modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"
-for_each_em_model "$CHECKS" test_model cleanup
+for_each_em_model "$CHECKS" test_model em_cleanup

@@ -26,22 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# reg32 PCI OFFSET [VALUE]: reads, or writes, a 32-bit register of BAR 0.
-reg32() {
-	python3 - "$@" <<'PY'
-import ctypes, mmap, os, sys
-fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/resource0", os.O_RDWR | os.O_SYNC)
-bar = mmap.mmap(fd, 0x1000, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-reg = ctypes.c_uint32.from_buffer(bar, int(sys.argv[2], 0))
-if len(sys.argv) > 3:
-    reg.value = int(sys.argv[3], 0)
-else:
-    print(reg.value)
-del reg
-bar.close()
-PY
-}
-
 modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"
 bind_dut "$MODEL" e1000 iflib_em || ktap_exit_fail_msg "iflib_em did not take the DUT"
 setup_pair "$MODEL" || ktap_exit_fail_msg "the $MODEL pair did not come up"

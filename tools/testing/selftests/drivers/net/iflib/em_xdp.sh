@@ -229,9 +229,7 @@ unload_under_xdp() {
 
 cleanup() {
 	ip link del "$VETH" 2>/dev/null
-	pktgen_release
-	cleanup_remote
-	release_dut iflib_em
+	em_cleanup
 }
 trap cleanup EXIT
 

@@ -111,6 +111,14 @@ deep_rx_rings() {
 		sleep 2
 }
 
+# em_cleanup: what a pktgen test leaves behind on one em model: pktgen's
+# devices, the remote namespace, the DUT bound to iflib_em.
+em_cleanup() {
+	pktgen_release
+	cleanup_remote
+	release_dut iflib_em
+}
+
 # Marks the kernel log so that kmsg_since_mark shows only what follows.
 kmsg_mark() {
 	KMSG_MARK="iflib-selftest-mark-$$-$RANDOM"
@@ -154,14 +162,15 @@ release_dut() {
 }
 
 # pktgen_send IFNAME DST_MAC [NETNS [THREAD [DST_IP SRC_IP]]]: sends $COUNT
-# 60-byte UDP frames (to port 9) at $RATE frames per second (pktgen must be
-# loaded); to 198.51.100.2 from 198.51.100.1 unless given.
+# UDP frames (to port 9) of $PKT_SIZE bytes (default 60, FCS excluded) at
+# $RATE frames per second (pktgen must be loaded); to 198.51.100.2 from
+# 198.51.100.1 unless given.
 pktgen_send() {
 	local ns=${3:+ip netns exec $3} thread=${4:-0} pg=/proc/net/pktgen/$1
 	local dst=${5:-198.51.100.2} src=${6:-198.51.100.1}
 	$ns sh -c "echo rem_device_all >/proc/net/pktgen/kpktgend_$thread;
 		echo 'add_device $1' >/proc/net/pktgen/kpktgend_$thread"
-	for cmd in "count $COUNT" "pkt_size 60" "ratep $RATE" "clone_skb 0" \
+	for cmd in "count $COUNT" "pkt_size ${PKT_SIZE:-60}" "ratep $RATE" "clone_skb 0" \
 		"dst_mac $2" "dst $dst" "src_min $src" "src_max $src"; do
 		$ns sh -c "echo '$cmd' >$pg"
 	done
@@ -290,6 +299,23 @@ snmp_counter() {
 # does). The request is on its way when this returns: wait for its effect.
 host_link() {
 	echo "# iflib-host: set_link $1 $2"
+}
+
+# reg32 PCI OFFSET [VALUE]: reads, or writes, a 32-bit register of BAR 0 of
+# PCI device PCI, behind its driver's back.
+reg32() {
+	python3 - "$@" <<'PY'
+import ctypes, mmap, os, sys
+fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/resource0", os.O_RDWR | os.O_SYNC)
+bar = mmap.mmap(fd, os.fstat(fd).st_size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+reg = ctypes.c_uint32.from_buffer(bar, int(sys.argv[2], 0))
+if len(sys.argv) > 3:
+    reg.value = int(sys.argv[3], 0)
+else:
+    print(reg.value)
+del reg
+bar.close()
+PY
 }
 
 # Name of the driver bound to interface $1.
