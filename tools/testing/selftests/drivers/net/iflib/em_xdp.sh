@@ -46,18 +46,10 @@ detach() {
 	ip link set dev "$DUT" xdpdrv off
 }
 
-# growth STAT BASE: ethtool stat STAT of the DUT minus BASE, once it reaches
-# $COUNT or has not moved for three seconds.
+# growth STAT BASE: the growth of the DUT's ethtool stat STAT over BASE, once
+# it reaches $COUNT or has not moved for three seconds.
 growth() {
-	local prev=-1 still=0 now i
-	for i in $(seq 100); do
-		now=$(($(ethtool_stat "$DUT" "$1") - $2))
-		[ "$now" = "$prev" ] && still=$((still + 1)) || still=0
-		[ "$now" -ge "$COUNT" ] || [ "$still" -ge 15 ] && break
-		prev=$now
-		sleep 0.2
-	done
-	echo "$now"
+	settle_by "$2" ethtool_stat "$DUT" "$1"
 }
 
 # The peer sends $COUNT UDP frames to port 9 of the DUT's address.
@@ -89,42 +81,30 @@ ping_passes() {
 	[ "$pass" -ge 3 ]
 }
 
-reflected() {
-	local tx0 peer0 got peer
-	tx0=$(ethtool_stat "$DUT" xdp_tx)
-	peer0=$(counter "$PEER" rx_packets "$REMOTE_NS")
+# forwarded IFNAME NETNS STAT...: the peer's frames to UDP port 9 are each
+# counted once in every XDP STAT of the DUT, and all arrive at IFNAME (in
+# NETNS; "" for this one).
+forwarded() {
+	local ifname=$1 ns=$2 stat rx0 rx got ok=yes
+	local -A base
+	shift 2
+	for stat; do base[$stat]=$(ethtool_stat "$DUT" "$stat"); done
+	rx0=$(counter "$ifname" rx_packets "$ns")
 	send_udp9
-	got=$(growth xdp_tx "$tx0")
-	peer=$(settle "$PEER" rx_packets "$REMOTE_NS" "$peer0")
-	echo "# xdp_tx +$got of $COUNT, peer rx_packets +$peer"
-	[ "$got" = "$COUNT" ] && within "$peer" "$COUNT" $((COUNT + NOISE))
+	for stat; do
+		got=$(growth "$stat" "${base[$stat]}")
+		echo "# $stat +$got of $COUNT"
+		[ "$got" = "$COUNT" ] || ok=no
+	done
+	rx=$(settle "$ifname" rx_packets "$ns" "$rx0")
+	echo "# $ifname rx_packets +$rx"
+	[ $ok = yes ] && within "$rx" "$COUNT" $((COUNT + NOISE))
 }
 
-redirected() {
-	local red0 veth0 got veth
-	red0=$(ethtool_stat "$DUT" xdp_redirect)
-	veth0=$(counter "$VETH_PEER" rx_packets)
-	send_udp9
-	got=$(growth xdp_redirect "$red0")
-	veth=$(settle "$VETH_PEER" rx_packets "" "$veth0")
-	echo "# xdp_redirect +$got of $COUNT, $VETH_PEER rx_packets +$veth"
-	[ "$got" = "$COUNT" ] && within "$veth" "$COUNT" $((COUNT + NOISE))
-}
-
+reflected() { forwarded "$PEER" "$REMOTE_NS" xdp_tx; }
+redirected() { forwarded "$VETH_PEER" "" xdp_redirect; }
 # Frames redirected back out of the DUT (its own ndo_xdp_xmit) reach the peer.
-hairpinned() {
-	local red0 xmit0 peer0 red xmit peer
-	red0=$(ethtool_stat "$DUT" xdp_redirect)
-	xmit0=$(ethtool_stat "$DUT" xdp_xmit)
-	peer0=$(counter "$PEER" rx_packets "$REMOTE_NS")
-	send_udp9
-	red=$(growth xdp_redirect "$red0")
-	xmit=$(growth xdp_xmit "$xmit0")
-	peer=$(settle "$PEER" rx_packets "$REMOTE_NS" "$peer0")
-	echo "# xdp_redirect +$red, xdp_xmit +$xmit of $COUNT, peer rx_packets +$peer"
-	[ "$red" = "$COUNT" ] && [ "$xmit" = "$COUNT" ] &&
-		within "$peer" "$COUNT" $((COUNT + NOISE))
-}
+hairpinned() { forwarded "$PEER" "$REMOTE_NS" xdp_redirect xdp_xmit; }
 
 reach_stack() {
 	local noports0 noports

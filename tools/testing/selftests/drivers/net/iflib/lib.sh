@@ -189,18 +189,24 @@ pktgen_release() {
 		'for t in /proc/net/pktgen/kpktgend_*; do echo rem_device_all >$t; done' 2>/dev/null
 }
 
-# settle IFNAME COUNTER NETNS BASE: the counter's growth over BASE once it
-# reaches $COUNT or has not moved for three seconds.
-settle() {
-	local prev=-1 still=0 now i
+# settle_by BASE COMMAND...: the growth over BASE of the value COMMAND prints,
+# once it reaches $COUNT or has not moved for three seconds.
+settle_by() {
+	local base=$1 prev=-1 still=0 now i
+	shift
 	for i in $(seq 100); do
-		now=$(($(counter "$1" "$2" "$3") - $4))
+		now=$(($("$@") - base))
 		[ "$now" = "$prev" ] && still=$((still + 1)) || still=0
 		[ "$now" -ge "$COUNT" ] || [ "$still" -ge 15 ] && break
 		prev=$now
 		sleep 0.2
 	done
 	echo "$now"
+}
+
+# settle IFNAME COUNTER NETNS BASE: settle_by for a counter of an interface.
+settle() {
+	settle_by "$4" counter "$1" "$2" "$3"
 }
 
 # tcp_transfer FROM_NETNS TO_NETNS TO_ADDR [MIB]: streams MIB (default 16)
