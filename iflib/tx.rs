@@ -368,7 +368,7 @@ impl TxRing {
         mapped: &mut Mapped,
     ) -> Posted {
         let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
-        if self.free_entries() < max_entries {
+        if !self.has_room::<D>() {
             // The queue should have been stopped: tell the stack to retry.
             queue.maybe_stop(self.free_entries(), max_entries, max_entries);
             return Posted::Busy(packet);
@@ -430,7 +430,7 @@ impl TxRing {
         dma: &Device<Bound>,
         frame: TxFrame,
     ) -> core::result::Result<(), TxFrame> {
-        if self.free_entries() < D::DESCRIPTION.tx_max_entries_per_packet {
+        if !self.has_room::<D>() {
             return Err(frame);
         }
         let TxFrame { page, offset, len } = frame;
@@ -448,7 +448,7 @@ impl TxRing {
         dma: &Device<Bound>,
         frame: RedirectedFrame,
     ) -> core::result::Result<(), RedirectedFrame> {
-        if self.free_entries() < D::DESCRIPTION.tx_max_entries_per_packet {
+        if !self.has_room::<D>() {
             return Err(frame);
         }
         let Ok(mapping) = frame.map(dma) else {
@@ -458,6 +458,11 @@ impl TxRing {
         let payload = Payload::Redirected(frame);
         self.post_single::<D>(hw, dma, address, len, payload, Some(mapping));
         Ok(())
+    }
+
+    /// Whether the ring has room for the largest packet.
+    fn has_room<D: Datapath>(&self) -> bool {
+        self.free_entries() >= D::DESCRIPTION.tx_max_entries_per_packet
     }
 
     /// Places one buffer without offloads at the tail (room checked by the caller).

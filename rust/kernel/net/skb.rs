@@ -142,15 +142,8 @@ impl SkBuff {
         // SAFETY: `index` is a valid fragment of this packet, which outlives the mapping.
         let addr =
             unsafe { bindings::skb_frag_dma_map_nth(dev.as_raw(), self.as_raw(), index, &mut len) };
-        // SAFETY: `addr` was returned by a mapping call for `dev`.
-        if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
-            return Err(ENOMEM);
-        }
-        Ok(TxMapping {
-            addr,
-            len,
-            page: true,
-        })
+        // SAFETY: `addr` and `len` are a page mapping just made for `dev`.
+        unsafe { TxMapping::checked(dev, addr, len, true) }
     }
 
     /// Records the 802.1Q tag (TCI) the hardware stripped from a received frame.
@@ -323,15 +316,27 @@ impl TxMapping {
                 0,
             )
         };
+        // SAFETY: `addr` and `len` are a single mapping just made for `dev`.
+        unsafe { Self::checked(dev, addr, len, false) }
+    }
+
+    /// Takes ownership of a mapping just made, unless the mapping failed (`ENOMEM`).
+    ///
+    /// # Safety
+    ///
+    /// `addr` was returned for `len` bytes by a `DMA_TO_DEVICE` mapping call for `dev`:
+    /// `dma_map_page_attrs` (or one built on it) if `page`, else `dma_map_single_attrs`.
+    unsafe fn checked(
+        dev: &device::Device<device::Bound>,
+        addr: DmaAddress,
+        len: u32,
+        page: bool,
+    ) -> Result<Self> {
         // SAFETY: `addr` was returned by a mapping call for `dev`.
         if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
             return Err(ENOMEM);
         }
-        Ok(Self {
-            addr,
-            len,
-            page: false,
-        })
+        Ok(Self { addr, len, page })
     }
 
     /// The bus address the device reads from.
