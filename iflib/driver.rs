@@ -215,6 +215,7 @@ pub struct TxSegment {
 pub use kernel::net::{
     ethtool::{
         FrameLengthRanges,
+        Identify,
         LinkModes, //
     },
     skb::{
@@ -326,6 +327,13 @@ pub trait Driver: Sized + 'static {
     /// Applies forced flow control (RTNL, after [`Driver::start`]). Only called if
     /// [`Description::flow_control`] is set.
     fn set_flow_control(_hw: &Self::Hardware<'_>, _flow: FlowControl) {}
+
+    /// Drives the port's identification LED for `ethtool -p` (RTNL): `Start` keeps what it
+    /// showed, `On` and `Off` light and darken it (iflib alternates them twice a second),
+    /// `Stop` gives it back what it showed. `EOPNOTSUPP` if the device has no such LED.
+    fn set_identify_led(_hw: &Self::Hardware<'_>, _state: Identify) -> Result {
+        Err(EOPNOTSUPP)
+    }
 
     /// Reads the MAC's counters: what they counted since the previous call (they clear on
     /// read); iflib keeps the totals. `None` if the device has no such counters (process

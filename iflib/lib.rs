@@ -36,6 +36,7 @@ pub use driver::{
     Driver,
     FlowControl,
     FrameLengthRanges,
+    Identify,
     InterruptCause,
     InterruptInterval,
     InterruptRouting,

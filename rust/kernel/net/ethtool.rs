@@ -260,6 +260,19 @@ pub struct RmonStats {
     pub sent_by_length: Option<[u64; LENGTH_BUCKETS]>,
 }
 
+/// What `ethtool -p` asks of the port's identification LED.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identify {
+    /// Identification starts: take over the LED (keep what it showed before).
+    Start,
+    /// Light the LED (the kernel alternates `On` and `Off` at the rate `Start` asked for).
+    On,
+    /// Darken the LED.
+    Off,
+    /// Identification ends: give the LED back what it showed before `Start`.
+    Stop,
+}
+
 /// Driver identification (`ethtool -i`).
 pub struct DriverInfo<'a> {
     /// Driver name.
@@ -359,6 +372,13 @@ pub trait Operations: crate::net::device::Operations {
 
     /// Returns the pause frames counted since the device was bound (RTNL).
     fn get_pause_stats(_dev: &Device, _this: &Self) -> PauseStats {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Drives the identification LED (`ethtool -p`, RTNL). On [`Identify::Start`] returns how
+    /// many times a second the kernel should switch it on and off, 0 if the device blinks
+    /// it by itself.
+    fn set_identify(_dev: &Device, _this: &Self, _state: Identify) -> Result<u32> {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -486,6 +506,11 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        set_phys_id: if T::HAS_SET_IDENTIFY {
+            Some(Self::set_phys_id)
+        } else {
+            None
+        },
         get_eth_mac_stats: if T::HAS_GET_MAC_STATS {
             Some(Self::get_eth_mac_stats)
         } else {
@@ -498,6 +523,25 @@ impl<T: Operations> Table<T> {
         },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn set_phys_id(
+        dev: *mut bindings::net_device,
+        state: bindings::ethtool_phys_id_state,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let state = match state {
+            bindings::ethtool_phys_id_state_ETHTOOL_ID_ACTIVE => Identify::Start,
+            bindings::ethtool_phys_id_state_ETHTOOL_ID_ON => Identify::On,
+            bindings::ethtool_phys_id_state_ETHTOOL_ID_OFF => Identify::Off,
+            _ => Identify::Stop,
+        };
+        from_result(|| {
+            let rate = T::set_identify(dev, this, state)?;
+            // ethtool caps the rate far below this.
+            Ok(c_int::try_from(rate).unwrap_or(c_int::MAX))
+        })
+    }
 
     extern "C" fn get_eth_mac_stats(
         dev: *mut bindings::net_device,

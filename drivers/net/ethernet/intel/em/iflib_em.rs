@@ -19,6 +19,7 @@ use iflib::{
     Driver,
     FlowControl,
     FrameLengthRanges,
+    Identify,
     InterruptCause,
     InterruptInterval,
     InterruptRouting,
@@ -57,6 +58,8 @@ pub struct Hardware<'bound> {
     rctl: AtomicU32,
     /// Interrupts are routed to MSI-X vectors (82574).
     msix: AtomicBool,
+    /// LEDCTL as it was before `ethtool -p` took the LED over.
+    ledctl: AtomicU32,
 }
 
 const INTEL: pci::Vendor = pci::Vendor::INTEL;
@@ -273,6 +276,7 @@ impl Driver for Em {
             family,
             rctl: AtomicU32::new(0),
             msix: AtomicBool::new(false),
+            ledctl: AtomicU32::new(0),
         };
         hw.reset();
         let mac_address = match hw.mac_from_eeprom() {
@@ -473,6 +477,17 @@ impl Driver for Em {
             ctrl |= CTRL_TFCE;
         }
         hw.write(CTRL, ctrl);
+    }
+
+    fn set_identify_led(hw: &Hardware<'_>, state: Identify) -> Result {
+        let mode = |mode| (hw.ledctl.load(Ordering::Relaxed) & !LEDCTL_LED0) | mode;
+        match state {
+            Identify::Start => hw.ledctl.store(hw.read(LEDCTL), Ordering::Relaxed),
+            Identify::On => hw.write(LEDCTL, mode(LEDCTL_MODE_ON)),
+            Identify::Off => hw.write(LEDCTL, mode(LEDCTL_MODE_OFF)),
+            Identify::Stop => hw.write(LEDCTL, hw.ledctl.load(Ordering::Relaxed)),
+        }
+        Ok(())
     }
 
     fn read_mac_counters(hw: &Hardware<'_>) -> Option<MacCounters> {

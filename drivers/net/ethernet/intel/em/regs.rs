@@ -41,6 +41,13 @@ pub(crate) const PAUSE_ADDRESS_HIGH: u32 = 0x0100;
 pub(crate) const ETH_P_PAUSE: u32 = 0x8808;
 /// The longest pause (in 512-bit times).
 pub(crate) const PAUSE_TIME: u32 = 0xffff;
+/// LED control: LED0 (link/activity, the one `ethtool -p` blinks) in the low byte, its
+/// mode in bits 3:0; modes that force it on and off.
+pub(crate) const LEDCTL: usize = 0x0e00;
+pub(crate) const LEDCTL_LED0: u32 = 0xff;
+pub(crate) const LEDCTL_MODE_ON: u32 = 0xe;
+pub(crate) const LEDCTL_MODE_OFF: u32 = 0xf;
+
 /// Statistics: 32-bit counters that clear on read and stop at their largest value.
 /// Receive errors: bad CRC, misaligned.
 pub(crate) const CRCERRS: usize = 0x4000;

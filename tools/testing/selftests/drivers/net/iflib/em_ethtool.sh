@@ -4,18 +4,19 @@
 # The ethtool settings iflib_em implements, on every em model: link
 # settings, interrupt coalescing (rx-usecs, checked in the ITR register
 # through ethtool -d), the EEPROM (it holds the permanent MAC address and
-# Intel's checksum) and forced flow control (checked in CTRL). Values read
-# back, bad ones are refused with the right error, traffic passes after
-# every change.
+# Intel's checksum), forced flow control (checked in CTRL) and the
+# identification LED (ethtool -p, watched in LEDCTL). Values read back, bad
+# ones are refused with the right error, traffic passes after every change.
 
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=11
+CHECKS=12
 # ethtool -d word indexes (see DUMPED_REGISTERS in the driver).
 REG_CTRL=0
 REG_ITR=5
 CTRL_RFCE=$((1 << 27))
 CTRL_TFCE=$((1 << 28))
+LEDCTL=0x0e00 # LED0's mode in bits 3:0: 0xe forced on, 0xf forced off
 
 ktap_print_header
 
@@ -70,6 +71,21 @@ pause_is() { # rx tx: ethtool -a reads them back and CTRL agrees
 		[ $((ctrl & (CTRL_RFCE | CTRL_TFCE))) = $((rfce | tfce)) ]
 }
 
+# identify_blinks: while ethtool -p runs for 2 s, LED0's mode in LEDCTL is
+# seen forced on and forced off; afterwards LEDCTL is what it was.
+identify_blinks() {
+	local before after modes id
+	before=$(reg32 "$DUT_PCI" $LEDCTL)
+	ethtool -p "$DUT" 2 &
+	id=$!
+	modes=$(reg32 "$DUT_PCI" $LEDCTL watch 2 |
+		while read -r v; do printf '%x\n' $((v & 0xf)); done | sort -u | tr '\n' ' ')
+	wait "$id"
+	after=$(reg32 "$DUT_PCI" $LEDCTL)
+	echo "# LEDCTL $(printf '%#x' "$before") -> LED0 modes seen: $modes-> $(printf '%#x' "$after")"
+	grep -qw e <<<"$modes" && grep -qw f <<<"$modes" && [ "$after" = "$before" ]
+}
+
 test_model() {
 	local itr
 	bind_dut "$MODEL" "$C_DRIVER" iflib_em || return
@@ -105,6 +121,8 @@ test_model() {
 	ethtool -A "$DUT" rx off tx off
 	ktap_check "pause off again, traffic passes" \
 		eval 'pause_is off off && ping -c 3 -i 0.2 -W 2 "$REMOTE_V4" >/dev/null'
+
+	ktap_check "ethtool -p: LED0 forced on and off, LEDCTL restored after" identify_blinks
 }
 
 cleanup() {

@@ -307,15 +307,23 @@ host_link() {
 	echo "# iflib-host: set_link $1 $2"
 }
 
-# reg32 PCI OFFSET [VALUE]: reads, or writes, a 32-bit register of BAR 0 of
-# PCI device PCI, behind its driver's back.
+# reg32 PCI OFFSET [VALUE | watch SECONDS]: reads, or writes, a 32-bit
+# register of BAR 0 of PCI device PCI, behind its driver's back; "watch"
+# reads it every 10 ms for SECONDS and prints each value when it first shows.
 reg32() {
 	python3 - "$@" <<'PY'
-import ctypes, mmap, os, sys
+import ctypes, mmap, os, sys, time
 fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/resource0", os.O_RDWR | os.O_SYNC)
 bar = mmap.mmap(fd, os.fstat(fd).st_size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
 reg = ctypes.c_uint32.from_buffer(bar, int(sys.argv[2], 0))
-if len(sys.argv) > 3:
+if len(sys.argv) > 4 and sys.argv[3] == "watch":
+    seen, end = [], time.monotonic() + float(sys.argv[4])
+    while time.monotonic() < end:
+        if reg.value not in seen:
+            seen.append(reg.value)
+            print(seen[-1], flush=True)
+        time.sleep(0.01)
+elif len(sys.argv) > 3:
     reg.value = int(sys.argv[3], 0)
 else:
     print(reg.value)
