@@ -87,6 +87,10 @@ pub struct Description {
     /// The frame lengths of the buckets the MAC counts frames in
     /// ([`MacCounters::received_by_length`]); empty if it does not.
     pub frame_lengths: &'static FrameLengthRanges,
+    /// The driver tests its registers and EEPROM ([`Driver::test_registers`],
+    /// [`Driver::test_eeprom`]) for `ethtool -t offline`; without it only the link is
+    /// tested.
+    pub self_test: bool,
     /// The driver routes interrupts to MSI-X vectors ([`Driver::route_interrupts`]);
     /// without it iflib uses MSI or INTx even when the device offers MSI-X.
     pub msix: bool,
@@ -327,6 +331,18 @@ pub trait Driver: Sized + 'static {
     /// Applies forced flow control (RTNL, after [`Driver::start`]). Only called if
     /// [`Description::flow_control`] is set.
     fn set_flow_control(_hw: &Self::Hardware<'_>, _flow: FlowControl) {}
+
+    /// Writes test patterns to registers, reads them back and restores them (RTNL, the
+    /// device stopped). Only called if [`Description::self_test`] is set.
+    fn test_registers(_hw: &Self::Hardware<'_>) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
+    /// Checks the EEPROM's contents (its checksum) (RTNL, may sleep). Only called if
+    /// [`Description::self_test`] is set.
+    fn test_eeprom(_hw: &Self::Hardware<'_>) -> Result {
+        Err(EOPNOTSUPP)
+    }
 
     /// Drives the port's identification LED for `ethtool -p` (RTNL): `Start` keeps what it
     /// showed, `On` and `Off` light and darken it (iflib alternates them twice a second),

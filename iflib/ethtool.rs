@@ -31,6 +31,11 @@ use kernel::{
     prelude::*, //
 };
 
+/// `ethtool -t`: the hardware's own tests, run offline only (the device stops meanwhile),
+/// then the link; the link alone where the driver has no tests of its own.
+const SELF_TESTS: &[&CStr] = &[c"registers (offline)", c"eeprom (offline)", c"link"];
+const LINK_TEST: &[&CStr] = &[c"link"];
+
 #[vtable]
 impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     fn driver_info(
@@ -186,6 +191,43 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         this.mac_counters()
             .map(|totals| totals.pause_stats())
             .unwrap_or_default()
+    }
+
+    fn self_test_names(_dev: &netdev::Device, _this: &Self) -> &'static [&'static CStr] {
+        if D::DESCRIPTION.self_test {
+            SELF_TESTS
+        } else {
+            LINK_TEST
+        }
+    }
+
+    fn self_test(dev: &netdev::Device, this: &Self, offline: bool, results: &mut [u64]) -> bool {
+        let mut passed = true;
+        let mut record = |slot: Option<&mut u64>, result: Result| {
+            if let Some(slot) = slot {
+                *slot = u64::from(result.is_err());
+            }
+            passed &= result.is_ok();
+        };
+        let (hardware, link) = results.split_at_mut(results.len().saturating_sub(1));
+        if D::DESCRIPTION.self_test && offline {
+            let running = dev.is_running();
+            if running {
+                this.bring_down();
+            }
+            let mut hardware = hardware.iter_mut();
+            record(hardware.next(), D::test_registers(&this.hw));
+            record(hardware.next(), D::test_eeprom(&this.hw));
+            if running {
+                record(None, this.bring_up());
+            }
+        }
+        let link_up = match D::link_state(&this.hw) {
+            LinkState::Up { .. } => Ok(()),
+            LinkState::Down => Err(ENOLINK),
+        };
+        record(link.first_mut(), link_up);
+        passed
     }
 
     fn set_identify(_dev: &netdev::Device, this: &Self, state: Identify) -> Result<u32> {

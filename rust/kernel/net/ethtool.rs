@@ -322,6 +322,18 @@ pub trait Operations: crate::net::device::Operations {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Names of the self-tests (`ethtool -t`), at most 32 bytes each.
+    fn self_test_names(_dev: &Device, _this: &Self) -> &'static [&'static CStr] {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Runs the self-tests (RTNL), the offline ones only if `offline` (they may interrupt
+    /// traffic), and writes one result per name of [`Operations::self_test_names`] into
+    /// `results`: 0 for a pass. Returns whether every test that ran passed.
+    fn self_test(_dev: &Device, _this: &Self, _offline: bool, _results: &mut [u64]) -> bool {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Applies new ring sizes (RTNL); refuse bad values with `EINVAL` and a message.
     fn set_ring_sizes(
         _dev: &Device,
@@ -446,12 +458,12 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
-        get_sset_count: if T::HAS_STATS_NAMES {
+        get_sset_count: if T::HAS_STATS_NAMES || T::HAS_SELF_TEST_NAMES {
             Some(Self::get_sset_count)
         } else {
             None
         },
-        get_strings: if T::HAS_STATS_NAMES {
+        get_strings: if T::HAS_STATS_NAMES || T::HAS_SELF_TEST_NAMES {
             Some(Self::get_strings)
         } else {
             None
@@ -506,6 +518,11 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        self_test: if T::HAS_SELF_TEST && T::HAS_SELF_TEST_NAMES {
+            Some(Self::self_test)
+        } else {
+            None
+        },
         set_phys_id: if T::HAS_SET_IDENTIFY {
             Some(Self::set_phys_id)
         } else {
@@ -523,6 +540,25 @@ impl<T: Operations> Table<T> {
         },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn self_test(
+        dev: *mut bindings::net_device,
+        test: *mut bindings::ethtool_test,
+        data: *mut u64,
+    ) {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        let count = T::self_test_names(dev, this).len();
+        // SAFETY: ethtool sized `data` from `get_sset_count(ETH_SS_TEST)`: one `u64` per name.
+        let results = unsafe { core::slice::from_raw_parts_mut(data, count) };
+        results.fill(0);
+        // SAFETY: `test` is valid for the call.
+        let test = unsafe { &mut *test };
+        let offline = test.flags & bindings::ethtool_test_flags_ETH_TEST_FL_OFFLINE != 0;
+        if !T::self_test(dev, this, offline, results) {
+            test.flags |= bindings::ethtool_test_flags_ETH_TEST_FL_FAILED;
+        }
+    }
 
     extern "C" fn set_phys_id(
         dev: *mut bindings::net_device,
@@ -791,22 +827,37 @@ impl<T: Operations> Table<T> {
         from_result(|| T::set_channels(dev, this, channels).map(|()| 0))
     }
 
-    extern "C" fn get_sset_count(dev: *mut bindings::net_device, sset: c_int) -> c_int {
-        if sset != bindings::ethtool_stringset_ETH_SS_STATS as c_int {
-            return EOPNOTSUPP.to_errno();
+    /// The names of string set `sset`, if the driver has them.
+    fn names(dev: &Device, this: &T, sset: u32) -> Option<&'static [&'static CStr]> {
+        match sset {
+            bindings::ethtool_stringset_ETH_SS_STATS if T::HAS_STATS_NAMES => {
+                Some(T::stats_names(dev, this))
+            }
+            bindings::ethtool_stringset_ETH_SS_TEST if T::HAS_SELF_TEST_NAMES => {
+                Some(T::self_test_names(dev, this))
+            }
+            _ => None,
         }
+    }
+
+    extern "C" fn get_sset_count(dev: *mut bindings::net_device, sset: c_int) -> c_int {
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
         let (dev, this) = unsafe { Registration::<T>::context(dev) };
-        T::stats_names(dev, this).len() as c_int
+        match u32::try_from(sset)
+            .ok()
+            .and_then(|sset| Self::names(dev, this, sset))
+        {
+            Some(names) => names.len() as c_int,
+            None => EOPNOTSUPP.to_errno(),
+        }
     }
 
     extern "C" fn get_strings(dev: *mut bindings::net_device, sset: u32, data: *mut u8) {
-        if sset != bindings::ethtool_stringset_ETH_SS_STATS {
-            return;
-        }
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
         let (dev, this) = unsafe { Registration::<T>::context(dev) };
-        let names = T::stats_names(dev, this);
+        let Some(names) = Self::names(dev, this, sset) else {
+            return;
+        };
         let len = bindings::ETH_GSTRING_LEN as usize;
         // SAFETY: ethtool sized `data` from `get_sset_count`: `ETH_GSTRING_LEN` bytes per name.
         let out =

@@ -174,6 +174,22 @@ impl Hardware<'_> {
 /// EEPROM words shown by `ethtool -e`.
 const EEPROM_WORDS: u32 = 64;
 
+/// What the EEPROM's words add up to, its checksum word included.
+const EEPROM_SUM: u16 = 0xbaba;
+
+/// Registers `ethtool -t offline` writes patterns to, with their writable bits: those the
+/// datapath is programmed through, both rings' base and length and the VLAN Ether type.
+/// (QEMU's 8254x models do not keep the pause frame registers.)
+const TESTED_REGISTERS: &[(usize, u32)] = &[
+    (RX_RING.base_low, 0xffff_fff0),
+    (RX_RING.base_high, u32::MAX),
+    (RX_RING.length, 0x000f_ff80),
+    (TX_RING.base_low, 0xffff_fff0),
+    (TX_RING.base_high, u32::MAX),
+    (TX_RING.length, 0x000f_ff80),
+    (VET, 0xffff),
+];
+
 /// The longest frame the driver lets the MTU make (with long packet reception on).
 const MAX_FRAME_SIZE: u32 = 16128;
 
@@ -257,6 +273,7 @@ impl Driver for Em {
         eeprom_len: 2 * EEPROM_WORDS,
         flow_control: true,
         frame_lengths: &FRAME_LENGTHS,
+        self_test: true,
         tx_checksum: true,
         tso: true,
         rx_checksum: true,
@@ -477,6 +494,37 @@ impl Driver for Em {
             ctrl |= CTRL_TFCE;
         }
         hw.write(CTRL, ctrl);
+    }
+
+    fn test_registers(hw: &Hardware<'_>) -> Result {
+        let mut result = Ok(());
+        for &(register, mask) in TESTED_REGISTERS {
+            let kept = hw.read(register);
+            for pattern in [0x5a5a_5a5a, 0xa5a5_a5a5, 0, u32::MAX] {
+                hw.write(register, pattern & mask);
+                let read = hw.read(register) & mask;
+                if read != pattern & mask {
+                    pr_err!(
+                        "register test: {register:#06x} read {read:#010x} after {pattern:#010x}\n"
+                    );
+                    result = Err(EIO);
+                }
+            }
+            hw.write(register, kept);
+        }
+        result
+    }
+
+    fn test_eeprom(hw: &Hardware<'_>) -> Result {
+        let mut sum = 0u16;
+        for index in 0..EEPROM_WORDS {
+            sum = sum.wrapping_add(hw.eeprom_word(index)?);
+        }
+        if sum == EEPROM_SUM {
+            Ok(())
+        } else {
+            Err(EIO)
+        }
     }
 
     fn set_identify_led(hw: &Hardware<'_>, state: Identify) -> Result {

@@ -5,12 +5,14 @@
 # settings, interrupt coalescing (rx-usecs, checked in the ITR register
 # through ethtool -d), the EEPROM (it holds the permanent MAC address and
 # Intel's checksum), forced flow control (checked in CTRL) and the
-# identification LED (ethtool -p, watched in LEDCTL). Values read back, bad
-# ones are refused with the right error, traffic passes after every change.
+# identification LED (ethtool -p, watched in LEDCTL) and the self-tests
+# (ethtool -t: registers, EEPROM and link offline; the link test fails with
+# the cable out). Values read back, bad ones are refused with the right
+# error, traffic passes after every change.
 
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=12
+CHECKS=14
 # ethtool -d word indexes (see DUMPED_REGISTERS in the driver).
 REG_CTRL=0
 REG_ITR=5
@@ -71,6 +73,18 @@ pause_is() { # rx tx: ethtool -a reads them back and CTRL agrees
 		[ $((ctrl & (CTRL_RFCE | CTRL_TFCE))) = $((rfce | tfce)) ]
 }
 
+# self_test MODE VERDICT RESULTS: ethtool -t MODE reports VERDICT (PASS or
+# FAIL) and the results RESULTS (registers, EEPROM, link), in order.
+self_test() {
+	local out rc results
+	out=$(ethtool -t "$DUT" "$1")
+	rc=$?
+	echo "$out" | tr -s '\t\n' '  ' | sed 's/^/# ethtool -t: /'
+	echo " (rc $rc)"
+	results=$(echo "$out" | awk '/\((offline|online)\)|^link/ { print $NF }' | tr '\n' ' ')
+	echo "$out" | grep -qx "The test result is $2" && [ "$results" = "$3 " ]
+}
+
 # identify_blinks: while ethtool -p runs for 2 s, LED0's mode in LEDCTL is
 # seen forced on and forced off; afterwards LEDCTL is what it was.
 identify_blinks() {
@@ -123,6 +137,20 @@ test_model() {
 		eval 'pause_is off off && ping -c 3 -i 0.2 -W 2 "$REMOTE_V4" >/dev/null'
 
 	ktap_check "ethtool -p: LED0 forced on and off, LEDCTL restored after" identify_blinks
+
+	ktap_check "ethtool -t offline: registers, EEPROM, link pass; traffic after" \
+		eval 'self_test offline PASS "0 0 0" && sleep 2 &&
+			ping -q -c 3 -i 0.2 -W 2 "$REMOTE_V4" >/dev/null'
+	if [ "${IFLIB_HOST_LINK:-}" = 1 ]; then
+		host_link "$DUT_MAC" down
+		sleep 2
+		ktap_check "ethtool -t with the cable out: the link test fails" \
+			self_test online FAIL "0 0 1"
+		host_link "$DUT_MAC" up
+		wait_carrier "$DUT" 10
+	else
+		ktap_test_skip "$MODEL: ethtool -t with the cable out (the host cannot pull it)"
+	fi
 }
 
 cleanup() {
