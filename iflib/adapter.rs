@@ -186,6 +186,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 features |= netdev::features::HW_CSUM;
                 if desc.tso && desc.tx_max_segments > 1 {
                     features |= netdev::features::TSO;
+                    if attached.tso_ipv6 {
+                        features |= netdev::features::TSO6;
+                    }
                 }
             }
             if desc.rx_checksum {

@@ -65,7 +65,8 @@ pub struct Description {
     /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`).
     pub tx_checksum: bool,
     /// The hardware segments TCP over IPv4 given in [`TxPacket::tso`] (it then also inserts
-    /// the IP and TCP checksums of every segment). Needs [`Description::tx_checksum`].
+    /// the IP and TCP checksums of every segment), and over IPv6 where
+    /// [`Attached::tso_ipv6`] says so. Needs [`Description::tx_checksum`].
     pub tso: bool,
     /// The hardware verifies IP, TCP and UDP checksums of received frames and reports it in
     /// [`RxFragment::checksum`].
@@ -120,6 +121,8 @@ pub struct Attached<H> {
     pub hardware: H,
     /// The permanent MAC address.
     pub mac_address: [u8; ETH_ALEN],
+    /// This device also segments TCP over IPv6 (with [`Description::tso`]).
+    pub tso_ipv6: bool,
 }
 
 /// How the RX ring is to be programmed, decided by iflib from the MTU.

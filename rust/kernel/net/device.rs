@@ -47,6 +47,8 @@ pub mod features {
     pub const HW_VLAN_CTAG_RX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_RX_BIT;
     /// The hardware segments TCP over IPv4 (TSO).
     pub const TSO: u64 = 1 << bindings::NETIF_F_TSO_BIT;
+    /// The hardware segments TCP over IPv6.
+    pub const TSO6: u64 = 1 << bindings::NETIF_F_TSO6_BIT;
     /// The hardware verifies received checksums.
     pub const RXCSUM: u64 = 1 << bindings::NETIF_F_RXCSUM_BIT;
 }

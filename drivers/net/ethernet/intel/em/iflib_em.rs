@@ -69,15 +69,19 @@ pub struct Family {
     eeprom: EepromRead,
     /// MSI-X with the 82574's IVAR routing.
     msix: bool,
+    /// TCP segmentation over IPv6 too (the C e1000 leaves it off on the 8254x).
+    tso_ipv6: bool,
 }
 
 const I8254X: Family = Family {
     eeprom: EERD_8254X,
     msix: false,
+    tso_ipv6: false,
 };
 const I82574: Family = Family {
     eeprom: EERD_82574,
     msix: true,
+    tso_ipv6: true,
 };
 
 kernel::pci_device_table!(
@@ -309,6 +313,7 @@ impl Driver for Em {
         Ok(Attached {
             hardware: hw,
             mac_address,
+            tso_ipv6: family.tso_ipv6,
         })
     }
 

@@ -98,20 +98,21 @@ fn rx_checksum(word: u64) -> RxChecksum {
     }
 }
 
-/// Word 0 of a TSO context descriptor: where the IP and TCP checksums are computed and
-/// stored. IPv6 has no header checksum: its fields are left for the hardware to ignore.
+/// Word 0 of a TSO context descriptor: where the IP header starts (the hardware rewrites
+/// its length in every segment) and where the IP and TCP checksums are computed and
+/// stored. IPv6 has no header checksum: those two fields stay 0.
 fn tso_context_low(tso: &TxTso) -> u64 {
     let tcp = u64::from(tso.transport_offset);
-    let tcp_fields = (tcp << TX_CTX_TUCSS_SHIFT)
+    let ip = u64::from(tso.network_offset);
+    let fields = (ip << TX_CTX_IPCSS_SHIFT)
+        | (tcp << TX_CTX_TUCSS_SHIFT)
         | ((tcp + u64::from(TCP_CHECKSUM_OFFSET)) << TX_CTX_TUCSO_SHIFT);
     if tso.ipv6 {
-        return tcp_fields;
+        return fields;
     }
-    let ip = u64::from(tso.network_offset);
-    tcp_fields
-        | (ip << TX_CTX_IPCSS_SHIFT)
+    fields
         | ((ip + u64::from(IPV4_CHECKSUM_OFFSET)) << TX_CTX_IPCSO_SHIFT)
-        | ((tcp - 1) << TX_CTX_IPCSE_SHIFT)
+        | (tcp.saturating_sub(1) << TX_CTX_IPCSE_SHIFT)
 }
 
 /// Word 1 of a TSO context descriptor for a packet of `len` bytes.

@@ -6,7 +6,8 @@
 # software or hardware):
 #  - scatter-gather, checksum insertion, TSO and RX checksum are on;
 #  - TCP from the DUT goes out as TSO packets, arrives intact, nothing is
-#    linearized;
+#    linearized; over IPv6 too on the 82574 (e1000e), which segments it,
+#    while the 8254x models leave it to software;
 #  - TCP to the DUT arrives intact; the hardware's checksum verdicts are
 #    counted (the e1000e model verifies, the 8254x models report that they
 #    did not check);
@@ -17,7 +18,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=11
+CHECKS=13
 
 ktap_print_header
 
@@ -79,7 +80,7 @@ rx_verdicts_consistent() { # frames received, frames verified
 }
 
 test_model() {
-	local tso0 tso lin0 lin rx0 ok0 rx ok
+	local tso0 tso lin0 lin rx0 ok0 rx ok want tso6
 	bind_dut "$MODEL" "$C_DRIVER" iflib_em || return
 	setup_pair "$MODEL" || return
 	sleep 2
@@ -98,6 +99,19 @@ test_model() {
 	lin=$(ethtool_stat "$DUT" tx_linearized)
 	echo "# tx_tso $tso0 -> $tso, tx_linearized $lin0 -> $lin"
 	ktap_check "TSO used, nothing linearized" [ "$tso" -gt "$tso0" -a "$lin" = "$lin0" ]
+
+	want=off
+	[ "$MODEL" = e1000e ] && want=on
+	tso6=$(feature tx-tcp6-segmentation)
+	tso0=$(ethtool_stat "$DUT" tx_tso)
+	ktap_check "IPv6 TSO $want ($tso6); 16 MiB TCP over IPv6 from the DUT, intact" \
+		eval '[ "$tso6" = "$want" ] && tcp_transfer "" "$REMOTE_NS" "$REMOTE_V6"'
+	tso=$(ethtool_stat "$DUT" tx_tso)
+	if [ "$want" = on ]; then
+		ktap_check "IPv6 TSO used ($tso0 -> $tso)" [ "$tso" -gt "$tso0" ]
+	else
+		ktap_check "IPv6 segmented in software ($tso0 -> $tso)" [ "$tso" = "$tso0" ]
+	fi
 
 	rx0=$(counter "$DUT" rx_packets)
 	ok0=$(ethtool_stat "$DUT" rx_csum_verified)

@@ -210,16 +210,17 @@ settle() {
 }
 
 # tcp_transfer FROM_NETNS TO_NETNS TO_ADDR [MIB]: streams MIB (default 16)
-# MiB of random data over TCP ("" is the init namespace); true when all of
-# it arrives intact (same SHA-1 on both ends).
+# MiB of random data over TCP, IPv6 if TO_ADDR is ("" is the init
+# namespace); true when all of it arrives intact (same SHA-1 on both ends).
 tcp_transfer() {
 	local from=${1:+ip netns exec $1} to=${2:+ip netns exec $2} mib=${4:-16}
-	local tmp sent got i limit=$((60 + ${4:-16} / 2))
+	local tmp sent got i limit=$((60 + ${4:-16} / 2)) listen=TCP-LISTEN peer="TCP:$3"
+	case "$3" in *:*) listen=TCP6-LISTEN peer="TCP6:[$3]" ;; esac
 	tmp=$(mktemp -d)
-	$to timeout "$limit" socat -u TCP-LISTEN:5001,reuseaddr STDOUT | sha1sum >"$tmp/rx" &
+	$to timeout "$limit" socat -u "$listen:5001,reuseaddr" STDOUT | sha1sum >"$tmp/rx" &
 	sleep 0.5
 	head -c "${mib}M" /dev/urandom | tee >(sha1sum >"$tmp/tx") |
-		$from timeout "$limit" socat -u STDIN "TCP:$3:5001"
+		$from timeout "$limit" socat -u STDIN "$peer:5001"
 	wait $!
 	for i in $(seq 50); do
 		[ -s "$tmp/tx" ] && break
