@@ -30,16 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_no_carrier IFNAME SECONDS: the carrier is gone within SECONDS.
-wait_no_carrier() {
-	local i
-	for i in $(seq $(($2 * 10))); do
-		[ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # link_reads DETECTED SPEED: ethtool shows "Link detected: DETECTED" and
 # "Speed: SPEED".
 link_reads() {
@@ -53,7 +43,7 @@ link_reads() {
 # flap: one pull and plug, each seen by the driver.
 flap() {
 	host_link "$DUT_MAC" down
-	wait_no_carrier "$DUT" 5 || return 1
+	wait_carrier_state 0 "$DUT" 5 || return 1
 	host_link "$DUT_MAC" up
 	wait_carrier "$DUT" 10
 }
@@ -109,7 +99,7 @@ test_model() {
 	changes0=$(cat "/sys/class/net/$DUT/carrier_changes")
 
 	host_link "$DUT_MAC" down
-	ktap_check "cable out: carrier lost within 5 s" wait_no_carrier "$DUT" 5
+	ktap_check "cable out: carrier lost within 5 s" wait_carrier_state 0 "$DUT" 5
 	ktap_check "cable out: operstate down, ethtool shows no link" \
 		eval '[ "$(cat /sys/class/net/$DUT/operstate)" = down ] && link_reads no "Unknown!"'
 

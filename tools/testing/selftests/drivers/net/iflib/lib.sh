@@ -47,9 +47,15 @@ wait_ifname() {
 
 # Waits up to $2 seconds for carrier on interface $1 (namespace $3 if set).
 wait_carrier() {
-	local i ns=${3:+ip netns exec $3}
-	for i in $(seq $(($2 * 10))); do
-		[ "$($ns cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ] && return 0
+	wait_carrier_state 1 "$@"
+}
+
+# wait_carrier_state STATE IFNAME SECONDS [NETNS]: /sys/class/net/IFNAME/carrier
+# reads STATE (1 or 0) within SECONDS.
+wait_carrier_state() {
+	local i ns=${4:+ip netns exec $4}
+	for i in $(seq $(($3 * 10))); do
+		[ "$($ns cat "/sys/class/net/$2/carrier" 2>/dev/null)" = "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1
