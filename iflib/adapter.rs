@@ -317,6 +317,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         Some(*totals)
     }
 
+    /// Adds what the MAC counted since the last read to the totals, before the hardware
+    /// counters can be lost (a stop or reset) or saturate (process context).
+    fn fold_mac_counters(&self) {
+        let _ = self.mac_counters();
+    }
+
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
     pub(crate) fn bring_up(&self) -> Result {
         let dev = self.netdev.device();
@@ -406,7 +412,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
         // A stop may reset the MAC, and its counters with it.
-        self.mac_counters();
+        self.fold_mac_counters();
         D::stop(&self.hw);
         self.release_rings();
         if let Some(queue) = dev.tx_queue(0) {
@@ -803,7 +809,7 @@ impl<D: Datapath> Admin for Adapter<'_, D> {
         if self.reset_requested.swap(false, Ordering::Relaxed) {
             self.reset();
         }
-        self.mac_counters();
+        self.fold_mac_counters();
         if self.up.load(Ordering::Relaxed) {
             self.admin.run_later();
         }
