@@ -53,6 +53,7 @@ pub(crate) struct Counters {
 }
 
 /// Adds `n` to a counter with a single writer.
+#[inline]
 pub(crate) fn add(counter: &AtomicU64, n: u64) {
     counter.store(
         counter.load(Ordering::Relaxed).wrapping_add(n),

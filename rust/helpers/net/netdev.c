@@ -154,19 +154,29 @@ __rust_helper bool rust_helper_skb_append_rx_frag(struct sk_buff *skb,
 }
 
 /*
- * What transmit needs to know of @skb, in one call: the checksum to insert
- * (@csum_start -1 when none), the 802.1Q tag to insert (@vlan_tci -1 when
- * none), the number of page fragments and whether it is to be segmented.
+ * What transmit needs to know of @skb, in one call and one register (the
+ * xmit path calls this for every packet): bits 0-15 the checksum start
+ * offset and 16-31 the checksum offset from it when a checksum is to be
+ * inserted (SKB_TX_INFO_CSUM), 32-47 the 802.1Q tag to insert
+ * (SKB_TX_INFO_VLAN), 48-55 the number of page fragments, and whether it is
+ * to be segmented (SKB_TX_INFO_GSO).
  */
-__rust_helper void rust_helper_skb_tx_info(const struct sk_buff *skb, int *csum_start,
-					   u16 *csum_offset, int *vlan_tci,
-					   unsigned int *nr_frags, bool *gso)
+#define SKB_TX_INFO_CSUM BIT_ULL(56)
+#define SKB_TX_INFO_VLAN BIT_ULL(57)
+#define SKB_TX_INFO_GSO BIT_ULL(58)
+
+__rust_helper u64 rust_helper_skb_tx_info(const struct sk_buff *skb)
 {
-	*csum_start = skb->ip_summed == CHECKSUM_PARTIAL ? skb_checksum_start_offset(skb) : -1;
-	*csum_offset = skb->csum_offset;
-	*vlan_tci = skb_vlan_tag_present(skb) ? skb_vlan_tag_get(skb) : -1;
-	*nr_frags = skb_shinfo(skb)->nr_frags;
-	*gso = skb_is_gso(skb);
+	u64 info = (u64)skb_shinfo(skb)->nr_frags << 48;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		info |= SKB_TX_INFO_CSUM | (u16)skb_checksum_start_offset(skb) |
+			(u64)skb->csum_offset << 16;
+	if (skb_vlan_tag_present(skb))
+		info |= SKB_TX_INFO_VLAN | (u64)skb_vlan_tag_get(skb) << 32;
+	if (skb_is_gso(skb))
+		info |= SKB_TX_INFO_GSO;
+	return info;
 }
 
 /*
@@ -227,16 +237,31 @@ __rust_helper unsigned int rust_helper_skb_nr_frags(const struct sk_buff *skb)
 	return skb_shinfo(skb)->nr_frags;
 }
 
-/* Maps page fragment @i of @skb for the device to read; its size goes to @len. */
-__rust_helper dma_addr_t rust_helper_skb_frag_dma_map_nth(struct device *dev,
-							  const struct sk_buff *skb,
-							  unsigned int i,
-							  unsigned int *len)
+/*
+ * Maps the linear part of @skb for the device to read: 0 with the bus
+ * address in @addr, or -ENOMEM.
+ */
+__rust_helper int rust_helper_skb_dma_map_head(struct device *dev, struct sk_buff *skb,
+					      dma_addr_t *addr)
+{
+	*addr = dma_map_single(dev, skb->data, skb_headlen(skb), DMA_TO_DEVICE);
+	return dma_mapping_error(dev, *addr);
+}
+
+/*
+ * Maps page fragment @i of @skb for the device to read: 0 with the bus
+ * address in @addr and the size in @len, or -ENOMEM.
+ */
+__rust_helper int rust_helper_skb_frag_dma_map_nth(struct device *dev,
+						  const struct sk_buff *skb,
+						  unsigned int i, dma_addr_t *addr,
+						  unsigned int *len)
 {
 	const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
 
 	*len = skb_frag_size(frag);
-	return skb_frag_dma_map(dev, frag, 0, *len, DMA_TO_DEVICE);
+	*addr = skb_frag_dma_map(dev, frag, 0, *len, DMA_TO_DEVICE);
+	return dma_mapping_error(dev, *addr);
 }
 
 __rust_helper void rust_helper_skb_set_rx_vlan_tci(struct sk_buff *skb, u16 tci)

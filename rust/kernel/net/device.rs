@@ -76,12 +76,14 @@ impl Device {
     /// # Safety
     ///
     /// `ptr` points to a valid `struct net_device` that outlives `'a`.
+    #[inline]
     unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
         // SAFETY: `Device` is a transparent wrapper; the caller guarantees validity.
         unsafe { &*ptr.cast() }
     }
 
     /// Returns the raw `struct net_device` pointer.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::net_device {
         self.0.get()
     }
@@ -158,6 +160,7 @@ impl Device {
     }
 
     /// Returns the number of TX queues allocated.
+    #[inline]
     pub fn num_tx_queues(&self) -> u32 {
         // SAFETY: `self.as_raw()` is valid; the field does not change after allocation.
         unsafe { (*self.as_raw()).num_tx_queues }
@@ -192,12 +195,14 @@ impl Device {
     }
 
     /// Returns TX queue `index`, if it exists.
+    #[inline]
     pub fn tx_queue(&self, index: u32) -> Option<&TxQueue> {
         if index >= self.num_tx_queues() {
             return None;
         }
-        // SAFETY: `index` is within the allocated queues; queues live as long as the device.
-        Some(unsafe { &*bindings::netdev_get_tx_queue(self.as_raw(), index).cast() })
+        // SAFETY: `index` is within the `num_tx_queues` queues `_tx` points to
+        // (`netdev_get_tx_queue()`); queues live as long as the device.
+        Some(unsafe { &*(*self.as_raw())._tx.add(index as usize).cast() })
     }
 
     /// Allows the stack to transmit on all queues.
@@ -278,6 +283,7 @@ pub enum TxQueueState {
 pub struct TxQueue(Opaque<bindings::netdev_queue>);
 
 impl TxQueue {
+    #[inline]
     fn as_raw(&self) -> *mut bindings::netdev_queue {
         self.0.get()
     }
@@ -286,6 +292,7 @@ impl TxQueue {
     ///
     /// Returns whether the doorbell must be rung now (no more packets coming, or the queue
     /// was just stopped by BQL).
+    #[inline]
     pub fn sent(&self, bytes: u32, more: bool) -> bool {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         unsafe { bindings::netdev_tx_sent_queue_more(self.as_raw(), bytes, more) }
@@ -293,6 +300,7 @@ impl TxQueue {
 
     /// Stops the queue if fewer than `stop_threshold` slots are free (lockless, from
     /// `start_xmit`); `free` must be the current count.
+    #[inline]
     pub fn maybe_stop(&self, free: u32, stop_threshold: u32, start_threshold: u32) -> TxQueueState {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         match unsafe {
@@ -306,6 +314,7 @@ impl TxQueue {
 
     /// Reports completed packets and bytes (BQL) and wakes the queue if at least
     /// `start_threshold` slots are free again.
+    #[inline]
     pub fn completed_wake(&self, packets: u32, bytes: u32, free: u32, start_threshold: u32) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         unsafe {
@@ -640,10 +649,12 @@ impl<T: Operations> Registration<T> {
     /// # Safety
     ///
     /// `dev` is a device allocated by [`Registration::new`] and registered with a valid `T`.
+    #[inline]
     pub(crate) unsafe fn context<'a>(dev: *mut bindings::net_device) -> (&'a Device, &'a T) {
-        // SAFETY: Per the safety requirement, the private area holds a valid `*const T`.
+        // SAFETY: Per the safety requirement, the private area (`netdev_priv()`) holds a
+        // valid `*const T`.
         unsafe {
-            let this = *bindings::netdev_priv(dev).cast::<*const T>();
+            let this = *(*dev).priv_.as_ptr().cast::<*const T>();
             (Device::from_raw(dev), &*this)
         }
     }

@@ -46,11 +46,13 @@ impl SkBuff {
         ptr
     }
 
+    #[inline]
     pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
         self.0.as_ptr()
     }
 
     /// Returns the packet length in bytes (head and fragments).
+    #[inline]
     pub fn len(&self) -> u32 {
         // SAFETY: `self.as_raw()` is valid by the type invariant.
         unsafe { (*self.as_raw()).len }
@@ -62,33 +64,29 @@ impl SkBuff {
     }
 
     /// Returns the length of the linear part.
+    #[inline]
     pub fn head_len(&self) -> u32 {
         // SAFETY: `self.as_raw()` is valid by the type invariant (`skb_headlen()`).
         unsafe { (*self.as_raw()).len - (*self.as_raw()).data_len }
     }
 
     /// What transmit needs to know of the packet, read at once.
+    #[inline]
     pub fn tx_info(&self) -> TxInfo {
-        let (mut start, mut offset, mut tci, mut fragments, mut gso) = (0, 0, 0, 0, false);
-        // SAFETY: `self.as_raw()` is valid; the outputs are valid for writes.
-        unsafe {
-            bindings::skb_tx_info(
-                self.as_raw(),
-                &mut start,
-                &mut offset,
-                &mut tci,
-                &mut fragments,
-                &mut gso,
-            )
-        };
+        // The helper's packing (rust/helpers/net/netdev.c).
+        const CHECKSUM: u64 = 1 << 56;
+        const VLAN: u64 = 1 << 57;
+        const GSO: u64 = 1 << 58;
+        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        let info = unsafe { bindings::skb_tx_info(self.as_raw()) };
         TxInfo {
-            checksum: u32::try_from(start).ok().map(|start| TxChecksum {
-                start,
-                offset: u32::from(offset),
+            checksum: (info & CHECKSUM != 0).then_some(TxChecksum {
+                start: (info & 0xffff) as u32,
+                offset: ((info >> 16) & 0xffff) as u32,
             }),
-            vlan: u16::try_from(tci).ok(),
-            fragments,
-            segmented: gso,
+            vlan: (info & VLAN != 0).then_some((info >> 32) as u16),
+            fragments: ((info >> 48) & 0xff) as u32,
+            segmented: info & GSO != 0,
         }
     }
 
@@ -117,10 +115,18 @@ impl SkBuff {
     }
 
     /// Maps the linear part for the device to read (TX).
+    #[inline]
     pub fn map_head(&self, dev: &device::Device<device::Bound>) -> Result<TxMapping> {
-        // SAFETY: `data` points to `head_len()` bytes owned by this packet, which stays alive
-        // while the mapping exists (the caller keeps both until completion).
-        unsafe { TxMapping::map_single(dev, (*self.as_raw()).data.cast(), self.head_len()) }
+        let mut addr = 0;
+        // SAFETY: `dev` and `self.as_raw()` are valid; `addr` is valid for writes.
+        to_result(unsafe { bindings::skb_dma_map_head(dev.as_raw(), self.as_raw(), &mut addr) })?;
+        // The linear part stays allocated and unchanged while the mapping exists: the
+        // caller keeps the packet until it unmaps it.
+        Ok(TxMapping {
+            addr,
+            len: self.head_len(),
+            page: false,
+        })
     }
 
     /// Returns the number of page fragments after the linear part.
@@ -138,12 +144,17 @@ impl SkBuff {
         if index >= self.fragments() {
             return Err(EINVAL);
         }
-        let mut len = 0u32;
-        // SAFETY: `index` is a valid fragment of this packet, which outlives the mapping.
-        let addr =
-            unsafe { bindings::skb_frag_dma_map_nth(dev.as_raw(), self.as_raw(), index, &mut len) };
-        // SAFETY: `addr` and `len` are a page mapping just made for `dev`.
-        unsafe { TxMapping::checked(dev, addr, len, true) }
+        let (mut addr, mut len) = (0, 0u32);
+        // SAFETY: `index` is a valid fragment of this packet, which outlives the mapping;
+        // `addr` and `len` are valid for writes.
+        to_result(unsafe {
+            bindings::skb_frag_dma_map_nth(dev.as_raw(), self.as_raw(), index, &mut addr, &mut len)
+        })?;
+        Ok(TxMapping {
+            addr,
+            len,
+            page: true,
+        })
     }
 
     /// Records the 802.1Q tag (TCI) the hardware stripped from a received frame.
@@ -206,6 +217,7 @@ impl SkBuff {
     }
 
     /// Frees the packet from a NAPI poll; `budget` is the poll's budget (0 from netpoll).
+    #[inline]
     pub fn consume_in_napi(self, budget: i32) {
         // SAFETY: We own the packet; `napi_consume_skb` handles budget 0 (netpoll).
         unsafe { bindings::napi_consume_skb(self.into_raw(), budget) }
@@ -340,11 +352,13 @@ impl TxMapping {
     }
 
     /// The bus address the device reads from.
+    #[inline]
     pub fn address(&self) -> DmaAddress {
         self.addr
     }
 
     /// The mapped length in bytes.
+    #[inline]
     pub fn len(&self) -> u32 {
         self.len
     }
@@ -355,6 +369,7 @@ impl TxMapping {
     }
 
     /// Releases the mapping (the device no longer reads the buffer).
+    #[inline]
     pub fn unmap(self, dev: &device::Device<device::Bound>) {
         let dir = bindings::dma_data_direction::DMA_TO_DEVICE;
         // SAFETY: `self` was created by `SkBuff::map_head` or `SkBuff::map_fragment` for a
