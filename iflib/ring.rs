@@ -76,7 +76,10 @@ impl Ring {
         if slot >= self.len || word >= self.entry_words {
             return None;
         }
-        let index = slot as usize * self.entry_words + word;
+        // No overflow: below `len * entry_words`, which `Ring::new` checked.
+        let index = (slot as usize)
+            .wrapping_mul(self.entry_words)
+            .wrapping_add(word);
         // SAFETY: `index` is within the allocation of `len * entry_words` words.
         Some(unsafe { self.memory.as_mut_ptr().cast::<u64>().add(index) })
     }

@@ -111,6 +111,7 @@ impl Mapped {
     }
 
     /// Adds a mapping; when full it comes back.
+    #[inline]
     fn push(&mut self, mapping: TxMapping) -> core::result::Result<(), TxMapping> {
         let (Some(segment), Some(slot)) = (
             self.segments.get_mut(self.count),
@@ -262,6 +263,7 @@ impl TxRing {
 
     /// Maps the linear part and the `fragments` page fragments of `skb` into `mapped`; on
     /// failure unmaps what was mapped.
+    #[inline]
     fn map_packet(
         dma: &Device<Bound>,
         skb: &SkBuff,
@@ -271,26 +273,25 @@ impl TxRing {
         if fragments as usize + 1 > MAX_SEGMENTS {
             return Err(EINVAL);
         }
-        let mut result = skb.map_head(dma);
+        let mut next = skb.map_head(dma);
         let mut index = 0;
         loop {
-            match result.map(|mapping| mapped.push(mapping)) {
-                Ok(Ok(())) => {}
-                Ok(Err(mapping)) => {
-                    // Unreachable: the count was checked above.
+            let added = match next {
+                // Room was checked above: a full `mapped` is unreachable.
+                Ok(mapping) => mapped.push(mapping).map_err(|mapping| {
                     mapping.unmap(dma);
-                    mapped.unmap(dma);
-                    return Err(EINVAL);
-                }
-                Err(e) => {
-                    mapped.unmap(dma);
-                    return Err(e);
-                }
+                    EINVAL
+                }),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = added {
+                mapped.unmap(dma);
+                return Err(e);
             }
             if index == fragments {
                 return Ok(());
             }
-            result = skb.map_fragment(dma, index);
+            next = skb.map_fragment(dma, index);
             index += 1;
         }
     }
