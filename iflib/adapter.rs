@@ -22,6 +22,7 @@ use crate::{
         RxConfig,
         RxFilter, //
     },
+    installed::Installed,
     irq::{
         Irqs,
         Line,
@@ -132,8 +133,9 @@ pub struct Adapter<'bound, D: Datapath> {
     netdev: Registration<Self>,
     #[pin]
     napi: Napi<Self>,
-    #[pin]
-    tx: SpinLock<Option<TxRing>>,
+    /// The TX ring, shared by the xmit path, the XDP senders and NAPI without a lock of
+    /// iflib's (see [`TxRing`]).
+    tx: Installed<TxRing>,
     #[pin]
     rx: SpinLock<Option<RxRing>>,
     #[pin]
@@ -209,7 +211,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             Ok(try_pin_init!(&this in Self {
                 netdev,
                 napi <- Napi::new(),
-                tx <- kernel::new_spinlock!(None, "iflib_tx"),
+                tx: Installed::new(),
                 rx <- kernel::new_spinlock!(None, "iflib_rx"),
                 lines <- kernel::new_mutex!(None, "iflib_irq"),
                 mac_totals <- kernel::new_mutex!(MacCounters::default(), "iflib_mac_totals"),
@@ -362,7 +364,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             rx.release_buffers();
             return Err(ENOMEM);
         }
-        *self.tx.lock() = Some(tx);
+        // SAFETY: RTNL; the TX queues are stopped and NAPI disabled until below.
+        drop(unsafe { self.tx.replace(Some(tx)) });
         *self.rx.lock() = Some(rx);
         if let Some(queue) = dev.tx_queue(0) {
             queue.reset();
@@ -387,7 +390,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         D::enable_interrupts(&self.hw);
         self.update_link();
         dev.tx_start_all();
-        self.up.store(true, Ordering::Relaxed);
+        self.up.store(true, Ordering::Release);
         self.admin.run_later();
         Ok(())
     }
@@ -421,7 +424,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     }
 
     fn release_rings(&self) {
-        let tx = self.tx.lock().take();
+        // SAFETY: RTNL; the TX queues are disabled and NAPI is disabled (or, when
+        // `bring_up` fails, was never enabled).
+        let tx = unsafe { self.tx.replace(None) };
         if let Some(mut tx) = tx {
             tx.discard_all(self.dma());
         }
@@ -531,29 +536,18 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         let dev = self.netdev.device();
         D::clear_queue_causes(&self.hw);
         // TX completions first: they free ring space and never count against the budget.
-        // The packets are freed between holds of the TX lock, a chunk at a time.
-        let mut retired = Retired::new();
-        let mut free = None;
-        loop {
-            let more = match self.tx.lock().as_mut().get_mut() {
-                Some(tx) => {
-                    let more = tx.reclaim::<D>(&self.hw, self.dma(), &mut retired);
-                    free = Some(tx.free_for_wake());
-                    more
-                }
-                None => false,
-            };
-            retired.free_in_napi(budget);
-            if !more {
-                break;
-            }
-        }
-        if let Some(free) = free {
+        let mut retired = Retired::default();
+        // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
+        if let Some(tx) = unsafe { self.tx.get() } {
+            // SAFETY: This is the queue set's NAPI poll.
+            let consumer = unsafe { tx.consumer() };
+            consumer.reclaim::<D>(&self.hw, self.dma(), budget, &mut retired);
             crate::stats::add(&self.counters.tx_packets, u64::from(retired.frames));
             crate::stats::add(&self.counters.tx_bytes, u64::from(retired.bytes));
             if let Some(queue) = dev.tx_queue(0) {
                 let max = D::DESCRIPTION.tx_max_entries_per_packet;
-                queue.completed_wake(retired.stack_frames, retired.stack_bytes, free, 2 * max);
+                let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
+                queue.completed_wake(frames, bytes, || consumer.free_entries(), 2 * max);
             }
         }
         if budget == 0 {
@@ -620,18 +614,18 @@ impl<D: Datapath> Adapter<'_, D> {
         };
         let queue_lock = queue.lock_in_softirq();
         let mut tail = None;
-        {
-            let mut tx = self.tx.lock();
-            let ring = tx.as_mut().get_mut();
-            xdp.send_tx(dev, &self.counters, budget, |frame| match ring.as_mut() {
-                Some(ring) => {
-                    ring.post_frame::<D>(&self.hw, self.dma(), frame)?;
-                    tail = Some(ring.doorbell_tail());
-                    Ok(())
-                }
-                None => Err(frame),
-            });
-        }
+        // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
+        let tx = unsafe { self.tx.get() };
+        // SAFETY: The stack's lock of TX queue 0 is held (`queue_lock`).
+        let producer = tx.map(|tx| unsafe { tx.producer() });
+        xdp.send_tx(dev, &self.counters, budget, |frame| match &producer {
+            Some(producer) => {
+                producer.post_frame::<D>(&self.hw, self.dma(), frame)?;
+                tail = Some(producer.doorbell_tail());
+                Ok(())
+            }
+            None => Err(frame),
+        });
         if let Some(tail) = tail {
             D::tx_doorbell(&self.hw, tail);
             queue_lock.note_progress();
@@ -655,15 +649,16 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
             skb.free_any();
             return Transmit::Done;
         };
-        // Map before and ring the doorbell after the TX lock: NAPI on another CPU takes it
-        // to reclaim, and neither side should wait for the other's DMA API or MMIO.
         let mut mapped = Mapped::new();
         let Some(packet) = TxRing::prepare::<D>(this.dma(), skb, &this.counters, &mut mapped)
         else {
             return Transmit::Done;
         };
-        let posted = match this.tx.lock().as_mut().get_mut() {
-            Some(tx) => tx.post::<D>(&this.hw, queue, packet, &mut mapped),
+        // SAFETY: The xmit path runs with the stack's lock of TX queue 0 held, and the
+        // lifecycle replaces the ring only with the queue disabled.
+        let posted = match unsafe { this.tx.get() } {
+            // SAFETY: As above: the stack's lock of TX queue 0 is held.
+            Some(tx) => unsafe { tx.producer() }.post::<D>(&this.hw, queue, packet, &mut mapped),
             None => {
                 crate::stats::add(&this.counters.tx_dropped, 1);
                 mapped.unmap(this.dma());
@@ -776,24 +771,26 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         let queue_lock = queue.lock_in_softirq();
         // Stopping clears `up`, then takes this lock (`tx_disable`): after that, no frame is
         // placed on a ring being torn down, nor a doorbell rung on stopped hardware.
-        if !this.up.load(Ordering::Relaxed) {
+        if !this.up.load(Ordering::Acquire) {
             return Err(ENETDOWN);
         }
         let mut sent = 0;
         let mut tail = None;
-        {
-            let mut tx = this.tx.lock();
-            let ring = tx.as_mut().get_mut().as_mut().ok_or(ENETDOWN)?;
-            while let Some(frame) = frames.take() {
-                if let Err(frame) = ring.post_redirected::<D>(&this.hw, this.dma(), frame) {
-                    frames.give_back(frame);
-                    break;
-                }
-                sent += 1;
+        // SAFETY: The stack's lock of TX queue 0 is held (`queue_lock`) and `up` was seen
+        // set under it: the lifecycle replaces the ring only after clearing `up` and
+        // disabling the queue (which takes that lock), or before setting `up`.
+        let tx = unsafe { this.tx.get() }.ok_or(ENETDOWN)?;
+        // SAFETY: The stack's lock of TX queue 0 is held.
+        let producer = unsafe { tx.producer() };
+        while let Some(frame) = frames.take() {
+            if let Err(frame) = producer.post_redirected::<D>(&this.hw, this.dma(), frame) {
+                frames.give_back(frame);
+                break;
             }
-            if flush {
-                tail = Some(ring.doorbell_tail());
-            }
+            sent += 1;
+        }
+        if flush {
+            tail = Some(producer.doorbell_tail());
         }
         crate::stats::add(&this.counters.xdp_xmit, sent);
         if let Some(tail) = tail {

@@ -364,9 +364,9 @@ pub trait Driver: Sized + 'static {
 
 /// The ring operations of the hot path (NAPI context unless stated).
 pub trait Datapath: Driver {
-    /// Writes the entries for `packet` starting at `slot` (TX lock held), asking for a
-    /// completion report on the last one. Returns how many entries it used: at least one
-    /// per segment, at most [`Description::tx_max_entries_per_packet`].
+    /// Writes the entries for `packet` starting at `slot` (the stack's TX queue lock held),
+    /// asking for a completion report on the last one. Returns how many entries it used: at
+    /// least one per segment, at most [`Description::tx_max_entries_per_packet`].
     fn tx_encapsulate(
         hw: &Self::Hardware<'_>,
         ring: &Ring,
@@ -374,7 +374,8 @@ pub trait Datapath: Driver {
         packet: &TxPacket<'_>,
     ) -> u32;
 
-    /// Tells the hardware entries up to (not including) `next_slot` are ready (TX lock held).
+    /// Tells the hardware entries up to (not including) `next_slot` are ready (the stack's TX
+    /// queue lock held).
     fn tx_doorbell(hw: &Self::Hardware<'_>, next_slot: u32);
 
     /// Returns whether the hardware is done with the entry at `slot`.

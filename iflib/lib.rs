@@ -17,6 +17,7 @@ mod admin;
 mod buffer;
 mod driver;
 mod ethtool;
+mod installed;
 mod irq;
 mod mac_stats;
 mod ring;

@@ -12,8 +12,8 @@ use kernel::net::device::{
     QueueTxStats, //
 };
 
-/// Counters of one queue set. Each is written by one context (xmit under the TX lock, or the
-/// NAPI poll) and read by `get_stats64` at any time.
+/// Counters of one queue set. Each is written by one context (xmit under the stack's TX queue
+/// lock, or the NAPI poll) and read by `get_stats64` at any time.
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) rx_packets: AtomicU64,

@@ -15,7 +15,14 @@ use crate::{
     },
     xdp::TxFrame,
 };
-use core::mem::MaybeUninit;
+use core::{
+    cell::UnsafeCell,
+    mem::MaybeUninit,
+    sync::atomic::{
+        AtomicU32,
+        Ordering, //
+    },
+};
 use kernel::{
     device::{
         Bound,
@@ -86,10 +93,6 @@ struct Shape {
     /// byte counters use this.
     wire_bytes: u32,
 }
-
-/// Packets the TX ring gives up per hold of the TX lock: the lock is not held while
-/// they are freed, so that the xmit path on another CPU does not wait that long.
-pub(crate) const RECLAIM_CHUNK: usize = 16;
 
 /// The DMA pieces of the packet being sent, filled by [`TxRing::prepare`] on the xmit
 /// path's stack and emptied by [`TxRing::post`]. Left uninitialised beyond `count`: the xmit
@@ -178,39 +181,15 @@ pub(crate) enum Posted {
     Busy(Prepared),
 }
 
-/// Packets [`TxRing::reclaim`] took off the ring, to be freed outside the TX lock.
+/// What [`TxConsumer::reclaim`] took off the ring: the frames and bytes the packets became
+/// on the wire (for the counters), and the part of those from the stack (for BQL, which XDP
+/// frames bypass).
+#[derive(Default)]
 pub(crate) struct Retired {
-    packets: [Option<Payload>; RECLAIM_CHUNK],
-    count: usize,
-    /// Frames and bytes the retired packets became on the wire (for the counters).
     pub(crate) frames: u32,
     pub(crate) bytes: u32,
-    /// The part of those from the stack (for BQL, which XDP frames bypass).
     pub(crate) stack_frames: u32,
     pub(crate) stack_bytes: u32,
-}
-
-impl Retired {
-    pub(crate) fn new() -> Self {
-        Self {
-            packets: core::array::from_fn(|_| None),
-            count: 0,
-            frames: 0,
-            bytes: 0,
-            stack_frames: 0,
-            stack_bytes: 0,
-        }
-    }
-
-    /// Frees the packets taken so far (NAPI, with its budget), keeping the totals.
-    pub(crate) fn free_in_napi(&mut self, budget: i32) {
-        for packet in self.packets.iter_mut().take(self.count) {
-            if let Some(payload) = packet.take() {
-                payload.release_in_napi(budget);
-            }
-        }
-        self.count = 0;
-    }
 }
 
 /// What iflib keeps beside one TX ring entry.
@@ -224,14 +203,36 @@ struct TxSlot {
     mapping: Option<TxMapping>,
 }
 
-/// The TX ring and the packets on it. Guarded by the queue set's TX lock.
+/// A [`TxSlot`] the producer fills and the consumer empties (see [`TxRing`]).
+#[derive(Default)]
+struct SharedSlot(UnsafeCell<TxSlot>);
+
+/// The TX ring and the packets on it, shared without a lock by one producer and one
+/// consumer, as C drivers share theirs.
+///
+/// The producer places packets: the xmit path and the XDP senders, which the stack's lock
+/// of TX queue 0 serializes ([`TxRing::producer`]). The consumer takes completed packets
+/// off: the queue set's NAPI poll ([`TxRing::consumer`]). The entries from `next_to_clean`
+/// up to `next_to_use` are the consumer's, the others the producer's. Each side publishes
+/// its index with release ordering once it is done with the slots it hands over, and reads
+/// the other side's with acquire ordering before it touches them. Stopping the queue when
+/// the ring fills and waking it when completions free room follow the kernel's lockless
+/// protocol ([`StackQueue::maybe_stop`], [`StackQueue::completed_wake`]).
 pub(crate) struct TxRing {
     pub(crate) ring: Ring,
-    slots: KVec<TxSlot>,
-    next_to_use: u32,
-    next_to_clean: u32,
-    entries_in_use: u32,
+    slots: KVec<SharedSlot>,
+    /// The entry the producer fills next; written only by the producer.
+    next_to_use: AtomicU32,
+    /// The first entry of the oldest packet on the ring; written only by the consumer.
+    next_to_clean: AtomicU32,
 }
+
+// SAFETY: A slot is only accessed by the side that owns its entry (see `TxRing`): one
+// producer and one consumer at a time, as the safety requirements of `TxRing::producer` and
+// `TxRing::consumer` ensure, with the ownership handed over through `next_to_use` and
+// `next_to_clean` with release/acquire ordering. What the slots hold can be sent between
+// threads.
+unsafe impl Sync for TxRing {}
 
 impl TxRing {
     pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
@@ -240,25 +241,9 @@ impl TxRing {
         Ok(Self {
             ring,
             slots,
-            next_to_use: 0,
-            next_to_clean: 0,
-            entries_in_use: 0,
+            next_to_use: AtomicU32::new(0),
+            next_to_clean: AtomicU32::new(0),
         })
-    }
-
-    /// Free entries, keeping one empty so a full ring never looks empty to the hardware.
-    fn free_entries(&self) -> u32 {
-        self.ring.len() - self.entries_in_use - 1
-    }
-
-    /// The slot `count` entries after `slot` (`count` at most the ring's length).
-    fn advance(&self, slot: u32, count: u32) -> u32 {
-        let slot = slot + count;
-        if slot >= self.ring.len() {
-            slot - self.ring.len()
-        } else {
-            slot
-        }
     }
 
     /// Maps the linear part and the `fragments` page fragments of `skb` into `mapped`; on
@@ -359,25 +344,120 @@ impl TxRing {
         })
     }
 
-    /// Places a prepared packet and its mappings on the ring (xmit path, TX lock held, BHs
-    /// off). The caller rings the doorbell, if asked to, after releasing the lock.
+    /// The producer's side of the ring.
+    ///
+    /// # Safety
+    ///
+    /// While the result lives, the caller holds the stack's lock of TX queue 0 (the xmit path
+    /// runs with it held), or no one else uses the ring.
+    #[inline]
+    pub(crate) unsafe fn producer(&self) -> TxProducer<'_> {
+        TxProducer(self)
+    }
+
+    /// The consumer's side of the ring.
+    ///
+    /// # Safety
+    ///
+    /// While the result lives, the caller is the queue set's NAPI poll, or no one else uses
+    /// the ring.
+    #[inline]
+    pub(crate) unsafe fn consumer(&self) -> TxConsumer<'_> {
+        TxConsumer(self)
+    }
+
+    /// Free entries, keeping one empty so a full ring never looks empty to the hardware.
+    #[inline]
+    fn free_entries(&self) -> u32 {
+        let next_to_use = self.next_to_use.load(Ordering::Acquire);
+        let next_to_clean = self.next_to_clean.load(Ordering::Acquire);
+        let in_use = if next_to_use >= next_to_clean {
+            next_to_use - next_to_clean
+        } else {
+            next_to_use + self.ring.len() - next_to_clean
+        };
+        self.ring.len() - 1 - in_use
+    }
+
+    /// The slot `count` entries after `slot` (`count` at most the ring's length).
+    #[inline]
+    fn advance(&self, slot: u32, count: u32) -> u32 {
+        let slot = slot + count;
+        if slot >= self.ring.len() {
+            slot - self.ring.len()
+        } else {
+            slot
+        }
+    }
+
+    /// What iflib keeps beside entry `index`.
+    ///
+    /// # Safety
+    ///
+    /// The caller's side owns entry `index` (see [`TxRing`]) and holds no other reference to
+    /// its slot.
+    #[inline]
+    #[expect(
+        clippy::mut_from_ref,
+        reason = "ownership of the slot follows the ring protocol"
+    )]
+    unsafe fn slot(&self, index: u32) -> Option<&mut TxSlot> {
+        let slot = self.slots.get(index as usize)?;
+        // SAFETY: Per the safety requirement, no other reference to this slot exists.
+        Some(unsafe { &mut *slot.0.get() })
+    }
+
+    /// Drops every packet still on the ring (the hardware is stopped).
+    pub(crate) fn discard_all(&mut self, dma: &Device<Bound>) {
+        {
+            // SAFETY: `&mut self`: no one else uses the ring.
+            let consumer = unsafe { self.consumer() };
+            let mut first = self.next_to_clean.load(Ordering::Relaxed);
+            for _ in 0..self.ring.len() {
+                match consumer.retire(dma, first) {
+                    Some((payload, shape)) => {
+                        payload.release_any();
+                        first = self.ring.next(shape.last);
+                    }
+                    None => break,
+                }
+            }
+        }
+        *self.next_to_use.get_mut() = 0;
+        *self.next_to_clean.get_mut() = 0;
+    }
+}
+
+/// The producer's side of a [`TxRing`]: places packets and frames at the tail.
+pub(crate) struct TxProducer<'a>(&'a TxRing);
+
+impl TxProducer<'_> {
+    /// Whether the ring has room for the largest packet.
+    #[inline]
+    fn has_room<D: Datapath>(&self) -> bool {
+        self.0.free_entries() >= D::DESCRIPTION.tx_max_entries_per_packet
+    }
+
+    /// Places a prepared packet and its mappings on the ring (xmit path, BHs off). The
+    /// caller rings the doorbell, if asked to.
     pub(crate) fn post<D: Datapath>(
-        &mut self,
+        &self,
         hw: &D::Hardware<'_>,
         queue: &StackQueue,
         packet: Prepared,
         mapped: &mut Mapped,
     ) -> Posted {
+        let tx = self.0;
         let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
         if !self.has_room::<D>() {
             // The queue should have been stopped: tell the stack to retry.
-            queue.maybe_stop(self.free_entries(), max_entries, max_entries);
+            queue.maybe_stop(|| tx.free_entries(), max_entries, max_entries);
             return Posted::Busy(packet);
         }
-        let first = self.next_to_use;
+        let first = tx.next_to_use.load(Ordering::Relaxed);
         let entries = D::tx_encapsulate(
             hw,
-            &self.ring,
+            &tx.ring,
             first,
             &TxPacket {
                 segments: mapped.segments(),
@@ -390,43 +470,44 @@ impl TxRing {
         .clamp(mapped.count as u32, max_entries);
 
         let mut slot = first;
-        let (slots, ring) = (&mut self.slots, &self.ring);
         mapped.take_each(|mapping| {
-            if let Some(entry) = slots.get_mut(slot as usize) {
+            // SAFETY: The producer owns the `entries` (room was checked) entries from
+            // `next_to_use` on.
+            if let Some(entry) = unsafe { tx.slot(slot) } {
                 entry.mapping = Some(mapping);
             }
-            slot = ring.next(slot);
+            slot = tx.ring.next(slot);
         });
         let wire_bytes = packet.wire_bytes;
-        let last = self.advance(first, entries - 1);
-        if let Some(entry) = self.slots.get_mut(first as usize) {
-            entry.payload = Some(Payload::Packet(packet.skb));
-            entry.shape = Shape {
-                last,
-                entries,
-                wire_frames: packet.wire_frames,
-                wire_bytes,
-            };
-        } else {
+        let shape = Shape {
+            last: tx.advance(first, entries - 1),
+            entries,
+            wire_frames: packet.wire_frames,
+            wire_bytes,
+        };
+        // SAFETY: As above.
+        match unsafe { tx.slot(first) } {
+            Some(entry) => {
+                entry.payload = Some(Payload::Packet(packet.skb));
+                entry.shape = shape;
+            }
             // Unreachable (the ring has a slot per entry); never leak the packet.
-            packet.skb.free_any();
+            None => packet.skb.free_any(),
         }
-        self.next_to_use = self.advance(first, entries);
-        self.entries_in_use += entries;
+        let next = tx.advance(first, entries);
+        tx.next_to_use.store(next, Ordering::Release);
 
-        queue.maybe_stop(self.free_entries(), max_entries, 2 * max_entries);
+        queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
         Posted::Queued {
-            doorbell: queue
-                .sent(wire_bytes, netdev::xmit_more())
-                .then_some(self.next_to_use),
+            doorbell: queue.sent(wire_bytes, netdev::xmit_more()).then_some(next),
         }
     }
 
     /// Places a frame this device's XDP program sends back out on the ring (NAPI, the
-    /// stack's queue lock and the TX lock held). The caller rings the doorbell with
-    /// [`TxRing::doorbell_tail`]. With no room the frame comes back.
+    /// stack's queue lock held). The caller rings the doorbell with
+    /// [`TxProducer::doorbell_tail`]. With no room the frame comes back.
     pub(crate) fn post_frame<D: Datapath>(
-        &mut self,
+        &self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
         frame: TxFrame,
@@ -442,9 +523,9 @@ impl TxRing {
     }
 
     /// Places a frame redirected to this device on the ring, mapping it (the stack's queue
-    /// lock and the TX lock held). With no room, or no mapping, the frame comes back.
+    /// lock held). With no room, or no mapping, the frame comes back.
     pub(crate) fn post_redirected<D: Datapath>(
-        &mut self,
+        &self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
         frame: RedirectedFrame,
@@ -461,14 +542,9 @@ impl TxRing {
         Ok(())
     }
 
-    /// Whether the ring has room for the largest packet.
-    fn has_room<D: Datapath>(&self) -> bool {
-        self.free_entries() >= D::DESCRIPTION.tx_max_entries_per_packet
-    }
-
     /// Places one buffer without offloads at the tail (room checked by the caller).
     fn post_single<D: Datapath>(
-        &mut self,
+        &self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
         address: DmaAddress,
@@ -476,7 +552,8 @@ impl TxRing {
         payload: Payload,
         mapping: Option<TxMapping>,
     ) {
-        let first = self.next_to_use;
+        let tx = self.0;
+        let first = tx.next_to_use.load(Ordering::Relaxed);
         let segment = [TxSegment { address, len }];
         let packet = TxPacket {
             segments: &segment,
@@ -486,14 +563,16 @@ impl TxRing {
             vlan: None,
         };
         let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
-        let entries = D::tx_encapsulate(hw, &self.ring, first, &packet).clamp(1, max_entries);
+        let entries = D::tx_encapsulate(hw, &tx.ring, first, &packet).clamp(1, max_entries);
         let shape = Shape {
-            last: self.advance(first, entries - 1),
+            last: tx.advance(first, entries - 1),
             entries,
             wire_frames: 1,
             wire_bytes: len,
         };
-        match self.slots.get_mut(first as usize) {
+        // SAFETY: The producer owns the entries from `next_to_use` on that the caller
+        // checked are free.
+        match unsafe { tx.slot(first) } {
             Some(entry) => {
                 entry.payload = Some(payload);
                 entry.shape = shape;
@@ -507,99 +586,85 @@ impl TxRing {
                 payload.release_any();
             }
         }
-        self.next_to_use = self.advance(first, entries);
-        self.entries_in_use += entries;
+        tx.next_to_use
+            .store(tx.advance(first, entries), Ordering::Release);
     }
 
     /// The tail to ring the doorbell with after posting.
     pub(crate) fn doorbell_tail(&self) -> u32 {
-        self.next_to_use
+        self.0.next_to_use.load(Ordering::Relaxed)
     }
+}
 
-    /// The oldest packet on the ring: its first slot and its shape.
-    fn oldest(&self) -> Option<(u32, Shape)> {
-        if self.entries_in_use == 0 {
-            return None;
-        }
-        let first = self.next_to_clean;
-        let entry = self.slots.get(first as usize)?;
-        entry.payload.as_ref()?;
-        Some((first, entry.shape))
-    }
+/// The consumer's side of a [`TxRing`]: takes completed packets off the head.
+pub(crate) struct TxConsumer<'a>(&'a TxRing);
 
-    /// Takes the oldest packet, at `first`, off the ring, unmapping its entries.
-    fn retire(&mut self, dma: &Device<Bound>, first: u32, shape: Shape) -> Option<Payload> {
-        let payload = self.slots.get_mut(first as usize)?.payload.take()?;
+impl TxConsumer<'_> {
+    /// Takes the packet whose first entry is `first` off the ring, unmapping its entries;
+    /// `None` if no packet starts there (the ring is empty).
+    fn retire(&self, dma: &Device<Bound>, first: u32) -> Option<(Payload, Shape)> {
+        let tx = self.0;
+        // SAFETY: The consumer owns the entries from `next_to_clean` (`first`) up to
+        // `next_to_use`, where a packet's slots are filled when it is placed.
+        let entry = unsafe { tx.slot(first) }?;
+        let payload = entry.payload.take()?;
+        let shape = entry.shape;
         let mut slot = first;
-        loop {
-            if let Some(mapping) = self
-                .slots
-                .get_mut(slot as usize)
-                .and_then(|s| s.mapping.take())
-            {
+        for _ in 0..shape.entries {
+            // SAFETY: As above: the packet's entries are the consumer's.
+            if let Some(mapping) = unsafe { tx.slot(slot) }.and_then(|s| s.mapping.take()) {
                 mapping.unmap(dma);
             }
-            if slot == shape.last {
-                break;
-            }
-            slot = self.ring.next(slot);
+            slot = tx.ring.next(slot);
         }
-        self.next_to_clean = self.ring.next(shape.last);
-        self.entries_in_use -= shape.entries;
-        Some(payload)
+        Some((payload, shape))
     }
 
-    /// Takes up to [`RECLAIM_CHUNK`] packets the hardware is done with off the ring and
-    /// unmaps them (NAPI, TX lock held); the caller frees them after releasing the lock.
-    /// Returns whether more may be done.
+    /// Takes the packets the hardware is done with off the ring, unmaps and frees them
+    /// (NAPI, with its budget; 0 from netpoll), and adds them to `retired`.
     pub(crate) fn reclaim<D: Datapath>(
-        &mut self,
+        &self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
+        budget: i32,
         retired: &mut Retired,
-    ) -> bool {
-        while retired.count < RECLAIM_CHUNK {
-            let Some((first, shape)) = self.oldest() else {
-                return false;
-            };
-            if !D::tx_done(hw, &self.ring, shape.last) {
-                return false;
+    ) {
+        let tx = self.0;
+        let next_to_use = tx.next_to_use.load(Ordering::Acquire);
+        let mut first = tx.next_to_clean.load(Ordering::Relaxed);
+        // A packet takes at least one entry: at most `len` packets are on the ring.
+        for _ in 0..tx.ring.len() {
+            if first == next_to_use {
+                break;
             }
-            let Some(payload) = self.retire(dma, first, shape) else {
-                return false;
+            // SAFETY: The consumer owns `first`, between `next_to_clean` and `next_to_use`.
+            let Some(entry) = (unsafe { tx.slot(first) }) else {
+                break;
             };
+            let last = entry.shape.last;
+            if entry.payload.is_none() {
+                break;
+            }
+            if !D::tx_done(hw, &tx.ring, last) {
+                break;
+            }
+            let Some((payload, shape)) = self.retire(dma, first) else {
+                break;
+            };
+            first = tx.ring.next(shape.last);
+            tx.next_to_clean.store(first, Ordering::Release);
             retired.frames += shape.wire_frames;
             retired.bytes += shape.wire_bytes;
             if let Payload::Packet(_) = payload {
                 retired.stack_frames += shape.wire_frames;
                 retired.stack_bytes += shape.wire_bytes;
             }
-            match retired.packets.get_mut(retired.count) {
-                Some(slot) => {
-                    *slot = Some(payload);
-                    retired.count += 1;
-                }
-                None => payload.release_any(),
-            }
+            payload.release_in_napi(budget);
         }
-        true
     }
 
-    /// Entries free for the wake threshold.
-    pub(crate) fn free_for_wake(&self) -> u32 {
-        self.free_entries()
-    }
-
-    /// Drops every packet still on the ring (the hardware is stopped).
-    pub(crate) fn discard_all(&mut self, dma: &Device<Bound>) {
-        while let Some((first, shape)) = self.oldest() {
-            match self.retire(dma, first, shape) {
-                Some(dropped) => dropped.release_any(),
-                None => break,
-            }
-        }
-        self.next_to_use = 0;
-        self.next_to_clean = 0;
-        self.entries_in_use = 0;
+    /// Entries free, for the wake threshold.
+    pub(crate) fn free_entries(&self) -> u32 {
+        self.0.free_entries()
     }
 }

@@ -59,22 +59,31 @@ __rust_helper void rust_helper_netif_tx_disable(struct net_device *dev)
 	netif_tx_disable(dev);
 }
 
-/* The lockless stop/wake helpers are macros: wrap them with plain values. */
-__rust_helper int rust_helper_netif_txq_maybe_stop(struct netdev_queue *txq,
-						   unsigned int free,
-						   unsigned int stop_thrs,
-						   unsigned int start_thrs)
+/*
+ * The pieces of the lockless stop/wake macros (netif_txq_maybe_stop(),
+ * netif_txq_completed_wake()), which Rust puts together around its own
+ * reading of the free entries.
+ */
+__rust_helper void rust_helper_netif_tx_stop_queue(struct netdev_queue *txq)
 {
-	return netif_txq_maybe_stop(txq, free, stop_thrs, start_thrs);
+	netif_tx_stop_queue(txq);
 }
 
-__rust_helper int rust_helper_netif_txq_completed_wake(struct netdev_queue *txq,
-						       unsigned int pkts,
-						       unsigned int bytes,
-						       unsigned int free,
-						       unsigned int start_thrs)
+__rust_helper void rust_helper_netif_tx_start_queue(struct netdev_queue *txq)
 {
-	return netif_txq_completed_wake(txq, pkts, bytes, free, start_thrs);
+	netif_tx_start_queue(txq);
+}
+
+__rust_helper bool rust_helper_netif_tx_queue_stopped(const struct netdev_queue *txq)
+{
+	return netif_tx_queue_stopped(txq);
+}
+
+__rust_helper void rust_helper_netdev_txq_completed_mb(struct netdev_queue *txq,
+						      unsigned int pkts,
+						      unsigned int bytes)
+{
+	netdev_txq_completed_mb(txq, pkts, bytes);
 }
 
 __rust_helper bool rust_helper_netdev_tx_sent_queue_more(struct netdev_queue *txq,

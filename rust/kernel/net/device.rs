@@ -22,6 +22,10 @@ use crate::{
     },
     prelude::*,
     str::CString,
+    sync::barrier::{
+        smp_mb,
+        Full, //
+    },
     types::Opaque, //
 };
 use core::{
@@ -298,28 +302,54 @@ impl TxQueue {
         unsafe { bindings::netdev_tx_sent_queue_more(self.as_raw(), bytes, more) }
     }
 
-    /// Stops the queue if fewer than `stop_threshold` slots are free (lockless, from
-    /// `start_xmit`); `free` must be the current count.
+    /// Stops the queue if fewer than `stop_threshold` entries are free, and starts it again
+    /// at once if completions freed `start_threshold` meanwhile (from `start_xmit`, without a
+    /// lock shared with the completions: `netif_txq_maybe_stop()`). `free` reads the current
+    /// count; it is read again after the queue is stopped.
     #[inline]
-    pub fn maybe_stop(&self, free: u32, stop_threshold: u32, start_threshold: u32) -> TxQueueState {
-        // SAFETY: `self.as_raw()` is a valid queue of a live device.
-        match unsafe {
-            bindings::netif_txq_maybe_stop(self.as_raw(), free, stop_threshold, start_threshold)
-        } {
-            0 => TxQueueState::Stopped,
-            1 => TxQueueState::Running,
-            _ => TxQueueState::Restarted,
+    pub fn maybe_stop(
+        &self,
+        free: impl Fn() -> u32,
+        stop_threshold: u32,
+        start_threshold: u32,
+    ) -> TxQueueState {
+        if free() >= stop_threshold {
+            return TxQueueState::Running;
         }
+        // SAFETY: `self.as_raw()` is a valid queue of a live device.
+        unsafe { bindings::netif_tx_stop_queue(self.as_raw()) };
+        // Pairs with the barrier in `completed_wake`: either the completions see the queue
+        // stopped and wake it, or this sees the entries they freed.
+        smp_mb(Full);
+        if free() < start_threshold {
+            return TxQueueState::Stopped;
+        }
+        // SAFETY: As above.
+        unsafe { bindings::netif_tx_start_queue(self.as_raw()) };
+        TxQueueState::Restarted
     }
 
-    /// Reports completed packets and bytes (BQL) and wakes the queue if at least
-    /// `start_threshold` slots are free again.
+    /// Reports completed packets and bytes (BQL) and wakes the queue if it is stopped and
+    /// at least `start_threshold` entries are free (`netif_txq_completed_wake()`). `free`
+    /// reads the current count, after the barrier that pairs with [`TxQueue::maybe_stop`].
     #[inline]
-    pub fn completed_wake(&self, packets: u32, bytes: u32, free: u32, start_threshold: u32) {
+    pub fn completed_wake(
+        &self,
+        packets: u32,
+        bytes: u32,
+        free: impl Fn() -> u32,
+        start_threshold: u32,
+    ) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
-        unsafe {
-            bindings::netif_txq_completed_wake(self.as_raw(), packets, bytes, free, start_threshold)
-        };
+        unsafe { bindings::netdev_txq_completed_mb(self.as_raw(), packets, bytes) };
+        if packets == 0 || free() < start_threshold {
+            return;
+        }
+        // SAFETY: As above.
+        if unsafe { bindings::netif_tx_queue_stopped(self.as_raw()) } {
+            // SAFETY: As above.
+            unsafe { bindings::netif_tx_wake_queue(self.as_raw()) };
+        }
     }
 
     /// Takes the stack's lock of this queue, which its xmit path holds (softirq context,
