@@ -30,10 +30,7 @@ use kernel::{
     },
     dma::DmaAddress,
     net::{
-        device::{
-            self as netdev,
-            TxQueue as StackQueue, //
-        },
+        device::TxQueue as StackQueue,
         page_pool::PoolPage,
         skb::{
             SkBuff,
@@ -499,7 +496,7 @@ impl TxProducer<'_> {
 
         queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
         Posted::Queued {
-            doorbell: queue.sent(wire_bytes, netdev::xmit_more()).then_some(next),
+            doorbell: queue.sent(wire_bytes).then_some(next),
         }
     }
 

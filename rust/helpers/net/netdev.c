@@ -86,11 +86,14 @@ __rust_helper void rust_helper_netdev_txq_completed_mb(struct netdev_queue *txq,
 	netdev_txq_completed_mb(txq, pkts, bytes);
 }
 
-__rust_helper bool rust_helper_netdev_tx_sent_queue_more(struct netdev_queue *txq,
-							 unsigned int bytes,
-							 bool more)
+/*
+ * Accounts @bytes queued to the hardware (BQL) from ndo_start_xmit; true if
+ * the doorbell is due now (no more packets coming, or the queue stopped).
+ */
+__rust_helper bool rust_helper_netdev_tx_sent_queue_xmit(struct netdev_queue *txq,
+							 unsigned int bytes)
 {
-	return __netdev_tx_sent_queue(txq, bytes, more);
+	return __netdev_tx_sent_queue(txq, bytes, netdev_xmit_more());
 }
 
 __rust_helper void rust_helper_netdev_tx_reset_queue(struct netdev_queue *txq)
@@ -119,11 +122,6 @@ __rust_helper void rust_helper_netif_napi_set_irq(struct napi_struct *napi, int 
 __rust_helper bool rust_helper_napi_schedule(struct napi_struct *napi)
 {
 	return napi_schedule(napi);
-}
-
-__rust_helper bool rust_helper_netdev_xmit_more(void)
-{
-	return netdev_xmit_more();
 }
 
 __rust_helper unsigned int rust_helper_skb_data_align(unsigned int len)
@@ -312,14 +310,6 @@ __rust_helper dma_addr_t rust_helper_dma_map_single_attrs(struct device *dev,
 							  unsigned long attrs)
 {
 	return dma_map_single_attrs(dev, ptr, size, dir, attrs);
-}
-
-__rust_helper void rust_helper_dma_unmap_single_attrs(struct device *dev,
-						      dma_addr_t addr, size_t size,
-						      enum dma_data_direction dir,
-						      unsigned long attrs)
-{
-	dma_unmap_single_attrs(dev, addr, size, dir, attrs);
 }
 
 __rust_helper void rust_helper_dma_unmap_page_attrs(struct device *dev,

@@ -264,13 +264,6 @@ pub fn with_rtnl<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
-/// Returns whether the stack will hand over more packets right after this one (from
-/// `start_xmit`), so the doorbell may wait.
-pub fn xmit_more() -> bool {
-    // SAFETY: Reads this CPU's transmit state; called from `start_xmit` with BHs disabled.
-    unsafe { bindings::netdev_xmit_more() }
-}
-
 /// The outcome of [`TxQueue::maybe_stop`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxQueueState {
@@ -292,14 +285,15 @@ impl TxQueue {
         self.0.get()
     }
 
-    /// Accounts `bytes` queued to the hardware (BQL); `more` is the stack's xmit_more hint.
+    /// Accounts `bytes` queued to the hardware (BQL), from `start_xmit`.
     ///
-    /// Returns whether the doorbell must be rung now (no more packets coming, or the queue
-    /// was just stopped by BQL).
+    /// Returns whether the doorbell must be rung now: the stack has no more packets coming
+    /// right after this one (`netdev_xmit_more()`), or BQL just stopped the queue.
     #[inline]
-    pub fn sent(&self, bytes: u32, more: bool) -> bool {
-        // SAFETY: `self.as_raw()` is a valid queue of a live device.
-        unsafe { bindings::netdev_tx_sent_queue_more(self.as_raw(), bytes, more) }
+    pub fn sent(&self, bytes: u32) -> bool {
+        // SAFETY: `self.as_raw()` is a valid queue of a live device; from `start_xmit`, with
+        // BHs disabled, as `netdev_xmit_more()` needs.
+        unsafe { bindings::netdev_tx_sent_queue_xmit(self.as_raw(), bytes) }
     }
 
     /// Stops the queue if fewer than `stop_threshold` entries are free, and starts it again

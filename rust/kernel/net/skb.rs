@@ -125,7 +125,6 @@ impl SkBuff {
         Ok(TxMapping {
             addr,
             len: self.head_len(),
-            page: false,
         })
     }
 
@@ -150,11 +149,7 @@ impl SkBuff {
         to_result(unsafe {
             bindings::skb_frag_dma_map_nth(dev.as_raw(), self.as_raw(), index, &mut addr, &mut len)
         })?;
-        Ok(TxMapping {
-            addr,
-            len,
-            page: true,
-        })
+        Ok(TxMapping { addr, len })
     }
 
     /// Records the 802.1Q tag (TCI) the hardware stripped from a received frame.
@@ -302,8 +297,6 @@ pub struct TxTso {
 pub struct TxMapping {
     addr: DmaAddress,
     len: u32,
-    /// A page fragment (mapped as a page) rather than the linear part.
-    page: bool,
 }
 
 impl TxMapping {
@@ -329,26 +322,25 @@ impl TxMapping {
             )
         };
         // SAFETY: `addr` and `len` are a single mapping just made for `dev`.
-        unsafe { Self::checked(dev, addr, len, false) }
+        unsafe { Self::checked(dev, addr, len) }
     }
 
     /// Takes ownership of a mapping just made, unless the mapping failed (`ENOMEM`).
     ///
     /// # Safety
     ///
-    /// `addr` was returned for `len` bytes by a `DMA_TO_DEVICE` mapping call for `dev`:
-    /// `dma_map_page_attrs` (or one built on it) if `page`, else `dma_map_single_attrs`.
+    /// `addr` was returned for `len` bytes by a `DMA_TO_DEVICE` mapping call for `dev`
+    /// (`dma_map_page_attrs` or one built on it).
     unsafe fn checked(
         dev: &device::Device<device::Bound>,
         addr: DmaAddress,
         len: u32,
-        page: bool,
     ) -> Result<Self> {
         // SAFETY: `addr` was returned by a mapping call for `dev`.
         if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
             return Err(ENOMEM);
         }
-        Ok(Self { addr, len, page })
+        Ok(Self { addr, len })
     }
 
     /// The bus address the device reads from.
@@ -372,15 +364,13 @@ impl TxMapping {
     #[inline]
     pub fn unmap(self, dev: &device::Device<device::Bound>) {
         let dir = bindings::dma_data_direction::DMA_TO_DEVICE;
-        // SAFETY: `self` was created by `SkBuff::map_head` or `SkBuff::map_fragment` for a
-        // device of the same driver binding and is consumed here, so it is unmapped once,
-        // with the call matching how it was mapped.
+        // SAFETY: `self` was created by `SkBuff::map_head`, `SkBuff::map_fragment` or
+        // `TxMapping::map_single` for a device of the same driver binding and is consumed
+        // here, so it is unmapped once. Every one of those mappings is a page mapping
+        // (`dma_map_single_attrs()` maps the page of its address), which
+        // `dma_unmap_page_attrs()` undoes (as `dma_unmap_single_attrs()` does).
         unsafe {
-            if self.page {
-                bindings::dma_unmap_page_attrs(dev.as_raw(), self.addr, self.len as usize, dir, 0)
-            } else {
-                bindings::dma_unmap_single_attrs(dev.as_raw(), self.addr, self.len as usize, dir, 0)
-            }
+            bindings::dma_unmap_page_attrs(dev.as_raw(), self.addr, self.len as usize, dir, 0)
         }
     }
 }
