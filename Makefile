@@ -9,7 +9,8 @@
 #   make bench    compare our drivers' packet rates with the C drivers
 #                 (ROUNDS=5 FRAMES=100000 MODELS="e1000:e1000 e1000e:e1000e";
 #                 ICOUNT=1 times by guest instructions: deterministic; PROFILE=1
-#                 samples, PROFILE_HZ=1000 a second, PROFILE_TOP=30 symbols)
+#                 samples, PROFILE_HZ=1000 a second, PROFILE_TOP=30 symbols,
+#                 PROFILE_ANNOTATE=SYMBOL,... their hottest offsets)
 #   make build    build the kernel, modules and selftests only
 #   make setup    install the host packages (root, idempotent)
 #
