@@ -16,8 +16,9 @@ use kernel::{
 
 /// A ring of `len` entries of `entry_words` 64-bit words in coherent DMA memory.
 ///
-/// Drivers read and write entries with [`Ring::read`] and [`Ring::write`]; every access is a
-/// single volatile 64-bit access, so a status word read once is consistent.
+/// Drivers read entries with [`Ring::read`] and write them with [`Ring::write_entry`];
+/// every access is a single volatile 64-bit access, so a status word read once is
+/// consistent.
 pub struct Ring {
     memory: Coherent<[u64]>,
     len: u32,
@@ -95,13 +96,21 @@ impl Ring {
         }
     }
 
-    /// Writes word `word` of entry `slot`; ignored when out of range.
+    /// Writes the first `N` words of entry `slot` in order (the whole entry when `N` is its
+    /// size in words); ignored when out of range. One range check for the entry.
     #[inline]
-    pub fn write(&self, slot: u32, word: usize, value: u64) {
-        if let Some(ptr) = self.word_ptr(slot, word) {
-            // SAFETY: `ptr` is in the ring and aligned; the driver only writes entries the
-            // hardware does not own, and a volatile aligned write is a single access.
-            unsafe { ptr.write_volatile(value.to_le()) }
+    pub fn write_entry<const N: usize>(&self, slot: u32, words: [u64; N]) {
+        let Some(first) = self.word_ptr(slot, 0) else {
+            return;
+        };
+        if N > self.entry_words {
+            return;
+        }
+        for (i, word) in words.into_iter().enumerate() {
+            // SAFETY: Word `i` of entry `slot` is in the ring (`i < N <= entry_words`) and
+            // aligned; the driver only writes entries the hardware does not own, and a
+            // volatile aligned write is a single access.
+            unsafe { first.add(i).write_volatile(word.to_le()) }
         }
     }
 }

@@ -24,6 +24,7 @@ use iflib::{
     RxChecksum,
     RxFragment,
     TxPacket,
+    TxSegment,
     TxTso, //
 };
 use kernel::{
@@ -132,8 +133,10 @@ impl Datapath for Em {
         let mut used = 0;
         let extended = TX_TYPE_DATA | (TX_CMD_DEXT << TX_CMD_SHIFT);
         let (data_type, options) = if let Some(tso) = packet.tso {
-            ring.write(slot, 0, tso_context_low(&tso));
-            ring.write(slot, 1, tso_context_high(&tso, packet.len));
+            ring.write_entry(
+                slot,
+                [tso_context_low(&tso), tso_context_high(&tso, packet.len)],
+            );
             slot = ring.next(slot);
             used += 1;
             let ip = if tso.ipv6 { 0 } else { TX_POPTS_IXSM };
@@ -149,39 +152,32 @@ impl Datapath for Em {
         {
             let context = (u64::from(c.start) << TX_CTX_TUCSS_SHIFT)
                 | (u64::from(c.start + c.offset) << TX_CTX_TUCSO_SHIFT);
-            ring.write(slot, 0, context);
-            ring.write(slot, 1, TX_CMD_DEXT << TX_CMD_SHIFT);
+            ring.write_entry(slot, [context, TX_CMD_DEXT << TX_CMD_SHIFT]);
             slot = ring.next(slot);
             used += 1;
             (extended, TX_POPTS_TXSM << TX_POPTS_SHIFT)
         } else {
             (0, 0)
         };
-        let last = packet.segments.len().saturating_sub(1);
-        for (i, segment) in packet.segments.iter().enumerate() {
-            let mut cmd = TX_CMD_IFCS;
-            let mut special = 0;
-            if i == last {
-                cmd |= TX_CMD_EOP | TX_CMD_RS;
-                if let Some(tci) = packet.vlan {
-                    cmd |= TX_CMD_VLE;
-                    special = u64::from(tci) << SPECIAL_SHIFT;
-                }
-            }
-            ring.write(slot, 0, segment.address);
-            ring.write(
-                slot,
-                1,
-                (u64::from(segment.len) & TX_LEN_MASK)
-                    | data_type
-                    | options
-                    | (cmd << TX_CMD_SHIFT)
-                    | special,
-            );
+        let Some((last, leading)) = packet.segments.split_last() else {
+            return used;
+        };
+        let data = |segment: &TxSegment, cmd: u64| {
+            (u64::from(segment.len) & TX_LEN_MASK) | data_type | options | (cmd << TX_CMD_SHIFT)
+        };
+        for segment in leading {
+            ring.write_entry(slot, [segment.address, data(segment, TX_CMD_IFCS)]);
             slot = ring.next(slot);
             used += 1;
         }
-        used
+        // The last segment ends the packet, asks for a status write-back and carries the tag.
+        let end = TX_CMD_IFCS | TX_CMD_EOP | TX_CMD_RS;
+        let tail = match packet.vlan {
+            Some(tci) => data(last, end | TX_CMD_VLE) | (u64::from(tci) << SPECIAL_SHIFT),
+            None => data(last, end),
+        };
+        ring.write_entry(slot, [last.address, tail]);
+        used + 1
     }
 
     fn tx_doorbell(hw: &Hardware<'_>, next_slot: u32) {
@@ -207,8 +203,7 @@ impl Datapath for Em {
     }
 
     fn rx_refill(_hw: &Hardware<'_>, ring: &Ring, slot: u32, address: DmaAddress) {
-        ring.write(slot, 0, address);
-        ring.write(slot, 1, 0);
+        ring.write_entry(slot, [address, 0]);
     }
 
     fn rx_doorbell(hw: &Hardware<'_>, next_slot: u32) {
