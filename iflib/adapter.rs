@@ -35,8 +35,6 @@ use crate::{
     },
     stats::Counters,
     tx::{
-        Mapped,
-        Posted,
         Retired,
         TxRing, //
     },
@@ -542,8 +540,8 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             // SAFETY: This is the queue set's NAPI poll.
             let consumer = unsafe { tx.consumer() };
             consumer.reclaim::<D>(&self.hw, self.dma(), budget, &mut retired);
-            crate::stats::add(&self.counters.tx_packets, u64::from(retired.frames));
-            crate::stats::add(&self.counters.tx_bytes, u64::from(retired.bytes));
+            crate::stats::add(&self.counters.tx_packets, retired.frames);
+            crate::stats::add(&self.counters.tx_bytes, retired.bytes);
             if let Some(queue) = dev.tx_queue(0) {
                 let max = D::DESCRIPTION.tx_max_entries_per_packet;
                 let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
@@ -645,38 +643,18 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     }
 
     fn start_xmit(skb: SkBuff, dev: &netdev::Device, this: &Self) -> Transmit {
-        let Some(queue) = dev.tx_queue(0) else {
+        // SAFETY: The xmit path runs with the stack's lock of TX queue 0 held, and the
+        // lifecycle replaces the ring only with the queue disabled.
+        let (Some(queue), Some(tx)) = (dev.tx_queue(0), unsafe { this.tx.get() }) else {
+            crate::stats::add(&this.counters.tx_dropped, 1);
             skb.free_any();
             return Transmit::Done;
         };
-        let mut mapped = Mapped::new();
-        let Some(packet) = TxRing::prepare::<D>(this.dma(), skb, &this.counters, &mut mapped)
-        else {
-            return Transmit::Done;
-        };
-        // SAFETY: The xmit path runs with the stack's lock of TX queue 0 held, and the
-        // lifecycle replaces the ring only with the queue disabled.
-        let posted = match unsafe { this.tx.get() } {
-            // SAFETY: As above: the stack's lock of TX queue 0 is held.
-            Some(tx) => unsafe { tx.producer() }.post::<D>(&this.hw, queue, packet, &mut mapped),
-            None => {
-                crate::stats::add(&this.counters.tx_dropped, 1);
-                mapped.unmap(this.dma());
-                packet.into_skb().free_any();
-                return Transmit::Done;
-            }
-        };
-        match posted {
-            Posted::Queued { doorbell } => {
-                if let Some(tail) = doorbell {
-                    D::tx_doorbell(&this.hw, tail);
-                }
-                Transmit::Done
-            }
-            Posted::Busy(packet) => {
-                mapped.unmap(this.dma());
-                Transmit::Busy(packet.into_skb())
-            }
+        // SAFETY: As above: the stack's lock of TX queue 0 is held.
+        let producer = unsafe { tx.producer() };
+        match producer.transmit::<D>(&this.hw, this.dma(), queue, &this.counters, skb) {
+            Ok(()) => Transmit::Done,
+            Err(skb) => Transmit::Busy(skb),
         }
     }
 

@@ -34,9 +34,7 @@ use kernel::{
         page_pool::PoolPage,
         skb::{
             SkBuff,
-            TxChecksum,
-            TxMapping,
-            TxTso, //
+            TxMapping, //
         },
         xdp::RedirectedFrame,
     },
@@ -58,6 +56,7 @@ enum Payload {
 
 impl Payload {
     /// Frees a packet or recycles a frame from the NAPI poll (`budget` 0 from netpoll).
+    #[inline]
     fn release_in_napi(self, budget: i32) {
         match self {
             Self::Packet(skb) => skb.consume_in_napi(budget),
@@ -91,100 +90,52 @@ struct Shape {
     wire_bytes: u32,
 }
 
-/// The DMA pieces of the packet being sent, filled by [`TxRing::prepare`] on the xmit
-/// path's stack and emptied by [`TxRing::post`]. Left uninitialised beyond `count`: the xmit
-/// path should not pay for clearing room a small packet does not use.
-pub(crate) struct Mapped {
+/// The pieces of the packet being placed, as the driver sees them, gathered on the xmit
+/// path's stack. Left uninitialised beyond `count`: the xmit path should not pay for
+/// clearing room a small packet does not use.
+struct Segments {
     segments: [MaybeUninit<TxSegment>; MAX_SEGMENTS],
-    mappings: [MaybeUninit<TxMapping>; MAX_SEGMENTS],
-    /// The first `count` entries of both arrays are initialised; the mappings are owned.
+    /// The first `count` segments are initialised.
     count: usize,
 }
 
-impl Mapped {
-    pub(crate) fn new() -> Self {
+impl Segments {
+    #[inline]
+    fn new() -> Self {
         Self {
             segments: [const { MaybeUninit::uninit() }; MAX_SEGMENTS],
-            mappings: [const { MaybeUninit::uninit() }; MAX_SEGMENTS],
             count: 0,
         }
     }
 
-    /// Adds a mapping; when full it comes back.
+    /// Adds a segment; `false` when full.
     #[inline]
-    fn push(&mut self, mapping: TxMapping) -> core::result::Result<(), TxMapping> {
-        let (Some(segment), Some(slot)) = (
-            self.segments.get_mut(self.count),
-            self.mappings.get_mut(self.count),
-        ) else {
-            return Err(mapping);
+    fn push(&mut self, segment: TxSegment) -> bool {
+        let Some(slot) = self.segments.get_mut(self.count) else {
+            return false;
         };
-        segment.write(TxSegment {
-            address: mapping.address(),
-            len: mapping.len(),
-        });
-        slot.write(mapping);
+        slot.write(segment);
         self.count += 1;
-        Ok(())
+        true
     }
 
-    /// The segments of the mappings added so far.
-    fn segments(&self) -> &[TxSegment] {
+    /// The segments added so far.
+    #[inline]
+    fn as_slice(&self) -> &[TxSegment] {
         let count = self.count.min(MAX_SEGMENTS);
         // SAFETY: The first `count` segments are initialised (see `count`); `MaybeUninit<T>`
         // has the layout of `T`.
         unsafe { core::slice::from_raw_parts(self.segments.as_ptr().cast::<TxSegment>(), count) }
     }
-
-    /// Hands the mappings, in order, to `f`, leaving `self` empty.
-    fn take_each(&mut self, mut f: impl FnMut(TxMapping)) {
-        let count = core::mem::take(&mut self.count);
-        for slot in self.mappings.iter().take(count) {
-            // SAFETY: The first `count` mappings are initialised and owned; resetting `count`
-            // above makes each read here the only one.
-            f(unsafe { slot.assume_init_read() });
-        }
-    }
-
-    /// Undoes the mappings not handed to the ring.
-    pub(crate) fn unmap(&mut self, dma: &Device<Bound>) {
-        self.take_each(|mapping| mapping.unmap(dma));
-    }
-}
-
-/// A packet mapped for the device and ready to be placed on the ring.
-pub(crate) struct Prepared {
-    skb: SkBuff,
-    len: u32,
-    checksum: Option<TxChecksum>,
-    tso: Option<TxTso>,
-    vlan: Option<u16>,
-    wire_frames: u32,
-    wire_bytes: u32,
-}
-
-impl Prepared {
-    /// The packet back (its mappings are undone with [`Mapped::unmap`]).
-    pub(crate) fn into_skb(self) -> SkBuff {
-        self.skb
-    }
-}
-
-/// What [`TxRing::post`] did with a packet.
-pub(crate) enum Posted {
-    /// On the ring; ring the doorbell with this tail, if any, once the lock is released.
-    Queued { doorbell: Option<u32> },
-    /// No room: the queue is stopped and the packet comes back, still mapped.
-    Busy(Prepared),
 }
 
 /// What [`TxConsumer::reclaim`] took off the ring: the frames and bytes the packets became
 /// on the wire (for the counters), and the part of those from the stack (for BQL, which XDP
-/// frames bypass).
+/// frames bypass). The BQL byte sum wraps as BQL's own unsigned arithmetic does.
 #[derive(Default)]
 pub(crate) struct Retired {
-    pub(crate) frames: u32,
-    pub(crate) bytes: u32,
+    pub(crate) frames: u64,
+    pub(crate) bytes: u64,
     pub(crate) stack_frames: u32,
     pub(crate) stack_bytes: u32,
 }
@@ -243,104 +194,6 @@ impl TxRing {
         })
     }
 
-    /// Maps the linear part and the `fragments` page fragments of `skb` into `mapped`; on
-    /// failure unmaps what was mapped.
-    #[inline]
-    fn map_packet(
-        dma: &Device<Bound>,
-        skb: &SkBuff,
-        fragments: u32,
-        mapped: &mut Mapped,
-    ) -> Result {
-        if fragments as usize + 1 > MAX_SEGMENTS {
-            return Err(EINVAL);
-        }
-        let mut next = skb.map_head(dma);
-        let mut index = 0;
-        loop {
-            let added = match next {
-                // Room was checked above: a full `mapped` is unreachable.
-                Ok(mapping) => mapped.push(mapping).map_err(|mapping| {
-                    mapping.unmap(dma);
-                    EINVAL
-                }),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = added {
-                mapped.unmap(dma);
-                return Err(e);
-            }
-            if index == fragments {
-                return Ok(());
-            }
-            next = skb.map_fragment(dma, index);
-            index += 1;
-        }
-    }
-
-    /// Gets `skb` ready for the ring without touching it: linearizes it if it has too many
-    /// pieces, prepares its headers for segmentation and maps it into `mapped` (xmit path,
-    /// before the TX lock). On failure the packet is dropped and counted.
-    pub(crate) fn prepare<D: Datapath>(
-        dma: &Device<Bound>,
-        mut skb: SkBuff,
-        counters: &Counters,
-        mapped: &mut Mapped,
-    ) -> Option<Prepared> {
-        let desc = &D::DESCRIPTION;
-        let mut info = skb.tx_info();
-        // Bounded linearization: one attempt, then drop and count.
-        let max_segments = (desc.tx_max_segments as usize).clamp(1, MAX_SEGMENTS);
-        if info.fragments as usize + 1 > max_segments {
-            stats::add(&counters.tx_linearized, 1);
-            if skb.linearize().is_err() {
-                stats::add(&counters.tx_dropped, 1);
-                skb.free_any();
-                return None;
-            }
-            info = skb.tx_info();
-        }
-        let tso = if desc.tso && info.segmented {
-            match skb.prepare_tso() {
-                Ok(tso) => tso,
-                Err(_) => {
-                    stats::add(&counters.tx_dropped, 1);
-                    skb.free_any();
-                    return None;
-                }
-            }
-        } else {
-            None
-        };
-        if Self::map_packet(dma, &skb, info.fragments, mapped).is_err() {
-            stats::add(&counters.tx_dropped, 1);
-            skb.free_any();
-            return None;
-        }
-        let len = skb.len();
-        let (wire_frames, wire_bytes) = match tso {
-            Some(tso) => {
-                stats::add(&counters.tx_tso, 1);
-                let frames = tso.segments.max(1);
-                (frames, len + (frames - 1) * tso.header_len)
-            }
-            None => (1, len),
-        };
-        Some(Prepared {
-            checksum: if desc.tx_checksum {
-                info.checksum
-            } else {
-                None
-            },
-            vlan: if desc.vlan_offload { info.vlan } else { None },
-            skb,
-            len,
-            tso,
-            wire_frames,
-            wire_bytes,
-        })
-    }
-
     /// The producer's side of the ring.
     ///
     /// # Safety
@@ -368,12 +221,14 @@ impl TxRing {
     fn free_entries(&self) -> u32 {
         let next_to_use = self.next_to_use.load(Ordering::Acquire);
         let next_to_clean = self.next_to_clean.load(Ordering::Acquire);
-        let in_use = if next_to_use >= next_to_clean {
-            next_to_use - next_to_clean
+        // Both indices are below the ring's length: the sums cannot overflow.
+        let wrap = if next_to_use < next_to_clean {
+            self.ring.len()
         } else {
-            next_to_use + self.ring.len() - next_to_clean
+            0
         };
-        self.ring.len() - 1 - in_use
+        let in_use = next_to_use.wrapping_add(wrap).wrapping_sub(next_to_clean);
+        self.ring.len().wrapping_sub(1).saturating_sub(in_use)
     }
 
     /// The slot `count` entries after `slot` (`count` at most the ring's length).
@@ -402,6 +257,26 @@ impl TxRing {
         let slot = self.slots.get(index as usize)?;
         // SAFETY: Per the safety requirement, no other reference to this slot exists.
         Some(unsafe { &mut *slot.0.get() })
+    }
+
+    /// Unmaps the mappings kept on the `entries` entries from `first` on and returns the
+    /// entry after them.
+    ///
+    /// # Safety
+    ///
+    /// The caller's side owns those entries (see [`TxRing`]) and holds no reference to
+    /// their slots.
+    #[inline]
+    unsafe fn unmap_entries(&self, dma: &Device<Bound>, first: u32, entries: u32) -> u32 {
+        let mut slot = first;
+        for _ in 0..entries {
+            // SAFETY: Per the safety requirement.
+            if let Some(mapping) = unsafe { self.slot(slot) }.and_then(|s| s.mapping.take()) {
+                mapping.unmap(dma);
+            }
+            slot = self.ring.next(slot);
+        }
+        slot
     }
 
     /// Drops every packet still on the ring (the hardware is stopped).
@@ -435,69 +310,161 @@ impl TxProducer<'_> {
         self.0.free_entries() >= D::DESCRIPTION.tx_max_entries_per_packet
     }
 
-    /// Places a prepared packet and its mappings on the ring (xmit path, BHs off). The
-    /// caller rings the doorbell, if asked to.
-    pub(crate) fn post<D: Datapath>(
+    /// Places a packet from the stack on the ring and rings the doorbell unless more follow
+    /// (xmit path). Linearizes a packet with too many pieces (one attempt), prepares its
+    /// headers for segmentation, maps its pieces and has the driver describe it; a packet
+    /// that cannot be sent is dropped and counted. With no room the packet comes back
+    /// untouched and the queue is stopped: the stack retries it.
+    pub(crate) fn transmit<D: Datapath>(
         &self,
         hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
         queue: &StackQueue,
-        packet: Prepared,
-        mapped: &mut Mapped,
-    ) -> Posted {
+        counters: &Counters,
+        mut skb: SkBuff,
+    ) -> core::result::Result<(), SkBuff> {
         let tx = self.0;
-        let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
+        let desc = &D::DESCRIPTION;
+        let max_entries = desc.tx_max_entries_per_packet;
         if !self.has_room::<D>() {
             // The queue should have been stopped: tell the stack to retry.
             queue.maybe_stop(|| tx.free_entries(), max_entries, max_entries);
-            return Posted::Busy(packet);
+            return Err(skb);
         }
-        let first = tx.next_to_use.load(Ordering::Relaxed);
-        let entries = D::tx_encapsulate(
-            hw,
-            &tx.ring,
-            first,
-            &TxPacket {
-                segments: mapped.segments(),
-                len: packet.len,
-                checksum: packet.checksum,
-                tso: packet.tso,
-                vlan: packet.vlan,
-            },
-        )
-        .clamp(mapped.count as u32, max_entries);
-
-        let mut slot = first;
-        mapped.take_each(|mapping| {
-            // SAFETY: The producer owns the `entries` (room was checked) entries from
-            // `next_to_use` on.
-            if let Some(entry) = unsafe { tx.slot(slot) } {
-                entry.mapping = Some(mapping);
+        let drop_packet = |skb: SkBuff| {
+            stats::add(&counters.tx_dropped, 1);
+            skb.free_any();
+            Ok(())
+        };
+        let mut info = skb.tx_info();
+        // A piece per entry at most, each mapping kept on an entry of the packet.
+        let max_segments = (desc.tx_max_segments as usize)
+            .min(max_entries as usize)
+            .clamp(1, MAX_SEGMENTS);
+        if info.fragments as usize + 1 > max_segments {
+            stats::add(&counters.tx_linearized, 1);
+            if skb.linearize().is_err() {
+                return drop_packet(skb);
             }
-            slot = tx.ring.next(slot);
-        });
-        let wire_bytes = packet.wire_bytes;
+            info = skb.tx_info();
+        }
+        let tso = if desc.tso && info.segmented {
+            match skb.prepare_tso() {
+                Ok(tso) => tso,
+                Err(_) => return drop_packet(skb),
+            }
+        } else {
+            None
+        };
+        let first = tx.next_to_use.load(Ordering::Relaxed);
+        let mut segments = Segments::new();
+        if self
+            .map_packet(dma, &skb, info.fragments, first, &mut segments)
+            .is_err()
+        {
+            return drop_packet(skb);
+        }
+        let len = skb.len();
+        let (wire_frames, wire_bytes) = match tso {
+            Some(tso) => {
+                stats::add(&counters.tx_tso, 1);
+                let frames = tso.segments.max(1);
+                (frames, len + (frames - 1) * tso.header_len)
+            }
+            None => (1, len),
+        };
+        let packet = TxPacket {
+            segments: segments.as_slice(),
+            len,
+            checksum: info.checksum.filter(|_| desc.tx_checksum),
+            tso,
+            vlan: info.vlan.filter(|_| desc.vlan_offload),
+        };
+        let entries = D::tx_encapsulate(hw, &tx.ring, first, &packet)
+            .max(segments.count as u32)
+            .min(max_entries);
         let shape = Shape {
             last: tx.advance(first, entries - 1),
             entries,
-            wire_frames: packet.wire_frames,
+            wire_frames,
             wire_bytes,
         };
-        // SAFETY: As above.
+        let next = self.place(first, shape, Payload::Packet(skb));
+        queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
+        if queue.sent(wire_bytes) {
+            D::tx_doorbell(hw, next);
+        }
+        Ok(())
+    }
+
+    /// Maps the linear part and the `fragments` page fragments of `skb` into `segments`,
+    /// keeping the n-th piece's mapping on the n-th entry from `first` (room for the packet
+    /// was checked); on failure undoes the mappings.
+    #[inline]
+    fn map_packet(
+        &self,
+        dma: &Device<Bound>,
+        skb: &SkBuff,
+        fragments: u32,
+        first: u32,
+        segments: &mut Segments,
+    ) -> Result {
+        let tx = self.0;
+        let mut next = skb.map_head(dma);
+        let mut slot = first;
+        let mut index = 0;
+        loop {
+            let added = next.and_then(|mapping| {
+                let segment = TxSegment {
+                    address: mapping.address(),
+                    len: mapping.len(),
+                };
+                // SAFETY: The producer owns the entries from `next_to_use` (`first`) on
+                // that the room check found free.
+                match unsafe { tx.slot(slot) } {
+                    Some(entry) if segments.push(segment) => {
+                        entry.mapping = Some(mapping);
+                        Ok(())
+                    }
+                    // Unreachable: the caller bounds the pieces by the room checked.
+                    _ => {
+                        mapping.unmap(dma);
+                        Err(EINVAL)
+                    }
+                }
+            });
+            if let Err(e) = added {
+                // SAFETY: As above; the mappings made so far sit on these entries.
+                unsafe { tx.unmap_entries(dma, first, segments.count as u32) };
+                return Err(e);
+            }
+            if index == fragments {
+                return Ok(());
+            }
+            slot = tx.ring.next(slot);
+            next = skb.map_fragment(dma, index);
+            index += 1;
+        }
+    }
+
+    /// Records what the entries from `first` on that the driver just filled carry, and hands
+    /// them to the consumer; returns the new tail.
+    #[inline]
+    fn place(&self, first: u32, shape: Shape, payload: Payload) -> u32 {
+        let tx = self.0;
+        // SAFETY: The producer owns the entries from `next_to_use` (`first`) on that the
+        // room check found free.
         match unsafe { tx.slot(first) } {
             Some(entry) => {
-                entry.payload = Some(Payload::Packet(packet.skb));
+                entry.payload = Some(payload);
                 entry.shape = shape;
             }
-            // Unreachable (the ring has a slot per entry); never leak the packet.
-            None => packet.skb.free_any(),
+            // Unreachable (the ring has a slot per entry); never leak the payload.
+            None => payload.release_any(),
         }
-        let next = tx.advance(first, entries);
+        let next = tx.advance(first, shape.entries);
         tx.next_to_use.store(next, Ordering::Release);
-
-        queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
-        Posted::Queued {
-            doorbell: queue.sent(wire_bytes).then_some(next),
-        }
+        next
     }
 
     /// Places a frame this device's XDP program sends back out on the ring (NAPI, the
@@ -551,6 +518,15 @@ impl TxProducer<'_> {
     ) {
         let tx = self.0;
         let first = tx.next_to_use.load(Ordering::Relaxed);
+        if let Some(mapping) = mapping {
+            // SAFETY: The producer owns the entries from `next_to_use` on that the caller
+            // checked are free.
+            match unsafe { tx.slot(first) } {
+                Some(entry) => entry.mapping = Some(mapping),
+                // Unreachable (the ring has a slot per entry).
+                None => mapping.unmap(dma),
+            }
+        }
         let segment = [TxSegment { address, len }];
         let packet = TxPacket {
             segments: &segment,
@@ -560,31 +536,14 @@ impl TxProducer<'_> {
             vlan: None,
         };
         let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
-        let entries = D::tx_encapsulate(hw, &tx.ring, first, &packet).clamp(1, max_entries);
+        let entries = D::tx_encapsulate(hw, &tx.ring, first, &packet).clamp(1, max_entries.max(1));
         let shape = Shape {
             last: tx.advance(first, entries - 1),
             entries,
             wire_frames: 1,
             wire_bytes: len,
         };
-        // SAFETY: The producer owns the entries from `next_to_use` on that the caller
-        // checked are free.
-        match unsafe { tx.slot(first) } {
-            Some(entry) => {
-                entry.payload = Some(payload);
-                entry.shape = shape;
-                entry.mapping = mapping;
-            }
-            None => {
-                // Unreachable (the ring has a slot per entry); never leak the buffer.
-                if let Some(mapping) = mapping {
-                    mapping.unmap(dma);
-                }
-                payload.release_any();
-            }
-        }
-        tx.next_to_use
-            .store(tx.advance(first, entries), Ordering::Release);
+        self.place(first, shape, payload);
     }
 
     /// The tail to ring the doorbell with after posting.
@@ -600,20 +559,14 @@ impl TxConsumer<'_> {
     /// Takes the packet whose first entry is `first` off the ring, unmapping its entries;
     /// `None` if no packet starts there (the ring is empty).
     fn retire(&self, dma: &Device<Bound>, first: u32) -> Option<(Payload, Shape)> {
-        let tx = self.0;
         // SAFETY: The consumer owns the entries from `next_to_clean` (`first`) up to
         // `next_to_use`, where a packet's slots are filled when it is placed.
-        let entry = unsafe { tx.slot(first) }?;
+        let entry = unsafe { self.0.slot(first) }?;
         let payload = entry.payload.take()?;
         let shape = entry.shape;
-        let mut slot = first;
-        for _ in 0..shape.entries {
-            // SAFETY: As above: the packet's entries are the consumer's.
-            if let Some(mapping) = unsafe { tx.slot(slot) }.and_then(|s| s.mapping.take()) {
-                mapping.unmap(dma);
-            }
-            slot = tx.ring.next(slot);
-        }
+        // SAFETY: As above: the packet's entries are the consumer's; `entry` is not used
+        // again.
+        unsafe { self.0.unmap_entries(dma, first, shape.entries) };
         Some((payload, shape))
     }
 
@@ -628,7 +581,8 @@ impl TxConsumer<'_> {
     ) {
         let tx = self.0;
         let next_to_use = tx.next_to_use.load(Ordering::Acquire);
-        let mut first = tx.next_to_clean.load(Ordering::Relaxed);
+        let start = tx.next_to_clean.load(Ordering::Relaxed);
+        let mut first = start;
         // A packet takes at least one entry: at most `len` packets are on the ring.
         for _ in 0..tx.ring.len() {
             if first == next_to_use {
@@ -638,25 +592,27 @@ impl TxConsumer<'_> {
             let Some(entry) = (unsafe { tx.slot(first) }) else {
                 break;
             };
-            let last = entry.shape.last;
-            if entry.payload.is_none() {
+            let shape = entry.shape;
+            if entry.payload.is_none() || !D::tx_done(hw, &tx.ring, shape.last) {
                 break;
             }
-            if !D::tx_done(hw, &tx.ring, last) {
-                break;
-            }
-            let Some((payload, shape)) = self.retire(dma, first) else {
+            let Some(payload) = entry.payload.take() else {
                 break;
             };
-            first = tx.ring.next(shape.last);
-            tx.next_to_clean.store(first, Ordering::Release);
-            retired.frames += shape.wire_frames;
-            retired.bytes += shape.wire_bytes;
+            // SAFETY: As above: the packet's entries are the consumer's; `entry` is not used
+            // again.
+            first = unsafe { tx.unmap_entries(dma, first, shape.entries) };
+            retired.frames += u64::from(shape.wire_frames);
+            retired.bytes += u64::from(shape.wire_bytes);
             if let Payload::Packet(_) = payload {
-                retired.stack_frames += shape.wire_frames;
-                retired.stack_bytes += shape.wire_bytes;
+                retired.stack_frames = retired.stack_frames.wrapping_add(shape.wire_frames);
+                retired.stack_bytes = retired.stack_bytes.wrapping_add(shape.wire_bytes);
             }
             payload.release_in_napi(budget);
+        }
+        if first != start {
+            // Hands the entries back to the producer, slots emptied.
+            tx.next_to_clean.store(first, Ordering::Release);
         }
     }
 
