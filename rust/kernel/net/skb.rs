@@ -18,6 +18,17 @@ use crate::{
 };
 use core::ptr::NonNull;
 
+/// The result of a per-packet mapping helper (0 or a negative errno), checked in line:
+/// [`to_result`] is a call across crates, once per mapped piece.
+#[inline(always)]
+fn mapped(ret: c_int) -> Result {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_errno(ret))
+    }
+}
+
 /// An owned packet.
 ///
 /// # Invariants
@@ -119,7 +130,7 @@ impl SkBuff {
     pub fn map_head(&self, dev: &device::Device<device::Bound>) -> Result<TxMapping> {
         let mut addr = 0;
         // SAFETY: `dev` and `self.as_raw()` are valid; `addr` is valid for writes.
-        to_result(unsafe { bindings::skb_dma_map_head(dev.as_raw(), self.as_raw(), &mut addr) })?;
+        mapped(unsafe { bindings::skb_dma_map_head(dev.as_raw(), self.as_raw(), &mut addr) })?;
         // The linear part stays allocated and unchanged while the mapping exists: the
         // caller keeps the packet until it unmaps it.
         Ok(TxMapping {
@@ -146,7 +157,7 @@ impl SkBuff {
         let (mut addr, mut len) = (0, 0u32);
         // SAFETY: `index` is a valid fragment of this packet, which outlives the mapping;
         // `addr` and `len` are valid for writes.
-        to_result(unsafe {
+        mapped(unsafe {
             bindings::skb_frag_dma_map_nth(dev.as_raw(), self.as_raw(), index, &mut addr, &mut len)
         })?;
         Ok(TxMapping { addr, len })
