@@ -422,6 +422,20 @@ fn copy_cstr(dst: &mut [c_char], src: &CStr) {
     }
 }
 
+/// The values ethtool asked for, one per name of a string set, zeroed for the driver to
+/// fill.
+///
+/// # Safety
+///
+/// `data` points to one `u64` per entry of `names`, valid for writes and not otherwise
+/// referenced while the result lives.
+unsafe fn zeroed_values<'a>(data: *mut u64, names: &[&CStr]) -> &'a mut [u64] {
+    // SAFETY: Per the safety requirement.
+    let values = unsafe { core::slice::from_raw_parts_mut(data, names.len()) };
+    values.fill(0);
+    values
+}
+
 struct Table<T: Operations>(core::marker::PhantomData<T>);
 
 impl<T: Operations> Table<T> {
@@ -548,10 +562,8 @@ impl<T: Operations> Table<T> {
     ) {
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
         let (dev, this) = unsafe { Registration::<T>::context(dev) };
-        let count = T::self_test_names(dev, this).len();
         // SAFETY: ethtool sized `data` from `get_sset_count(ETH_SS_TEST)`: one `u64` per name.
-        let results = unsafe { core::slice::from_raw_parts_mut(data, count) };
-        results.fill(0);
+        let results = unsafe { zeroed_values(data, T::self_test_names(dev, this)) };
         // SAFETY: `test` is valid for the call.
         let test = unsafe { &mut *test };
         let offline = test.flags & bindings::ethtool_test_flags_ETH_TEST_FL_OFFLINE != 0;
@@ -874,10 +886,9 @@ impl<T: Operations> Table<T> {
     ) {
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
         let (dev, this) = unsafe { Registration::<T>::context(dev) };
-        let count = T::stats_names(dev, this).len();
-        // SAFETY: ethtool sized `data` from `get_sset_count`: one `u64` per name.
-        let values = unsafe { core::slice::from_raw_parts_mut(data, count) };
-        values.fill(0);
+        // SAFETY: ethtool sized `data` from `get_sset_count(ETH_SS_STATS)`: one `u64` per
+        // name.
+        let values = unsafe { zeroed_values(data, T::stats_names(dev, this)) };
         T::stats_values(dev, this, values);
     }
 
