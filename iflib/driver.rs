@@ -26,7 +26,7 @@ pub struct RingLimits {
     pub min: u32,
     /// Ring size used until `ethtool -G` changes it.
     pub default: u32,
-    /// Largest ring the hardware accepts.
+    /// Largest ring the hardware accepts (iflib allocates at most [`crate::Ring::MAX_LEN`]).
     pub max: u32,
     /// The ring size must be a multiple of this.
     pub multiple: u32,

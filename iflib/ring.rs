@@ -26,9 +26,13 @@ pub struct Ring {
 }
 
 impl Ring {
+    /// The most entries a ring may have: more than any hardware iflib drives takes, and
+    /// small enough that sums of two ring indices never overflow.
+    pub const MAX_LEN: u32 = 1 << 16;
+
     /// Allocates a zeroed ring of `len` entries of `entry_size` bytes (a multiple of 8).
     pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
-        if entry_size == 0 || entry_size % 8 != 0 || len == 0 {
+        if entry_size == 0 || entry_size % 8 != 0 || len == 0 || len > Self::MAX_LEN {
             return Err(EINVAL);
         }
         let entry_words = entry_size / 8;
@@ -65,10 +69,12 @@ impl Ring {
     /// The slot after `slot`, wrapping.
     #[inline]
     pub fn next(&self, slot: u32) -> u32 {
-        if slot + 1 == self.len {
+        // No overflow: `slot` is below `len`, at most `MAX_LEN`.
+        let next = slot.wrapping_add(1);
+        if next == self.len {
             0
         } else {
-            slot + 1
+            next
         }
     }
 

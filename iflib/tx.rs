@@ -234,7 +234,8 @@ impl TxRing {
     /// The slot `count` entries after `slot` (`count` at most the ring's length).
     #[inline]
     fn advance(&self, slot: u32, count: u32) -> u32 {
-        let slot = slot + count;
+        // No overflow: both are at most the ring's length, at most `Ring::MAX_LEN`.
+        let slot = slot.wrapping_add(count);
         if slot >= self.ring.len() {
             slot - self.ring.len()
         } else {
@@ -602,8 +603,9 @@ impl TxConsumer<'_> {
             // SAFETY: As above: the packet's entries are the consumer's; `entry` is not used
             // again.
             first = unsafe { tx.unmap_entries(dma, first, shape.entries) };
-            retired.frames += u64::from(shape.wire_frames);
-            retired.bytes += u64::from(shape.wire_bytes);
+            // No overflow: u64 sums of at most a ring of u32 values.
+            retired.frames = retired.frames.wrapping_add(u64::from(shape.wire_frames));
+            retired.bytes = retired.bytes.wrapping_add(u64::from(shape.wire_bytes));
             if let Payload::Packet(_) = payload {
                 retired.stack_frames = retired.stack_frames.wrapping_add(shape.wire_frames);
                 retired.stack_bytes = retired.stack_bytes.wrapping_add(shape.wire_bytes);
