@@ -1,14 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Receive filtering on iflib_em (QEMU e1000 filters in the model, as the
-# silicon does): frames for another unicast address are dropped unless
-# the interface is promiscuous; frames for a multicast group arrive only
-# once the group is joined, or in all-multicast mode.
+# Receive filtering on iflib_em, on every em model in the VM (QEMU filters
+# in the model, as the silicon does): frames for another unicast address
+# are dropped unless the interface is promiscuous; frames for a multicast
+# group arrive only once the group is joined, or in all-multicast mode.
 
 . "$(dirname "$0")/lib.sh"
 
-MODEL=${MODEL:-e1000}
 COUNT=200
 RATE=2000
 NOISE=5 # IPv6 neighbour and listener frames that may arrive meanwhile
@@ -16,17 +15,13 @@ FOREIGN=02:00:00:00:00:99
 GROUP=01:00:5e:01:02:03 # 239.1.2.3; its table bit is used by no other group here
 GROUP2=01:00:5e:07:08:09
 
-ktap_print_header
-find_pair "$MODEL"
-ktap_set_plan 7
+CHECKS=7
 
-cleanup() {
+cleanup_model() {
 	ip netns exec "$REMOTE_NS" sh -c "echo rem_device_all >/proc/net/pktgen/kpktgend_1" 2>/dev/null
 	cleanup_remote
-	rmmod pktgen 2>/dev/null
 	release_dut iflib_em
 }
-trap cleanup EXIT
 
 # received DST_MAC: frames the DUT counts when the peer sends COUNT to DST_MAC.
 received() {
@@ -47,21 +42,25 @@ expect() { # DESCRIPTION DST_MAC all|none
 	fi
 }
 
+test_model() {
+	bind_dut "$MODEL" "$C_DRIVER" iflib_em || return
+	setup_pair "$MODEL" || return
+	sleep 2
+
+	expect "frames for the DUT's own address arrive" "$DUT_MAC" all
+	expect "frames for another unicast address are filtered" "$FOREIGN" none
+	ip link set "$DUT" promisc on
+	expect "promiscuous: frames for another address arrive" "$FOREIGN" all
+	ip link set "$DUT" promisc off
+	expect "promiscuous off: filtered again" "$FOREIGN" none
+	expect "frames for a group not joined are filtered" "$GROUP" none
+	ip maddr add "$GROUP" dev "$DUT"
+	expect "frames for a joined group arrive" "$GROUP" all
+	ip link set "$DUT" allmulticast on
+	expect "all-multicast: frames for any group arrive" "$GROUP2" all
+}
+
+ktap_print_header
+trap 'cleanup_model; rmmod pktgen 2>/dev/null' EXIT
 modprobe pktgen || ktap_exit_fail_msg "cannot load pktgen"
-bind_dut "$MODEL" e1000 iflib_em || ktap_exit_fail_msg "iflib_em did not take the DUT"
-setup_pair "$MODEL" || ktap_exit_fail_msg "the $MODEL pair did not come up"
-sleep 2
-
-expect "frames for the DUT's own address arrive" "$DUT_MAC" all
-expect "frames for another unicast address are filtered" "$FOREIGN" none
-ip link set "$DUT" promisc on
-expect "promiscuous: frames for another address arrive" "$FOREIGN" all
-ip link set "$DUT" promisc off
-expect "promiscuous off: filtered again" "$FOREIGN" none
-expect "frames for a group not joined are filtered" "$GROUP" none
-ip maddr add "$GROUP" dev "$DUT"
-expect "frames for a joined group arrive" "$GROUP" all
-ip link set "$DUT" allmulticast on
-expect "all-multicast: frames for any group arrive" "$GROUP2" all
-
-ktap_finished
+for_each_em_model "$CHECKS" test_model cleanup_model
