@@ -165,6 +165,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         pdev: &'bound pci::Device<Core<'core>>,
         info: Option<&'bound D::IdInfo>,
     ) -> impl PinInit<Self, Error> + use<'bound, 'core, D> {
+        crate::driver::check_description::<D>();
         pin_init::pin_init_scope(move || {
             let info = info.ok_or(ENODEV)?;
             pdev.enable_device_mem()?;

@@ -37,6 +37,15 @@ impl RingLimits {
     pub const fn accepts(&self, count: u32) -> bool {
         count >= self.min && count <= self.max && count % self.multiple == 0
     }
+
+    /// Whether the limits make sense: a non-zero multiple, a default the limits accept,
+    /// nothing larger than iflib allocates.
+    const fn is_consistent(&self) -> bool {
+        self.multiple >= 1
+            && self.min >= 1
+            && self.max <= crate::ring::Ring::MAX_LEN
+            && self.accepts(self.default)
+    }
 }
 
 /// What a driver tells iflib about its hardware, once, statically.
@@ -95,6 +104,30 @@ pub struct Description {
     /// The driver routes interrupts to MSI-X vectors ([`Driver::route_interrupts`]);
     /// without it iflib uses MSI or INTx even when the device offers MSI-X.
     pub msix: bool,
+}
+
+impl Description {
+    /// Whether the description makes sense: rings with consistent limits, an RX buffer
+    /// size, and a packet allowed at least one segment and an entry per segment. iflib
+    /// refuses to build a driver whose description does not ([`check_description`]).
+    pub const fn is_consistent(&self) -> bool {
+        self.tx_ring.is_consistent()
+            && self.rx_ring.is_consistent()
+            && !self.rx_buffer_sizes.is_empty()
+            && self.tx_max_segments >= 1
+            && self.tx_max_entries_per_packet >= self.tx_max_segments
+    }
+}
+
+/// Fails the build of a driver whose [`Description`] is not consistent (a bad one would
+/// only show on the hot path).
+pub(crate) const fn check_description<D: Driver>() {
+    const {
+        assert!(
+            D::DESCRIPTION.is_consistent(),
+            "inconsistent iflib Description"
+        )
+    }
 }
 
 /// Limits of interrupt throttling, in microseconds between interrupts.

@@ -381,16 +381,10 @@ impl TxProducer<'_> {
             tso,
             vlan: info.vlan.filter(|_| desc.vlan_offload),
         };
-        let entries = D::tx_encapsulate(hw, &tx.ring, first, &packet)
-            .max(segments.count as u32)
-            .min(max_entries);
-        let shape = Shape {
-            last: tx.advance(first, entries - 1),
-            entries,
-            wire_frames,
-            wire_bytes,
-        };
-        let next = self.place(first, shape, Payload::Packet(skb));
+        let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
+        let pieces = segments.count as u32;
+        let wire = (wire_frames, wire_bytes);
+        let next = self.place::<D>(first, used, pieces, wire, Payload::Packet(skb));
         queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
         if queue.sent(wire_bytes) {
             D::tx_doorbell(hw, next);
@@ -449,10 +443,30 @@ impl TxProducer<'_> {
     }
 
     /// Records what the entries from `first` on that the driver just filled carry, and hands
-    /// them to the consumer; returns the new tail.
+    /// them to the consumer; returns the new tail. `used` is the driver's entry count for a
+    /// packet of `pieces` segments, kept within one per segment and the description's
+    /// largest (a miscount must not hand back entries the hardware still owns); `wire` the
+    /// frames and bytes it becomes.
     #[inline]
-    fn place(&self, first: u32, shape: Shape, payload: Payload) -> u32 {
+    fn place<D: Datapath>(
+        &self,
+        first: u32,
+        used: u32,
+        pieces: u32,
+        wire: (u32, u32),
+        payload: Payload,
+    ) -> u32 {
         let tx = self.0;
+        // The description allows at least one entry (`check_description`): `clamp` holds.
+        let entries = used
+            .max(pieces)
+            .clamp(1, D::DESCRIPTION.tx_max_entries_per_packet);
+        let shape = Shape {
+            last: tx.advance(first, entries - 1),
+            entries,
+            wire_frames: wire.0,
+            wire_bytes: wire.1,
+        };
         // SAFETY: The producer owns the entries from `next_to_use` (`first`) on that the
         // room check found free.
         match unsafe { tx.slot(first) } {
@@ -536,15 +550,8 @@ impl TxProducer<'_> {
             tso: None,
             vlan: None,
         };
-        let max_entries = D::DESCRIPTION.tx_max_entries_per_packet;
-        let entries = D::tx_encapsulate(hw, &tx.ring, first, &packet).clamp(1, max_entries.max(1));
-        let shape = Shape {
-            last: tx.advance(first, entries - 1),
-            entries,
-            wire_frames: 1,
-            wire_bytes: len,
-        };
-        self.place(first, shape, payload);
+        let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
+        self.place::<D>(first, used, 1, (1, len), payload);
     }
 
     /// The tail to ring the doorbell with after posting.
@@ -594,9 +601,10 @@ impl TxConsumer<'_> {
                 break;
             };
             let shape = entry.shape;
-            if entry.payload.is_none() || !D::tx_done(hw, &tx.ring, shape.last) {
+            if !D::tx_done(hw, &tx.ring, shape.last) {
                 break;
             }
+            // Every packet's first entry holds its payload.
             let Some(payload) = entry.payload.take() else {
                 break;
             };
