@@ -147,6 +147,12 @@ __rust_helper void rust_helper_skb_set_checksum_unnecessary(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
+__rust_helper void rust_helper_skb_set_hash(struct sk_buff *skb, __u32 hash,
+					    enum pkt_hash_types type)
+{
+	skb_set_hash(skb, hash, type);
+}
+
 /* Appends a page fragment to a received packet; false when the packet is full. */
 __rust_helper bool rust_helper_skb_append_rx_frag(struct sk_buff *skb,
 						  struct page *page,

@@ -55,6 +55,18 @@ pub mod features {
     pub const TSO6: u64 = 1 << bindings::NETIF_F_TSO6_BIT;
     /// The hardware verifies received checksums.
     pub const RXCSUM: u64 = 1 << bindings::NETIF_F_RXCSUM_BIT;
+    /// The hardware hashes received flows and the hash is given to the stack.
+    pub const RXHASH: u64 = 1 << bindings::NETIF_F_RXHASH_BIT;
+}
+
+/// Fills `key` with the kernel's random RSS key (the same bytes for every device of a
+/// boot, so that flows hash alike on every port). That key has 52 bytes: a longer `key`
+/// keeps its other bytes.
+pub fn fill_rss_key(key: &mut [u8]) {
+    let len = key.len().min(bindings::NETDEV_RSS_KEY_LEN as usize);
+    // SAFETY: `key` is valid for writes of `len` bytes, and `len` is at most the kernel key's
+    // length (a longer request is a BUG()).
+    unsafe { bindings::netdev_rss_key_fill(key.as_mut_ptr().cast(), len) };
 }
 
 /// Length of an Ethernet (MAC) address.

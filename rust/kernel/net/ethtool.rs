@@ -409,7 +409,34 @@ pub trait Operations: crate::net::device::Operations {
     fn set_pause(_dev: &Device, _this: &Self, _pause: Pause) -> Result {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Number of RX rings (`ethtool -x` shows it; RSS requests check against it).
+    fn rx_ring_count(_dev: &Device, _this: &Self) -> u32 {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Length in bytes of the key the hardware hashes received flows with (Toeplitz);
+    /// 0 when it does not hash.
+    fn rx_hash_key_len(_dev: &Device, _this: &Self) -> u32 {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Reads the receive-hash key into `key` ([`Operations::rx_hash_key_len`] bytes, or none
+    /// when ethtool only asks for the hash function) for `ethtool -x` (RTNL or ethtool's RSS
+    /// lock); `EOPNOTSUPP` where the device does not hash.
+    fn get_rx_hash_key(_dev: &Device, _this: &Self, _key: &mut [u8]) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies a new receive-hash key (`ethtool -X hkey`, RTNL), of
+    /// [`Operations::rx_hash_key_len`] bytes (ethtool checked the length).
+    fn set_rx_hash_key(_dev: &Device, _this: &Self, _key: &[u8], _extack: &mut ExtAck) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 }
+
+/// The one hash function iflib hardware computes: Toeplitz (`ETH_RSS_HASH_TOP`).
+const HASH_TOEPLITZ: u8 = 1 << bindings::ETH_RSS_HASH_TOP_BIT;
 
 fn copy_cstr(dst: &mut [c_char], src: &CStr) {
     let bytes = src.to_bytes();
@@ -552,8 +579,99 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_rx_ring_count: if T::HAS_RX_RING_COUNT {
+            Some(Self::get_rx_ring_count)
+        } else {
+            None
+        },
+        get_rxfh_key_size: if T::HAS_RX_HASH_KEY_LEN {
+            Some(Self::get_rxfh_key_size)
+        } else {
+            None
+        },
+        get_rxfh: if T::HAS_GET_RX_HASH_KEY {
+            Some(Self::get_rxfh)
+        } else {
+            None
+        },
+        set_rxfh: if T::HAS_SET_RX_HASH_KEY {
+            Some(Self::set_rxfh)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn get_rx_ring_count(dev: *mut bindings::net_device) -> u32 {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        T::rx_ring_count(dev, this)
+    }
+
+    extern "C" fn get_rxfh_key_size(dev: *mut bindings::net_device) -> u32 {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        T::rx_hash_key_len(dev, this)
+    }
+
+    /// The key buffer of an RSS request, if it has one.
+    ///
+    /// # Safety
+    ///
+    /// `rxfh` is valid for the call and its `key`, if not null, points to `key_size` bytes
+    /// (ethtool sizes it with `get_rxfh_key_size`).
+    unsafe fn hash_key<'a>(rxfh: &bindings::ethtool_rxfh_param) -> Option<&'a mut [u8]> {
+        if rxfh.key.is_null() {
+            return None;
+        }
+        // SAFETY: Per the safety requirement.
+        Some(unsafe { core::slice::from_raw_parts_mut(rxfh.key, rxfh.key_size as usize) })
+    }
+
+    extern "C" fn get_rxfh(
+        dev: *mut bindings::net_device,
+        rxfh: *mut bindings::ethtool_rxfh_param,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `rxfh` is valid for the call.
+        let rxfh = unsafe { &mut *rxfh };
+        rxfh.hfunc = HASH_TOEPLITZ;
+        // SAFETY: ethtool sized the key buffer with `get_rxfh_key_size`.
+        let key = unsafe { Self::hash_key(rxfh) }.unwrap_or_default();
+        // Called without a buffer too: a device that does not hash refuses.
+        from_result(|| T::get_rx_hash_key(dev, this, key).map(|()| 0))
+    }
+
+    extern "C" fn set_rxfh(
+        dev: *mut bindings::net_device,
+        rxfh: *mut bindings::ethtool_rxfh_param,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `rxfh` is valid for the call.
+        let rxfh = unsafe { &*rxfh };
+        let mut extack = ExtAck(extack);
+        let hfunc = u32::from(rxfh.hfunc);
+        if hfunc != bindings::ETH_RSS_HASH_NO_CHANGE && rxfh.hfunc != HASH_TOEPLITZ {
+            extack.set_message(c"the hardware only computes the Toeplitz hash");
+            return EINVAL.to_errno();
+        }
+        // Without an indirection table (`get_rxfh_indir_size`) ethtool passes none, or an
+        // empty one for "reset to default".
+        if !rxfh.indir.is_null() && rxfh.indir_size != 0 {
+            extack.set_message(c"no indirection table: one RX queue");
+            return EOPNOTSUPP.to_errno();
+        }
+        // SAFETY: ethtool sized the key buffer with `get_rxfh_key_size`.
+        match unsafe { Self::hash_key(rxfh) } {
+            Some(key) => {
+                from_result(|| T::set_rx_hash_key(dev, this, key, &mut extack).map(|()| 0))
+            }
+            None => 0,
+        }
+    }
 
     extern "C" fn self_test(
         dev: *mut bindings::net_device,

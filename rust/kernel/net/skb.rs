@@ -29,6 +29,15 @@ fn mapped(ret: c_int) -> Result {
     }
 }
 
+/// What a received frame's flow hash covers ([`SkBuff::set_hash`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashType {
+    /// The IP addresses only.
+    L3,
+    /// The IP addresses and the TCP or UDP ports: one value per connection.
+    L4,
+}
+
 /// An owned packet.
 ///
 /// # Invariants
@@ -213,6 +222,18 @@ impl SkBuff {
     pub fn set_checksum_unnecessary(&mut self) {
         // SAFETY: `self.as_raw()` is valid and owned.
         unsafe { bindings::skb_set_checksum_unnecessary(self.as_raw()) };
+    }
+
+    /// Records the flow hash the hardware computed for a received frame (the stack then
+    /// does not compute its own, e.g. for RPS).
+    #[inline]
+    pub fn set_hash(&mut self, hash: u32, kind: HashType) {
+        let kind = match kind {
+            HashType::L3 => bindings::pkt_hash_types_PKT_HASH_TYPE_L3,
+            HashType::L4 => bindings::pkt_hash_types_PKT_HASH_TYPE_L4,
+        };
+        // SAFETY: `self.as_raw()` is valid and owned.
+        unsafe { bindings::skb_set_hash(self.as_raw(), hash, kind) };
     }
 
     /// Bytes a packet's buffer keeps after its data for the shared info (fragments).
