@@ -20,7 +20,8 @@ use crate::{
         FlowControl,
         LinkState,
         RxConfig,
-        RxFilter, //
+        RxFilter,
+        RX_HASH_KEY_LEN, //
     },
     installed::Installed,
     irq::{
@@ -45,6 +46,7 @@ use core::{
     sync::atomic::{
         AtomicBool,
         AtomicU32,
+        AtomicU8,
         Ordering, //
     },
 };
@@ -114,6 +116,9 @@ pub(crate) struct Settings {
     /// Forced flow control: honour received pause frames, send them.
     pub(crate) pause_rx: AtomicBool,
     pub(crate) pause_tx: AtomicBool,
+    /// The key received flows are hashed with (where the device hashes them). Written
+    /// under RTNL and ethtool's RSS lock, read under one of them.
+    hash_key: [AtomicU8; RX_HASH_KEY_LEN],
 }
 
 impl Settings {
@@ -121,6 +126,20 @@ impl Settings {
         FlowControl {
             rx: self.pause_rx.load(Ordering::Relaxed),
             tx: self.pause_tx.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn hash_key(&self) -> [u8; RX_HASH_KEY_LEN] {
+        let mut key = [0; RX_HASH_KEY_LEN];
+        for (byte, stored) in key.iter_mut().zip(&self.hash_key) {
+            *byte = stored.load(Ordering::Relaxed);
+        }
+        key
+    }
+
+    pub(crate) fn set_hash_key(&self, key: &[u8; RX_HASH_KEY_LEN]) {
+        for (byte, stored) in key.iter().zip(&self.hash_key) {
+            stored.store(*byte, Ordering::Relaxed);
         }
     }
 }
@@ -153,6 +172,8 @@ pub struct Adapter<'bound, D: Datapath> {
     up: AtomicBool,
     /// The XDP program run on every received frame, if any.
     xdp: ProgramSlot,
+    /// The device hashes received flows ([`crate::Attached::rx_hash`]).
+    pub(crate) rx_hash: bool,
     pub(crate) settings: Settings,
     pub(crate) counters: Counters,
     pub(crate) hw: D::Hardware<'bound>,
@@ -195,6 +216,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             if desc.rx_checksum {
                 features |= netdev::features::RXCSUM;
             }
+            if attached.rx_hash {
+                features |= netdev::features::RXHASH;
+            }
             // Tag stripping is programmed once at start: it stays on.
             let changeable = features;
             if desc.vlan_offload {
@@ -220,6 +244,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 link_event: AtomicBool::new(false),
                 up: AtomicBool::new(false),
                 xdp: ProgramSlot::new(),
+                rx_hash: attached.rx_hash,
                 settings: Settings {
                     tx_len: AtomicU32::new(desc.tx_ring.default),
                     rx_len: AtomicU32::new(desc.rx_ring.default),
@@ -228,6 +253,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     ),
                     pause_rx: AtomicBool::new(false),
                     pause_tx: AtomicBool::new(false),
+                    hash_key: {
+                        let mut key = [0; RX_HASH_KEY_LEN];
+                        netdev::fill_rss_key(&mut key);
+                        key.map(AtomicU8::new)
+                    },
                 },
                 counters: Counters::default(),
                 hw: attached.hardware,
@@ -357,6 +387,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         if desc.flow_control {
             D::set_flow_control(&self.hw, self.settings.flow_control());
+        }
+        if self.rx_hash {
+            D::set_rx_hash_key(&self.hw, &self.settings.hash_key());
         }
         if rx.refill::<D>(&self.hw) == rx_len - 1 {
             D::stop(&self.hw);

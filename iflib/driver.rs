@@ -156,7 +156,14 @@ pub struct Attached<H> {
     pub mac_address: [u8; ETH_ALEN],
     /// This device also segments TCP over IPv6 (with [`Description::tso`]).
     pub tso_ipv6: bool,
+    /// This device hashes received flows with the Toeplitz function and the key given to
+    /// [`Driver::set_rx_hash_key`], and reports the hash in [`RxFragment::hash`]
+    /// (`ethtool -x`/`-X`, `ethtool -K rxhash`).
+    pub rx_hash: bool,
 }
+
+/// Bytes of the receive-hash key: Toeplitz over IPv6 addresses and TCP ports needs 40.
+pub const RX_HASH_KEY_LEN: usize = 40;
 
 /// How the RX ring is to be programmed, decided by iflib from the MTU.
 #[derive(Clone, Copy, Debug)]
@@ -241,6 +248,18 @@ pub struct RxFragment {
     pub checksum: RxChecksum,
     /// The 802.1Q tag (TCI) the hardware stripped (read on the last fragment).
     pub vlan: Option<u16>,
+    /// The flow hash the hardware computed (read on the last fragment; only where
+    /// [`Attached::rx_hash`]).
+    pub hash: Option<RxHash>,
+}
+
+/// A received frame's flow hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxHash {
+    /// The hash.
+    pub value: u32,
+    /// What it covers: the IP addresses, or the ports too.
+    pub kind: HashType,
 }
 
 /// One DMA-mapped piece of a packet.
@@ -259,6 +278,7 @@ pub use kernel::net::{
         LinkModes, //
     },
     skb::{
+        HashType,
         TxChecksum,
         TxTso, //
     },
@@ -367,6 +387,11 @@ pub trait Driver: Sized + 'static {
     /// Applies forced flow control (RTNL, after [`Driver::start`]). Only called if
     /// [`Description::flow_control`] is set.
     fn set_flow_control(_hw: &Self::Hardware<'_>, _flow: FlowControl) {}
+
+    /// Programs the key received flows are hashed with, byte 0 first as `ethtool -x` shows
+    /// it (RTNL, after [`Driver::start`], before the RX ring gets buffers; again on
+    /// `ethtool -X hkey`). Only called where [`Attached::rx_hash`] is set.
+    fn set_rx_hash_key(_hw: &Self::Hardware<'_>, _key: &[u8; RX_HASH_KEY_LEN]) {}
 
     /// Writes test patterns to registers, reads them back and restores them (RTNL, the
     /// device stopped). Only called if [`Description::self_test`] is set.

@@ -8,7 +8,8 @@ use crate::{
     driver::{
         Datapath,
         FlowControl,
-        LinkState, //
+        LinkState,
+        RX_HASH_KEY_LEN, //
     },
 };
 use core::sync::atomic::Ordering;
@@ -256,6 +257,48 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             stats.sent_by_length = None;
         }
         (stats, lengths)
+    }
+
+    fn rx_ring_count(_dev: &netdev::Device, _this: &Self) -> u32 {
+        1
+    }
+
+    fn rx_hash_key_len(_dev: &netdev::Device, this: &Self) -> u32 {
+        if this.rx_hash {
+            RX_HASH_KEY_LEN as u32
+        } else {
+            0
+        }
+    }
+
+    fn get_rx_hash_key(_dev: &netdev::Device, this: &Self, key: &mut [u8]) -> Result {
+        if !this.rx_hash {
+            return Err(EOPNOTSUPP);
+        }
+        for (out, byte) in key.iter_mut().zip(this.settings.hash_key()) {
+            *out = byte;
+        }
+        Ok(())
+    }
+
+    fn set_rx_hash_key(
+        dev: &netdev::Device,
+        this: &Self,
+        key: &[u8],
+        extack: &mut netdev_ethtool::ExtAck,
+    ) -> Result {
+        if !this.rx_hash {
+            return Err(EOPNOTSUPP);
+        }
+        let Ok(key) = <&[u8; RX_HASH_KEY_LEN]>::try_from(key) else {
+            extack.set_message(c"the hash key has 40 bytes");
+            return Err(EINVAL);
+        };
+        this.settings.set_hash_key(key);
+        if dev.is_running() {
+            D::set_rx_hash_key(&this.hw, key);
+        }
+        Ok(())
     }
 
     fn set_pause(dev: &netdev::Device, this: &Self, pause: Pause) -> Result {

@@ -37,6 +37,7 @@ pub use driver::{
     Driver,
     FlowControl,
     FrameLengthRanges,
+    HashType,
     Identify,
     InterruptCause,
     InterruptInterval,
@@ -48,10 +49,12 @@ pub use driver::{
     RxConfig,
     RxFilter,
     RxFragment,
+    RxHash,
     TxChecksum,
     TxPacket,
     TxSegment,
-    TxTso, //
+    TxTso,
+    RX_HASH_KEY_LEN, //
 };
 pub use mac_stats::MacCounters;
 pub use ring::Ring;

@@ -139,6 +139,8 @@ impl RxRing {
         let (mut packets, mut bytes) = (0u64, 0u64);
         // `ethtool -K rx off` makes the stack verify every checksum itself.
         let trust_checksum = D::DESCRIPTION.rx_checksum && netdev.has_features(features::RXCSUM);
+        // `ethtool -K rxhash off` leaves the hash to the stack.
+        let report_hash = netdev.has_features(features::RXHASH);
         while done < budget && self.filled > 0 {
             let slot = self.next_to_clean;
             let Some(fragment) = D::rx_fragment(hw, &self.ring, slot) else {
@@ -242,6 +244,9 @@ impl RxRing {
             }
             if let Some(tci) = fragment.vlan {
                 skb.set_rx_vlan_tag(tci);
+            }
+            if let Some(hash) = fragment.hash.filter(|_| report_hash) {
+                skb.set_hash(hash.value, hash.kind);
             }
             napi.gro_receive(skb);
         }

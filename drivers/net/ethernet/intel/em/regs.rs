@@ -244,6 +244,26 @@ pub(crate) const TIDV: usize = 0x3820;
 pub(crate) const RXCSUM: usize = 0x5000;
 pub(crate) const RXCSUM_IPOFLD: u32 = 1 << 8;
 pub(crate) const RXCSUM_TUOFLD: u32 = 1 << 9;
+/// 82574: the packet checksum field of extended RX descriptors carries the RSS hash
+/// instead (RSS needs it).
+pub(crate) const RXCSUM_PCSD: u32 = 1 << 13;
+
+/// 82574 receive filter control: extended RX descriptors.
+pub(crate) const RFCTL: usize = 0x5008;
+pub(crate) const RFCTL_EXTEN: u32 = 1 << 15;
+/// 82574 multiple receive queues: RSS on (bits 0-1 = 01), with the headers hashed: TCP
+/// over IPv4 (ports included), IPv4, TCP over IPv6 (ports included), IPv6.
+pub(crate) const MRQC: usize = 0x5818;
+pub(crate) const MRQC_RSS: u32 = 1 << 0;
+pub(crate) const MRQC_HASH_TCP_IPV4: u32 = 1 << 16;
+pub(crate) const MRQC_HASH_IPV4: u32 = 1 << 17;
+pub(crate) const MRQC_HASH_TCP_IPV6: u32 = 1 << 18;
+pub(crate) const MRQC_HASH_IPV6: u32 = 1 << 20;
+/// 82574 RSS redirection table (32 words of four 1-byte entries; all 0: every flow to
+/// queue 0) and the hash key (10 words, key byte 0 in the low byte of the first).
+pub(crate) const RETA: usize = 0x5c00;
+pub(crate) const RETA_WORDS: usize = 32;
+pub(crate) const RSSRK: usize = 0x5c80;
 
 /// Multicast table: 128 32-bit words.
 pub(crate) const MTA: usize = 0x5200;

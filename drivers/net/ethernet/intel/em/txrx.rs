@@ -2,8 +2,11 @@
 
 //! The em datapath: TX and RX descriptors.
 //!
-//! All are 16 bytes. RX uses legacy descriptors: word 0 holds the buffer address, word 1
-//! the length (bits 0-15), status (32-39) and errors (40-47). TX uses legacy data
+//! All are 16 bytes. RX uses legacy descriptors on the 8254x: word 0 holds the buffer
+//! address, word 1 the length (bits 0-15), status (32-39) and errors (40-47). The 82574
+//! uses extended ones for the RSS hash: word 0 holds the buffer address, then in the
+//! write-back the hash type (0-3) and hash (32-63); word 1 the status (0-19, the legacy
+//! bits), errors (24-31, the legacy bits), length (32-47) and VLAN tag. TX uses legacy data
 //! descriptors (word 1: length 0-15, command 24-31, status 32-39) unless a checksum is to
 //! be inserted or TCP segmented: then a context descriptor precedes extended data
 //! descriptors (word 1: length 0-19, type 20-23, command 24-31, status 32-39, options
@@ -18,11 +21,17 @@ use crate::{
     Em,
     Hardware, //
 };
+use core::sync::atomic::{
+    fence,
+    Ordering, //
+};
 use iflib::{
     Datapath,
+    HashType,
     Ring,
     RxChecksum,
     RxFragment,
+    RxHash,
     TxPacket,
     TxSegment,
     TxTso, //
@@ -84,6 +93,54 @@ const RX_ERROR_IPE: u64 = 1 << 46;
 /// CRC, symbol, sequence, carrier extension and RX data errors.
 const RX_ERRORS: u64 = (0x01 | 0x02 | 0x04 | 0x10 | 0x80) << 40;
 const RX_LEN_MASK: u64 = 0xffff;
+
+/// Extended RX write-back, word 1: descriptor done, end of packet.
+const EXT_STATUS_DD: u64 = 1 << 0;
+const EXT_STATUS_EOP: u64 = 1 << 1;
+/// Extended RX write-back, word 0: the hash type and where the hash sits.
+const EXT_HASH_TYPE_MASK: u64 = 0xf;
+const EXT_HASH_SHIFT: u32 = 32;
+/// Hash types: TCP over IPv4, IPv4, TCP over IPv6 (with extension headers), IPv6 with
+/// extension headers, IPv6.
+const HASH_TCP_IPV4: u64 = 1;
+const HASH_IPV4: u64 = 2;
+const HASH_TCP_IPV6: u64 = 3;
+const HASH_IPV6_EX: u64 = 4;
+const HASH_IPV6: u64 = 5;
+
+/// Moves the fields of extended write-back word 1 to where a legacy descriptor has them:
+/// status and errors keep their bits, so one decoder reads both.
+fn legacy_layout(word: u64) -> u64 {
+    let status = word & 0xff;
+    let errors = (word >> 24) & 0xff;
+    let len = (word >> 32) & RX_LEN_MASK;
+    len | (status << 32) | (errors << 40) | (word & (0xffff << SPECIAL_SHIFT))
+}
+
+/// The flow hash in extended write-back word 0, if the frame was hashed.
+fn rx_hash(word: u64) -> Option<RxHash> {
+    let kind = match word & EXT_HASH_TYPE_MASK {
+        HASH_TCP_IPV4 | HASH_TCP_IPV6 => HashType::L4,
+        HASH_IPV4 | HASH_IPV6_EX | HASH_IPV6 => HashType::L3,
+        _ => return None,
+    };
+    Some(RxHash {
+        value: (word >> EXT_HASH_SHIFT) as u32,
+        kind,
+    })
+}
+
+/// An RX fragment from (legacy layout) word 1.
+fn rx_fragment(word: u64, hash: Option<RxHash>) -> RxFragment {
+    RxFragment {
+        len: (word & RX_LEN_MASK) as u32,
+        end_of_frame: word & RX_STATUS_EOP != 0,
+        error: word & RX_ERRORS != 0,
+        checksum: rx_checksum(word),
+        vlan: (word & RX_STATUS_VP != 0).then_some((word >> SPECIAL_SHIFT) as u16),
+        hash,
+    }
+}
 
 /// The checksum verdict in RX descriptor word 1. Only a checked TCP/UDP checksum counts as
 /// verified (an IPv4 header alone does not spare the stack its work).
@@ -192,18 +249,25 @@ impl Datapath for Em {
         ring.read(slot, 1) & TX_STATUS_DD != 0
     }
 
-    fn rx_fragment(_hw: &Hardware<'_>, ring: &Ring, slot: u32) -> Option<RxFragment> {
+    // Runs for every frame received: with two descriptor layouts LLVM stops inlining it,
+    // and the fragment then goes through memory.
+    #[inline(always)]
+    fn rx_fragment(hw: &Hardware<'_>, ring: &Ring, slot: u32) -> Option<RxFragment> {
         let word = ring.read(slot, 1);
-        if word & RX_STATUS_DD == 0 {
+        if !hw.extended_rx {
+            return (word & RX_STATUS_DD != 0).then(|| rx_fragment(word, None));
+        }
+        if word & EXT_STATUS_DD == 0 {
             return None;
         }
-        Some(RxFragment {
-            len: (word & RX_LEN_MASK) as u32,
-            end_of_frame: word & RX_STATUS_EOP != 0,
-            error: word & RX_ERRORS != 0,
-            checksum: rx_checksum(word),
-            vlan: (word & RX_STATUS_VP != 0).then_some((word >> SPECIAL_SHIFT) as u16),
-        })
+        let hash = if word & EXT_STATUS_EOP != 0 {
+            // The device wrote word 0 before the done bit: read it after.
+            fence(Ordering::Acquire);
+            rx_hash(ring.read(slot, 0))
+        } else {
+            None
+        };
+        Some(rx_fragment(legacy_layout(word), hash))
     }
 
     fn rx_refill(_hw: &Hardware<'_>, ring: &Ring, slot: u32, address: DmaAddress) {
