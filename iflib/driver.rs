@@ -109,7 +109,8 @@ pub struct Description {
 impl Description {
     /// Whether the description makes sense: rings with consistent limits, an RX buffer
     /// size, and a packet allowed at least one segment and an entry per segment. iflib
-    /// refuses to build a driver whose description does not ([`check_description`]).
+    /// refuses to build a driver whose description does not (a const assertion in its
+    /// generic adapter).
     pub const fn is_consistent(&self) -> bool {
         self.tx_ring.is_consistent()
             && self.rx_ring.is_consistent()
