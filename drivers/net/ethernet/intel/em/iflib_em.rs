@@ -391,7 +391,14 @@ impl Driver for Em {
             admin_vector,
         } = routing
         else {
-            hw.msix.store(false, Ordering::Relaxed);
+            // Undo an earlier MSI-X routing (the operator may turn MSI-X off): one vector
+            // again, no auto-clear, no IVAR entries.
+            if hw.msix.swap(false, Ordering::Relaxed) {
+                hw.write(IVAR, 0);
+                hw.write(EIAC_82574, 0);
+                let ctrl_ext = hw.read(CTRL_EXT) & !(CTRL_EXT_PBA_CLR | CTRL_EXT_EIAME);
+                hw.write(CTRL_EXT, ctrl_ext);
+            }
             return;
         };
         if !hw.family.msix {
