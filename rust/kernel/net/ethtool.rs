@@ -433,7 +433,28 @@ pub trait Operations: crate::net::device::Operations {
     fn set_rx_hash_key(_dev: &Device, _this: &Self, _key: &[u8], _extack: &mut ExtAck) -> Result {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
+
+    /// Names of the private flags (`ethtool --show-priv-flags`), flag `n` being bit `n`: at
+    /// most [`MAX_PRIVATE_FLAGS`] of 32 bytes each. May differ from device to device.
+    fn private_flag_names(_dev: &Device, _this: &Self) -> &'static [&'static CStr] {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns the private flags, bit `n` for name `n` (RTNL).
+    fn get_private_flags(_dev: &Device, _this: &Self) -> u32 {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies private flags (`ethtool --set-priv-flags`, RTNL). Bits without a name are
+    /// refused with `EINVAL` before the call; ethtool gives this operation no message
+    /// channel.
+    fn set_private_flags(_dev: &Device, _this: &Self, _flags: u32) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
 }
+
+/// Most private flags a device can have: ethtool passes them in one `u32`.
+pub const MAX_PRIVATE_FLAGS: usize = 32;
 
 /// The one hash function iflib hardware computes: Toeplitz (`ETH_RSS_HASH_TOP`).
 const HASH_TOEPLITZ: u8 = 1 << bindings::ETH_RSS_HASH_TOP_BIT;
@@ -461,6 +482,12 @@ unsafe fn zeroed_values<'a>(data: *mut u64, names: &[&CStr]) -> &'a mut [u64] {
     let values = unsafe { core::slice::from_raw_parts_mut(data, names.len()) };
     values.fill(0);
     values
+}
+
+/// The private flag bits that have a name, given `count` names.
+fn named_flags(count: usize) -> u32 {
+    let count = count.min(MAX_PRIVATE_FLAGS) as u32;
+    u32::MAX.checked_shr(u32::BITS - count).unwrap_or(0)
 }
 
 struct Table<T: Operations>(core::marker::PhantomData<T>);
@@ -499,12 +526,13 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
-        get_sset_count: if T::HAS_STATS_NAMES || T::HAS_SELF_TEST_NAMES {
+        get_sset_count: if T::HAS_STATS_NAMES || T::HAS_SELF_TEST_NAMES || T::HAS_PRIVATE_FLAG_NAMES
+        {
             Some(Self::get_sset_count)
         } else {
             None
         },
-        get_strings: if T::HAS_STATS_NAMES || T::HAS_SELF_TEST_NAMES {
+        get_strings: if T::HAS_STATS_NAMES || T::HAS_SELF_TEST_NAMES || T::HAS_PRIVATE_FLAG_NAMES {
             Some(Self::get_strings)
         } else {
             None
@@ -599,6 +627,16 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_priv_flags: if T::HAS_GET_PRIVATE_FLAGS && T::HAS_PRIVATE_FLAG_NAMES {
+            Some(Self::get_priv_flags)
+        } else {
+            None
+        },
+        set_priv_flags: if T::HAS_SET_PRIVATE_FLAGS && T::HAS_PRIVATE_FLAG_NAMES {
+            Some(Self::set_priv_flags)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
 
@@ -671,6 +709,22 @@ impl<T: Operations> Table<T> {
             }
             None => 0,
         }
+    }
+
+    extern "C" fn get_priv_flags(dev: *mut bindings::net_device) -> u32 {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        T::get_private_flags(dev, this)
+    }
+
+    extern "C" fn set_priv_flags(dev: *mut bindings::net_device, flags: u32) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // The ioctl passes any bits; netlink checks them against the names.
+        if flags & !named_flags(T::private_flag_names(dev, this).len()) != 0 {
+            return EINVAL.to_errno();
+        }
+        from_result(|| T::set_private_flags(dev, this, flags).map(|()| 0))
     }
 
     extern "C" fn self_test(
@@ -966,6 +1020,10 @@ impl<T: Operations> Table<T> {
             bindings::ethtool_stringset_ETH_SS_TEST if T::HAS_SELF_TEST_NAMES => {
                 Some(T::self_test_names(dev, this))
             }
+            bindings::ethtool_stringset_ETH_SS_PRIV_FLAGS if T::HAS_PRIVATE_FLAG_NAMES => {
+                let names = T::private_flag_names(dev, this);
+                Some(&names[..names.len().min(MAX_PRIVATE_FLAGS)])
+            }
             _ => None,
         }
     }
@@ -1137,6 +1195,15 @@ mod tests {
     fn frame_length_ranges_keep_at_most_the_kernels_buckets() {
         let many = [(1, 1); LENGTH_BUCKETS + 3];
         assert_eq!(FrameLengthRanges::new(&many).len(), LENGTH_BUCKETS);
+    }
+
+    #[test]
+    fn named_flags_cover_the_names_only() {
+        assert_eq!(named_flags(0), 0);
+        assert_eq!(named_flags(1), 0b1);
+        assert_eq!(named_flags(3), 0b111);
+        assert_eq!(named_flags(MAX_PRIVATE_FLAGS), u32::MAX);
+        assert_eq!(named_flags(MAX_PRIVATE_FLAGS + 5), u32::MAX);
     }
 
     #[test]
