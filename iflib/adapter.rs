@@ -27,7 +27,8 @@ use crate::{
     irq::{
         Irqs,
         Line,
-        Lines, //
+        Lines,
+        Vectors, //
     },
     mac_stats::MacCounters,
     rx::{
@@ -119,6 +120,8 @@ pub(crate) struct Settings {
     /// The key received flows are hashed with (where the device hashes them). Written
     /// under RTNL and ethtool's RSS lock, read under one of them.
     hash_key: [AtomicU8; RX_HASH_KEY_LEN],
+    /// The operator turned MSI-X off (`ethtool --set-priv-flags IFACE disable-msix on`).
+    pub(crate) msix_disabled: AtomicBool,
 }
 
 impl Settings {
@@ -165,7 +168,6 @@ pub struct Adapter<'bound, D: Datapath> {
     admin: AdminWork<Self>,
     /// The TX watchdog asked for a reset.
     reset_requested: AtomicBool,
-    irqs: Irqs,
     /// Set by the interrupt handler when the link may have changed; read by NAPI.
     link_event: AtomicBool,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
@@ -174,11 +176,16 @@ pub struct Adapter<'bound, D: Datapath> {
     xdp: ProgramSlot,
     /// The device hashes received flows ([`crate::Attached::rx_hash`]).
     pub(crate) rx_hash: bool,
+    /// The driver routes MSI-X and the device has it: the operator may turn it off.
+    pub(crate) msix_available: bool,
     pub(crate) settings: Settings,
     pub(crate) counters: Counters,
     pub(crate) hw: D::Hardware<'bound>,
     pub(crate) pdev: &'bound pci::Device<Bound>,
-    _vectors: pci::IrqVectorRegistration<'bound>,
+    /// The interrupt vectors; replaced, under RTNL while the adapter is down, when the
+    /// operator turns MSI-X off or on. `None` if that failed to allocate any.
+    #[pin]
+    vectors: Mutex<Option<Vectors<'bound>>>,
 }
 
 impl<'bound, D: Datapath> Adapter<'bound, D> {
@@ -192,7 +199,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             pdev.enable_device_mem()?;
             pdev.set_master();
             let attached = D::attach(pdev, info)?;
-            let (vectors, irqs) = Self::alloc_vectors(pdev)?;
+            let vectors = Vectors::allocate(pdev, D::DESCRIPTION.msix)?;
+            let irqs = vectors.irqs;
 
             let desc = &D::DESCRIPTION;
             let netdev = Registration::<Self>::new(pdev.as_ref(), 1, 1)?;
@@ -240,11 +248,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 mac_totals <- kernel::new_mutex!(MacCounters::default(), "iflib_mac_totals"),
                 admin <- AdminWork::new(),
                 reset_requested: AtomicBool::new(false),
-                irqs,
                 link_event: AtomicBool::new(false),
                 up: AtomicBool::new(false),
                 xdp: ProgramSlot::new(),
                 rx_hash: attached.rx_hash,
+                msix_available: irqs.admin.is_some(),
                 settings: Settings {
                     tx_len: AtomicU32::new(desc.tx_ring.default),
                     rx_len: AtomicU32::new(desc.rx_ring.default),
@@ -258,11 +266,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         netdev::fill_rss_key(&mut key);
                         key.map(AtomicU8::new)
                     },
+                    msix_disabled: AtomicBool::new(false),
                 },
                 counters: Counters::default(),
                 hw: attached.hardware,
                 pdev,
-                _vectors: vectors,
+                vectors <- kernel::new_mutex!(Some(vectors), "iflib_vectors"),
                 _: {
                     let this = this.as_ptr().cast_const();
                     // SAFETY: `this` is pinned and fully initialised; the NAPI context and the
@@ -279,35 +288,6 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 },
             }))
         })
-    }
-
-    /// Allocates the interrupt vectors: with MSI-X (if the driver routes it) one for the
-    /// queue set and one for the other causes, else one MSI or the shared INTx line.
-    fn alloc_vectors(
-        pdev: &'bound pci::Device<Bound>,
-    ) -> Result<(pci::IrqVectorRegistration<'bound>, Irqs)> {
-        let irq_of = |vectors: &pci::IrqVectorRegistration<'bound>, index| -> Result<u32> {
-            Ok(kernel::irq::IrqRequest::from(vectors.index(index)?).irq())
-        };
-        if D::DESCRIPTION.msix {
-            let msix = pci::IrqTypes::default().with(pci::IrqType::MsiX);
-            if let Ok(vectors) = pdev.alloc_irq_vectors(2, 2, msix) {
-                let irqs = Irqs {
-                    queue: irq_of(&vectors, 0)?,
-                    admin: Some(irq_of(&vectors, 1)?),
-                };
-                return Ok((vectors, irqs));
-            }
-        }
-        let types = pci::IrqTypes::default()
-            .with(pci::IrqType::Msi)
-            .with(pci::IrqType::Intx);
-        let vectors = pdev.alloc_irq_vectors(1, 1, types)?;
-        let irqs = Irqs {
-            queue: irq_of(&vectors, 0)?,
-            admin: None,
-        };
-        Ok((vectors, irqs))
     }
 
     /// The RX buffer limits of `D` with page_pool pages.
@@ -356,6 +336,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
     pub(crate) fn bring_up(&self) -> Result {
+        let irqs = self.irqs().ok_or(ENODEV)?;
         let dev = self.netdev.device();
         let desc = &D::DESCRIPTION;
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
@@ -372,7 +353,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         )?;
 
         D::set_mac_address(&self.hw, &dev.mac_address());
-        D::route_interrupts(&self.hw, self.irqs.routing());
+        D::route_interrupts(&self.hw, irqs.routing());
         let rx_config = RxConfig {
             buffer_size,
             max_frame_size: dev.mtu() + FRAME_OVERHEAD,
@@ -405,7 +386,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 
         // SAFETY: `self` is pinned inside the bound device's data and outlives the lines: they
         // are freed in `bring_down`, which runs before the adapter is dropped.
-        let lines = match unsafe { self.request_lines() } {
+        let lines = match unsafe { self.request_lines(irqs) } {
             Ok(lines) => lines,
             Err(e) => {
                 // The hardware must stop using the rings before they are freed.
@@ -455,6 +436,39 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
     }
 
+    /// The Linux numbers of the interrupt vectors, if there are any.
+    fn irqs(&self) -> Option<Irqs> {
+        self.vectors.lock().as_ref().map(|vectors| vectors.irqs)
+    }
+
+    /// Uses MSI-X (where available) or not from now on: frees the vectors and allocates
+    /// them anew, restarting a running device around it (RTNL).
+    pub(crate) fn set_msix_disabled(&self, disabled: bool) -> Result {
+        let unchanged = self.settings.msix_disabled.load(Ordering::Relaxed) == disabled;
+        if unchanged && self.irqs().is_some() {
+            return Ok(());
+        }
+        let running = self.netdev.device().is_running();
+        // Down, the adapter holds no line: its vectors can be freed.
+        self.bring_down();
+        self.settings
+            .msix_disabled
+            .store(disabled, Ordering::Relaxed);
+        let allocated = {
+            let mut vectors = self.vectors.lock();
+            self.napi.set_irq(-1);
+            *vectors = None;
+            Vectors::allocate(self.pdev, D::DESCRIPTION.msix && !disabled).map(|new| {
+                self.napi.set_irq(new.irqs.queue as i32);
+                *vectors = Some(new);
+            })
+        };
+        if running {
+            self.bring_up()?;
+        }
+        allocated
+    }
+
     fn release_rings(&self) {
         // SAFETY: RTNL; the TX queues are disabled and NAPI is disabled (or, when
         // `bring_up` fails, was never enabled).
@@ -468,12 +482,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
     }
 
-    /// Requests the interrupt lines with the handlers that fit the routing.
+    /// Requests the interrupt lines `irqs` with the handlers that fit the routing.
     ///
     /// # Safety
     ///
     /// `self` must stay valid until the returned lines are dropped.
-    unsafe fn request_lines(&self) -> Result<Lines> {
+    unsafe fn request_lines(&self, irqs: Irqs) -> Result<Lines> {
         let cookie = core::ptr::from_ref(self).cast();
         // Named as Intel's C drivers name theirs, which tools that spread vectors over CPUs
         // look for: "<interface>-TxRx-<queue set>" for a queue set's own vector,
@@ -484,7 +498,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             None => D::DESCRIPTION.name.to_str()?,
         };
         let name = |suffix: &str| CString::try_from_fmt(fmt!("{base}{suffix}"));
-        let (queue_handler, queue_name, admin) = match self.irqs.admin {
+        let (queue_handler, queue_name, admin) = match irqs.admin {
             Some(admin) => (
                 Self::queue_interrupt as crate::irq::Handler,
                 name("-TxRx-0")?,
@@ -493,7 +507,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             None => (Self::interrupt as crate::irq::Handler, name("")?, None),
         };
         // SAFETY: The caller keeps `self`, the handlers' cookie, valid while requested.
-        let queue = unsafe { Line::request(self.irqs.queue, queue_handler, queue_name, cookie) }?;
+        let queue = unsafe { Line::request(irqs.queue, queue_handler, queue_name, cookie) }?;
         let admin = match admin {
             Some(irq) => {
                 let admin_name = name("")?;

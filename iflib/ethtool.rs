@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! ethtool for every iflib driver: identification, rings, channels, statistics, register
-//! and EEPROM dumps, link settings, interrupt coalescing and flow control.
+//! and EEPROM dumps, link settings, interrupt coalescing, flow control, the receive hash
+//! and iflib's knobs (private flags).
 
 use crate::{
     adapter::Adapter,
@@ -299,6 +300,18 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             D::set_rx_hash_key(&this.hw, key);
         }
         Ok(())
+    }
+
+    fn private_flag_names(_dev: &netdev::Device, this: &Self) -> &'static [&'static CStr] {
+        this.knob_names()
+    }
+
+    fn get_private_flags(_dev: &netdev::Device, this: &Self) -> u32 {
+        this.knobs()
+    }
+
+    fn set_private_flags(_dev: &netdev::Device, this: &Self, flags: u32) -> Result {
+        this.set_knobs(flags)
     }
 
     fn set_pause(dev: &netdev::Device, this: &Self, pause: Pause) -> Result {

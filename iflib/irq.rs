@@ -8,7 +8,10 @@
 use crate::driver::InterruptRouting;
 use kernel::{
     bindings,
+    device::Bound,
     error::to_result,
+    irq::IrqRequest,
+    pci,
     prelude::*,
     str::CString, //
 };
@@ -32,6 +35,48 @@ impl Irqs {
             },
             None => InterruptRouting::Single,
         }
+    }
+}
+
+/// The interrupt vectors allocated to a device, freed when dropped (after its lines).
+pub(crate) struct Vectors<'bound> {
+    pub(crate) irqs: Irqs,
+    _allocation: pci::IrqVectorRegistration<'bound>,
+}
+
+impl<'bound> Vectors<'bound> {
+    /// Allocates with MSI-X if `msix` (the driver routes it, the operator allows it) one
+    /// vector for the queue set and one for the other causes; else, or if the device has
+    /// no MSI-X, one MSI or the shared INTx line.
+    pub(crate) fn allocate(pdev: &'bound pci::Device<Bound>, msix: bool) -> Result<Self> {
+        let irq_of = |vectors: &pci::IrqVectorRegistration<'bound>, index| -> Result<u32> {
+            Ok(IrqRequest::from(vectors.index(index)?).irq())
+        };
+        if msix {
+            let types = pci::IrqTypes::default().with(pci::IrqType::MsiX);
+            if let Ok(allocation) = pdev.alloc_irq_vectors(2, 2, types) {
+                let irqs = Irqs {
+                    queue: irq_of(&allocation, 0)?,
+                    admin: Some(irq_of(&allocation, 1)?),
+                };
+                return Ok(Self {
+                    irqs,
+                    _allocation: allocation,
+                });
+            }
+        }
+        let types = pci::IrqTypes::default()
+            .with(pci::IrqType::Msi)
+            .with(pci::IrqType::Intx);
+        let allocation = pdev.alloc_irq_vectors(1, 1, types)?;
+        let irqs = Irqs {
+            queue: irq_of(&allocation, 0)?,
+            admin: None,
+        };
+        Ok(Self {
+            irqs,
+            _allocation: allocation,
+        })
     }
 }
 

@@ -19,6 +19,7 @@ mod driver;
 mod ethtool;
 mod installed;
 mod irq;
+mod knobs;
 mod mac_stats;
 mod ring;
 mod rx;
