@@ -60,8 +60,8 @@ pub mod features {
 }
 
 /// Fills `key` with the kernel's random RSS key (the same bytes for every device of a
-/// boot, so that flows hash alike on every port). That key has 52 bytes: a longer `key`
-/// keeps its other bytes.
+/// boot, so that flows hash alike on every port). That key has `NETDEV_RSS_KEY_LEN` bytes
+/// (256 in 7.3): a longer `key` keeps its other bytes.
 pub fn fill_rss_key(key: &mut [u8]) {
     let len = key.len().min(bindings::NETDEV_RSS_KEY_LEN as usize);
     // SAFETY: `key` is valid for writes of `len` bytes, and `len` is at most the kernel key's
