@@ -53,10 +53,8 @@ pub struct Em;
 /// Per-device state.
 pub struct Hardware<'bound> {
     bar: Bar0<'bound>,
-    family: &'bound Family,
-    /// The RX ring holds extended descriptors (with the RSS hash): the family's `rx_hash`,
-    /// kept here for the RX path (one load less per frame).
-    extended_rx: bool,
+    /// Held by value: the RX path reads `rx_hash` (extended descriptors) for every frame.
+    family: Family,
     /// Shadow of RCTL: QEMU stalls reception for a second after every RCTL write, so the
     /// register is only written when its value changes.
     rctl: AtomicU32,
@@ -69,6 +67,7 @@ pub struct Hardware<'bound> {
 const INTEL: pci::Vendor = pci::Vendor::INTEL;
 
 /// What differs between the controllers em drives.
+#[derive(Clone, Copy)]
 pub struct Family {
     eeprom: EepromRead,
     /// MSI-X with the 82574's IVAR routing.
@@ -302,8 +301,7 @@ impl Driver for Em {
         let bar = pdev.iomap_region_sized::<BAR_SIZE>(0, c"iflib_em")?;
         let hw = Hardware {
             bar,
-            family,
-            extended_rx: family.rx_hash,
+            family: *family,
             rctl: AtomicU32::new(0),
             msix: AtomicBool::new(false),
             ledctl: AtomicU32::new(0),
@@ -351,7 +349,7 @@ impl Driver for Em {
         hw.write(RDTR, 0);
         // Always verified: iflib ignores the verdict while `ethtool -K rx off`.
         let checksums = RXCSUM_IPOFLD | RXCSUM_TUOFLD;
-        if hw.extended_rx {
+        if hw.family.rx_hash {
             // One queue: the redirection table stays all 0. The key comes next
             // (`set_rx_hash_key`); iflib ignores the hash while `ethtool -K rxhash off`.
             for word in 0..RETA_WORDS {

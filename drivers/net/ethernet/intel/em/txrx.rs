@@ -254,7 +254,7 @@ impl Datapath for Em {
     #[inline(always)]
     fn rx_fragment(hw: &Hardware<'_>, ring: &Ring, slot: u32) -> Option<RxFragment> {
         let word = ring.read(slot, 1);
-        if !hw.extended_rx {
+        if !hw.family.rx_hash {
             return (word & RX_STATUS_DD != 0).then(|| rx_fragment(word, None));
         }
         if word & EXT_STATUS_DD == 0 {
