@@ -436,6 +436,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
     }
 
+    /// Whether the hardware is started: settings are written to it now rather than at the
+    /// next start (RTNL).
+    pub(crate) fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
     /// The Linux numbers of the interrupt vectors, if there are any.
     fn irqs(&self) -> Option<Irqs> {
         self.vectors.lock().as_ref().map(|vectors| vectors.irqs)

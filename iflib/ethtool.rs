@@ -147,7 +147,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     }
 
     fn set_coalesce(
-        dev: &netdev::Device,
+        _dev: &netdev::Device,
         this: &Self,
         coalesce: Coalesce,
         extack: &mut netdev_ethtool::ExtAck,
@@ -163,7 +163,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         this.settings
             .interrupt_usecs
             .store(coalesce.rx_usecs, Ordering::Relaxed);
-        if dev.is_running() {
+        if this.is_up() {
             D::set_interrupt_interval(&this.hw, coalesce.rx_usecs);
         }
         Ok(())
@@ -283,7 +283,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     }
 
     fn set_rx_hash_key(
-        dev: &netdev::Device,
+        _dev: &netdev::Device,
         this: &Self,
         key: &[u8],
         extack: &mut netdev_ethtool::ExtAck,
@@ -296,7 +296,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             return Err(EINVAL);
         };
         this.settings.set_hash_key(key);
-        if dev.is_running() {
+        if this.is_up() {
             D::set_rx_hash_key(&this.hw, key);
         }
         Ok(())
@@ -314,7 +314,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         this.set_knobs(flags)
     }
 
-    fn set_pause(dev: &netdev::Device, this: &Self, pause: Pause) -> Result {
+    fn set_pause(_dev: &netdev::Device, this: &Self, pause: Pause) -> Result {
         // Flow control is forced: the link partner's pause abilities are not negotiated.
         if pause.autoneg {
             return Err(EINVAL);
@@ -324,7 +324,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         }
         this.settings.pause_rx.store(pause.rx, Ordering::Relaxed);
         this.settings.pause_tx.store(pause.tx, Ordering::Relaxed);
-        if dev.is_running() && D::DESCRIPTION.flow_control {
+        if this.is_up() && D::DESCRIPTION.flow_control {
             D::set_flow_control(
                 &this.hw,
                 FlowControl {
