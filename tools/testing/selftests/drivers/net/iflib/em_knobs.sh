@@ -7,7 +7,8 @@
 # admin one). Set under a ping flood, the flag takes effect at once: the
 # device restarts on one MSI vector, the flood survives without a TX
 # timeout, and a TCP stream passes with that vector's interrupt count
-# growing. Cleared while the interface is down, MSI-X is back after `up`.
+# growing; netdev-genl reports each vector as NAPI's interrupt (ynl). Cleared
+# while the interface is down, MSI-X is back after `up`.
 # A flag bit without a name, sent through the ioctl (which, unlike netlink,
 # passes any bits), is refused with EINVAL. The 8254x models have no MSI-X:
 # no private flags, setting one is refused.
@@ -43,18 +44,34 @@ interrupts() {
 	}' /proc/interrupts
 }
 
-# uses_msix: two MSI-X vectors, the queue set's line requested by name.
+# irq_of NAME: the interrupt number of the line named NAME.
+irq_of() {
+	awk -v n="$1" '$NF == n { sub(":", "", $1); print $1 }' /proc/interrupts
+}
+
+# napi_on NAME: netdev-genl reports the line named NAME as the DUT's NAPI's
+# interrupt.
+napi_on() {
+	local irq
+	irq=$(netdev_dump napi-get | jq --argjson i "$(cat "/sys/class/net/$DUT/ifindex")" \
+		'.[] | select(.ifindex == $i) | .irq')
+	echo "# NAPI interrupt: $irq, $1: $(irq_of "$1")"
+	[ -n "$irq" ] && [ "$irq" = "$(irq_of "$1")" ]
+}
+
+# uses_msix: two MSI-X vectors, the queue set's line requested by name and
+# NAPI's.
 uses_msix() {
 	echo "# vectors: $(vectors)"
 	[ "$(vectors)" = "msix msix " ] && [ -n "$(interrupts "$DUT-TxRx-0")" ] &&
-		[ -n "$(interrupts "$DUT")" ]
+		[ -n "$(interrupts "$DUT")" ] && napi_on "$DUT-TxRx-0"
 }
 
-# uses_msi: one MSI vector for everything.
+# uses_msi: one MSI vector for everything, NAPI's.
 uses_msi() {
 	echo "# vectors: $(vectors)"
 	[ "$(vectors)" = "msi " ] && [ -z "$(interrupts "$DUT-TxRx-0")" ] &&
-		[ -n "$(interrupts "$DUT")" ]
+		[ -n "$(interrupts "$DUT")" ] && napi_on "$DUT"
 }
 
 # stream_on LINE: a TCP stream to the peer passes and the line's count grows.
@@ -148,5 +165,9 @@ test_model() {
 }
 
 ktap_print_header
+if [ ! -f "$YNL" ]; then
+	ktap_skip_all "no ynl at $YNL"
+	exit "$KSFT_SKIP"
+fi
 trap cleanup_model EXIT
 for_each_em_model "$CHECKS" test_model cleanup_model

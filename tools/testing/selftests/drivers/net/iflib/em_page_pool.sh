@@ -12,8 +12,6 @@
 CHECKS=3
 COUNT=10000
 RATE=10000
-SOURCE=$IFLIB_BUILD/source
-YNL=$SOURCE/tools/net/ynl/pyynl/cli.py
 
 ktap_print_header
 if [ ! -f "$YNL" ]; then
@@ -21,12 +19,6 @@ if [ ! -f "$YNL" ]; then
 	exit "$KSFT_SKIP"
 fi
 trap 'em_cleanup; rmmod pktgen 2>/dev/null' EXIT
-
-# netdev_dump OP: the netdev-genl dump OP as JSON.
-netdev_dump() {
-	python3 "$YNL" --spec "$SOURCE/Documentation/netlink/specs/netdev.yaml" \
-		--no-schema --dump "$1" --output-json
-}
 
 # pool_stat NAME: the sum of statistic NAME over the DUT's page pools.
 pool_stat() {

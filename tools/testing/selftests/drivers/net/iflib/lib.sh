@@ -293,6 +293,16 @@ ethtool_stat() {
 	${3:+ip netns exec $3} ethtool -S "$1" | awk -v n="$2:" '$1 == n { print $2 }'
 }
 
+# netdev-genl through the kernel tree's ynl CLI, where the VM has the tree.
+YNL_SOURCE=${IFLIB_BUILD:-/nonexistent}/source
+YNL=$YNL_SOURCE/tools/net/ynl/pyynl/cli.py
+
+# netdev_dump OP: the netdev-genl dump OP as JSON.
+netdev_dump() {
+	python3 "$YNL" --spec "$YNL_SOURCE/Documentation/netlink/specs/netdev.yaml" \
+		--no-schema --dump "$1" --output-json
+}
+
 # register_dump IFNAME: the 32-bit words of ethtool -d, one per line.
 register_dump() {
 	ethtool -d "$1" raw on | od -An -v -tu4 | tr -s ' ' '\n' | sed '/^$/d'
