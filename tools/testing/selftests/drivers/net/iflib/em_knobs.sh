@@ -8,14 +8,15 @@
 # device restarts on one MSI vector, the flood survives without a TX
 # timeout, and a TCP stream passes with that vector's interrupt count
 # growing; netdev-genl reports each vector as NAPI's interrupt (ynl). Cleared
-# while the interface is down, MSI-X is back after `up`.
+# while the interface is down, MSI-X is back after `up`. Unloading on the MSI
+# vector under a flood frees the vectors.
 # A flag bit without a name, sent through the ioctl (which, unlike netlink,
 # passes any bits), is refused with EINVAL. The 8254x models have no MSI-X:
 # no private flags, setting one is refused.
 
 . "$(dirname "$0")/lib.sh"
 
-CHECKS=8
+CHECKS=9
 
 FLOOD=
 cleanup_model() {
@@ -162,6 +163,16 @@ test_model() {
 	sleep 2
 	ktap_check "up again: two MSI-X vectors" uses_msix
 	ktap_check "TCP stream on the queue set's MSI-X vector" stream_on "$DUT-TxRx-0"
+
+	ethtool --set-priv-flags "$DUT" disable-msix on
+	ping -f -q -w 20 "$REMOTE_V4" >/dev/null 2>&1 &
+	FLOOD=$!
+	sleep 2
+	ktap_check "unloaded on the MSI vector under a ping flood: vectors freed" \
+		eval 'uses_msi && rmmod iflib_em && [ -z "$(vectors)" ]'
+	kill "$FLOOD" 2>/dev/null
+	wait "$FLOOD" 2>/dev/null
+	FLOOD=
 }
 
 ktap_print_header
