@@ -450,29 +450,67 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     /// Uses MSI-X (where available) or not from now on: frees the vectors and allocates
     /// them anew, restarting a running device around it (RTNL).
     pub(crate) fn set_msix_disabled(&self, disabled: bool) -> Result {
-        let unchanged = self.settings.msix_disabled.load(Ordering::Relaxed) == disabled;
-        if unchanged && self.irqs().is_some() {
+        let old = self.settings.msix_disabled.load(Ordering::Relaxed);
+        if old == disabled && self.irqs().is_some() {
             return Ok(());
         }
+        self.restart_with(
+            "interrupt mode",
+            || {
+                self.settings
+                    .msix_disabled
+                    .store(disabled, Ordering::Relaxed);
+                self.reallocate_vectors(disabled)
+            },
+            || {
+                self.settings.msix_disabled.store(old, Ordering::Relaxed);
+                let _ = self.reallocate_vectors(old);
+            },
+        )
+    }
+
+    /// Frees the vectors and allocates them with MSI-X or without (RTNL, the adapter down:
+    /// it then holds no line).
+    fn reallocate_vectors(&self, msix_disabled: bool) -> Result {
+        let mut vectors = self.vectors.lock();
+        self.napi.set_irq(-1);
+        *vectors = None;
+        let new = Vectors::allocate(self.pdev, D::DESCRIPTION.msix && !msix_disabled)?;
+        self.napi.set_irq(new.irqs.queue as i32);
+        *vectors = Some(new);
+        Ok(())
+    }
+
+    /// Changes a setting that takes a restart (ring sizes, MTU, interrupt mode) under RTNL:
+    /// a running adapter is stopped, `apply` runs and the adapter starts again. If either
+    /// fails (memory, most likely), `undo` puts the old setting back and the adapter starts
+    /// with that: the device keeps working, the kernel log says so (naming the setting
+    /// `what`) and the caller returns the error.
+    pub(crate) fn restart_with(
+        &self,
+        what: &str,
+        apply: impl FnOnce() -> Result,
+        undo: impl FnOnce(),
+    ) -> Result {
         let running = self.netdev.device().is_running();
-        // Down, the adapter holds no line: its vectors can be freed.
         self.bring_down();
-        self.settings
-            .msix_disabled
-            .store(disabled, Ordering::Relaxed);
-        let allocated = {
-            let mut vectors = self.vectors.lock();
-            self.napi.set_irq(-1);
-            *vectors = None;
-            Vectors::allocate(self.pdev, D::DESCRIPTION.msix && !disabled).map(|new| {
-                self.napi.set_irq(new.irqs.queue as i32);
-                *vectors = Some(new);
-            })
+        let applied = apply().and_then(|()| if running { self.bring_up() } else { Ok(()) });
+        let Err(e) = applied else {
+            return Ok(());
         };
-        if running {
-            self.bring_up()?;
+        undo();
+        dev_warn!(
+            self.dma(),
+            "cannot apply the new {what} (error {}); keeping the previous setting\n",
+            e.to_errno()
+        );
+        if running && self.bring_up().is_err() {
+            dev_err!(
+                self.dma(),
+                "cannot restart with the previous {what} either; the device stays down\n"
+            );
         }
-        allocated
+        Err(e)
     }
 
     fn release_rings(&self) {
@@ -758,15 +796,15 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
             );
             return Err(EINVAL);
         }
-        let running = dev.is_running();
-        if running {
-            this.bring_down();
-        }
-        dev.set_mtu(mtu);
-        if running {
-            this.bring_up()?;
-        }
-        Ok(())
+        let old = dev.mtu();
+        this.restart_with(
+            "MTU",
+            || {
+                dev.set_mtu(mtu);
+                Ok(())
+            },
+            || dev.set_mtu(old),
+        )
     }
 
     fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {

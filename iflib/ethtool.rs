@@ -97,7 +97,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     }
 
     fn set_ring_sizes(
-        dev: &netdev::Device,
+        _dev: &netdev::Device,
         this: &Self,
         sizes: netdev_ethtool::RingSizes,
         extack: &mut netdev_ethtool::ExtAck,
@@ -111,16 +111,27 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             extack.set_message(c"TX ring size out of range or not a multiple of the hardware's");
             return Err(EINVAL);
         }
-        let running = dev.is_running();
-        if running {
-            this.bring_down();
+        let settings = &this.settings;
+        let old = (
+            settings.rx_len.load(Ordering::Relaxed),
+            settings.tx_len.load(Ordering::Relaxed),
+        );
+        let store = |(rx, tx)| {
+            settings.rx_len.store(rx, Ordering::Relaxed);
+            settings.tx_len.store(tx, Ordering::Relaxed);
+        };
+        let result = this.restart_with(
+            "ring sizes",
+            || {
+                store((sizes.rx, sizes.tx));
+                Ok(())
+            },
+            || store(old),
+        );
+        if result.is_err() {
+            extack.set_message(c"cannot allocate rings of that size; the old ones are kept");
         }
-        this.settings.rx_len.store(sizes.rx, Ordering::Relaxed);
-        this.settings.tx_len.store(sizes.tx, Ordering::Relaxed);
-        if running {
-            this.bring_up()?;
-        }
-        Ok(())
+        result
     }
 
     fn get_link_settings(_dev: &netdev::Device, this: &Self) -> LinkSettings {
