@@ -147,10 +147,15 @@ impl Settings {
     }
 }
 
-/// One bound device. Field order is teardown order.
+/// One bound device.
+///
+/// Teardown: `drop` unregisters the net device (which stops it: rings, page pools, lines
+/// and NAPI polls are gone then), cancels the admin work and detaches the hardware; then
+/// the fields drop in declaration order. `napi` is deleted while the net device it
+/// belongs to is still allocated (`netif_napi_del` takes the device's lock), and `netdev`,
+/// which frees the net device, is the last field.
 #[pin_data(PinnedDrop)]
 pub struct Adapter<'bound, D: Datapath> {
-    netdev: Registration<Self>,
     #[pin]
     napi: Napi<Self>,
     /// The TX ring, shared by the xmit path, the XDP senders and NAPI without a lock of
@@ -186,6 +191,8 @@ pub struct Adapter<'bound, D: Datapath> {
     /// operator turns MSI-X off or on. `None` if that failed to allocate any.
     #[pin]
     vectors: Mutex<Option<Vectors<'bound>>>,
+    /// The net device; freed when dropped, so it stays last (see above).
+    netdev: Registration<Self>,
 }
 
 impl<'bound, D: Datapath> Adapter<'bound, D> {

@@ -135,16 +135,18 @@ fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
-/// One port. Field order is teardown order: the net device goes first.
+/// One port. `drop` unregisters the net device and destroys the page pool; then the
+/// fields drop in declaration order: NAPI is deleted while the net device it belongs to is
+/// still allocated, and the net device is freed last.
 #[pin_data(PinnedDrop)]
 struct Port {
-    netdev: Registration<Port>,
     #[pin]
     napi: Napi<Port>,
     #[pin]
     rx: SpinLock<RxRing>,
     peer: AtomicPtr<Port>,
     counters: Counters,
+    netdev: Registration<Port>,
 }
 
 impl Port {

@@ -517,7 +517,8 @@ pub trait Operations: Sized + Sync {
 
 /// An Ethernet device allocated for a bus device, registered with the stack on demand.
 ///
-/// Dropping it unregisters the device (which calls `stop` if it is up), then frees it.
+/// Dropping it unregisters the device (which calls `stop` if it is up), then frees it: drop
+/// the NAPI contexts added to the device before (see [`crate::net::napi::Napi::add`]).
 ///
 /// # Invariants
 ///

@@ -73,7 +73,8 @@ impl<T: Poll> Napi<T> {
     ///
     /// # Safety
     ///
-    /// `owner` stays valid until `self` is dropped; `self` is added at most once.
+    /// `owner` stays valid until `self` is dropped; `self` is added at most once; `dev` is
+    /// freed only after `self` is dropped (dropping deletes the context, which locks `dev`).
     pub unsafe fn add(self: Pin<&Self>, dev: &Device, index: u32, owner: *const T) {
         self.owner.store(owner.cast_mut(), Ordering::Release);
         // SAFETY: `self` is pinned and zero-initialised; `dev` is valid; the poll callback
