@@ -16,11 +16,20 @@ __rust_helper dma_addr_t rust_helper_page_pool_get_dma_addr(const struct page *p
 	return page_pool_get_dma_addr(page);
 }
 
-__rust_helper void rust_helper_page_pool_dma_sync_for_cpu(const struct page_pool *pool,
-							  const struct page *page,
-							  u32 offset, u32 len)
+/*
+ * Makes @len bytes at @offset of @page, written by the device, visible to the
+ * CPU. @offset counts from the page's start, as in the sync for the device
+ * below; page_pool_dma_sync_for_cpu() counts it from the pool's offset
+ * instead. Pages of a pool without DMA mapping need no sync.
+ */
+__rust_helper void rust_helper_page_pool_sync_for_cpu(const struct page_pool *pool,
+						      const struct page *page,
+						      u32 offset, u32 len)
 {
-	page_pool_dma_sync_for_cpu(pool, page, offset, len);
+	if (!pool->dma_map)
+		return;
+	dma_sync_single_range_for_cpu(pool->p.dev, page_pool_get_dma_addr(page),
+				      offset, len, page_pool_get_dma_dir(pool));
 }
 
 __rust_helper void rust_helper_page_pool_put_full_page(struct page_pool *pool,
@@ -59,11 +68,16 @@ rust_helper_page_pool_create_for_rx(struct device *dev, struct napi_struct *napi
 	return page_pool_create(&pp);
 }
 
-/* Makes @len bytes at @offset of @page, written by the CPU, visible to the device. */
+/*
+ * Makes @len bytes at @offset of @page (from the page's start), written by the
+ * CPU, visible to the device.
+ */
 __rust_helper void rust_helper_page_pool_sync_for_device(const struct page_pool *pool,
 							 const struct page *page,
 							 u32 offset, u32 len)
 {
+	if (!pool->dma_map)
+		return;
 	dma_sync_single_for_device(pool->p.dev, page_pool_get_dma_addr(page) + offset,
 				   len, page_pool_get_dma_dir(pool));
 }

@@ -159,26 +159,36 @@ impl PoolPage {
         Ok(())
     }
 
-    /// Makes `len` bytes at `offset` written by the device visible to the CPU.
+    /// Makes `len` bytes at `offset` (from the page's start) written by the device visible
+    /// to the CPU.
     pub fn sync_for_cpu(&self, offset: u32, len: u32) {
-        // SAFETY: The page belongs to `pool` (type invariant).
+        let Some(len) = Self::within_page(offset, len) else {
+            return;
+        };
+        // SAFETY: The page belongs to `pool` (type invariant); the helper syncs only pages
+        // the pool mapped; the range lies within the page.
         unsafe {
-            bindings::page_pool_dma_sync_for_cpu(
-                self.pool.as_ptr(),
-                self.page.as_ptr(),
-                offset,
-                len,
-            )
+            bindings::page_pool_sync_for_cpu(self.pool.as_ptr(), self.page.as_ptr(), offset, len)
         }
     }
 
-    /// Makes `len` bytes at `offset` written by the CPU visible to the device (a pool made
-    /// with `device_sends`), before the device sends them.
+    /// Makes `len` bytes at `offset` (from the page's start) written by the CPU visible to
+    /// the device (a pool made with `device_sends`), before the device sends them.
     pub fn sync_for_device(&self, offset: u32, len: u32) {
-        // SAFETY: The page belongs to `pool` (type invariant) and is DMA-mapped by it.
+        let Some(len) = Self::within_page(offset, len) else {
+            return;
+        };
+        // SAFETY: The page belongs to `pool` (type invariant); the helper syncs only pages
+        // the pool mapped; the range lies within the page.
         unsafe {
             bindings::page_pool_sync_for_device(self.pool.as_ptr(), self.page.as_ptr(), offset, len)
         }
+    }
+
+    /// `len` cut to the page's end from `offset`; `None` if `offset` is beyond it.
+    fn within_page(offset: u32, len: u32) -> Option<u32> {
+        let room = (PAGE_SIZE as u32).checked_sub(offset)?;
+        Some(len.min(room))
     }
 
     /// Returns the page to its pool from the NAPI poll that owns the pool; `budget` is the
