@@ -206,6 +206,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             pdev.enable_device_mem()?;
             pdev.set_master();
             let attached = D::attach(pdev, info)?;
+            let mask = kernel::dma::DmaMask::try_new(attached.dma_address_bits)?;
+            // SAFETY: Probe, before iflib allocates or maps anything for the device: nothing
+            // else allocates or maps for it concurrently.
+            unsafe { kernel::dma::Device::dma_set_mask_and_coherent(pdev, mask) }?;
             let vectors = Vectors::allocate(pdev, D::DESCRIPTION.msix)?;
             let irqs = vectors.irqs;
 

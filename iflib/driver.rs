@@ -161,6 +161,9 @@ pub struct Attached<H> {
     /// [`Driver::set_rx_hash_key`], and reports the hash in [`RxFragment::hash`]
     /// (`ethtool -x`/`-X`, `ethtool -K rxhash`).
     pub rx_hash: bool,
+    /// Bits of bus address the device reads and writes (rings, buffers): 32 to 64. Buffers
+    /// above that limit are bounced, so tell the most the device handles.
+    pub dma_address_bits: u32,
 }
 
 /// Bytes of the receive-hash key: Toeplitz over IPv6 addresses and TCP ports needs 40.

@@ -76,6 +76,9 @@ pub struct Family {
     tso_ipv6: bool,
     /// RSS: extended RX descriptors report a Toeplitz hash of each flow (82574).
     rx_hash: bool,
+    /// Bus address bits: the 82574 (PCIe) takes 64; the C e1000 keeps the 8254x to 32
+    /// outside PCI-X, where some hang on 64-bit addresses.
+    dma_address_bits: u32,
 }
 
 const I8254X: Family = Family {
@@ -83,12 +86,14 @@ const I8254X: Family = Family {
     msix: false,
     tso_ipv6: false,
     rx_hash: false,
+    dma_address_bits: 32,
 };
 const I82574: Family = Family {
     eeprom: EERD_82574,
     msix: true,
     tso_ipv6: true,
     rx_hash: true,
+    dma_address_bits: 64,
 };
 
 kernel::pci_device_table!(
@@ -322,6 +327,7 @@ impl Driver for Em {
             mac_address,
             tso_ipv6: family.tso_ipv6,
             rx_hash: family.rx_hash,
+            dma_address_bits: family.dma_address_bits,
         })
     }
 
