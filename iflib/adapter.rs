@@ -648,7 +648,10 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             if let Some(queue) = dev.tx_queue(0) {
                 let max = D::DESCRIPTION.tx_max_entries_per_packet;
                 let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
-                queue.completed_wake(frames, bytes, || consumer.free_entries(), 2 * max);
+                // XDP frames free entries too: the queue may have stopped on a ring they
+                // filled, with no packet of the stack's left to complete.
+                let freed = retired.frames > 0;
+                queue.completed_wake(frames, bytes, freed, || consumer.free_entries(), 2 * max);
             }
         }
         if budget == 0 {

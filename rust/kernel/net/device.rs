@@ -335,20 +335,23 @@ impl TxQueue {
         TxQueueState::Restarted
     }
 
-    /// Reports completed packets and bytes (BQL) and wakes the queue if it is stopped and
-    /// at least `start_threshold` entries are free (`netif_txq_completed_wake()`). `free`
-    /// reads the current count, after the barrier that pairs with [`TxQueue::maybe_stop`].
+    /// Reports the stack's completed packets and bytes (BQL) and, when the completions freed
+    /// ring entries (`freed`: for those packets, or for frames sent around the stack, such
+    /// as XDP's, which BQL does not count), wakes the queue if it is stopped and at least
+    /// `start_threshold` entries are free (`netif_txq_completed_wake()`). `free` reads the
+    /// current count, after the barrier that pairs with [`TxQueue::maybe_stop`].
     #[inline]
     pub fn completed_wake(
         &self,
         packets: u32,
         bytes: u32,
+        freed: bool,
         free: impl Fn() -> u32,
         start_threshold: u32,
     ) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         unsafe { bindings::netdev_txq_completed_mb(self.as_raw(), packets, bytes) };
-        if packets == 0 || free() < start_threshold {
+        if !freed || free() < start_threshold {
             return;
         }
         // SAFETY: As above.

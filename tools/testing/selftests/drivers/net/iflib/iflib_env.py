@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The test VM's plumbing for iflib's Python selftests.
+
+The tests are written on the upstream drivers/net library (lib.py: NetDrvEpEnv,
+ksft_run, cmd, ip, ethtool, ...), taken from the kernel tree the VM runs. What
+is particular to the VM stays here: the NIC pair of one QEMU model is set up by
+lib.sh's bind_dut and setup_pair, the helpers the shell tests use (our driver
+on the DUT, the in-tree C driver on the peer in netns "remote", the addresses
+and environment NetDrvEpEnv reads), and undone by release_dut.
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _selftests_root():
+    """The kselftest tree that holds lib.py: ours in a source tree, else the VM kernel's."""
+    build = Path(os.environ.get("IFLIB_BUILD", "/nonexistent"))
+    for root in (HERE / "../../../..", build / "source/tools/testing/selftests"):
+        if (root / "drivers/net/lib/py/env.py").exists():
+            return root.resolve()
+    raise RuntimeError("no drivers/net/lib/py beside %s or in $IFLIB_BUILD" % HERE)
+
+
+# As an upstream drivers/net test sees it: "lib.py" is drivers/net/lib/py.
+sys.path.append(str(_selftests_root() / "drivers/net"))
+try:
+    # pylint: disable=wrong-import-position
+    from lib.py import KsftSkipEx, NetDrvEpEnv, cmd, ethtool, ip, ksft_exit, ksft_run
+except SystemExit as e:
+    # lib.py skips a test it cannot import for; here that is a broken harness.
+    raise RuntimeError("the upstream drivers/net lib.py did not import") from e
+
+# The QEMU models em drives, each with the C driver that drives its peer (lib.sh's EM_MODELS).
+EM_C_DRIVERS = {
+    "e1000": "e1000",
+    "e1000-82545em": "e1000",
+    "e1000-82544gc": "e1000",
+    "e1000e": "e1000e",
+}
+KSFT_SKIP = 4
+
+
+def _lib_sh(script, check=True):
+    """Runs SCRIPT in bash with lib.sh sourced; returns the finished process."""
+    lib = shlex.quote(str(HERE / "lib.sh"))
+    return subprocess.run(["bash", "-c", ". %s\n%s" % (lib, script)], text=True,
+                          stdout=subprocess.PIPE, check=check)
+
+
+class EmPair:
+    """iflib_em on the DUT of QEMU model MODEL's NIC pair, its C driver on the peer.
+
+    A context manager that yields a NetDrvEpEnv on the pair and gives the DUT back
+    to the C driver when it ends. Skips the test when the VM has no such pair.
+    """
+
+    def __init__(self, src_path, model):
+        if model not in EM_C_DRIVERS:
+            raise ValueError("em does not drive QEMU model %r" % model)
+        self.src_path = src_path
+        self.model = model
+        self.dut_pci = ""
+        self.env = None
+
+    def __enter__(self):
+        names = ("NETIF", "LOCAL_V4", "REMOTE_V4", "LOCAL_V6", "REMOTE_V6",
+                 "REMOTE_TYPE", "REMOTE_ARGS")
+        m, c = shlex.quote(self.model), EM_C_DRIVERS[self.model]
+        run = _lib_sh("find_pair %s >/dev/null || exit %d\n"
+                      "bind_dut %s %s iflib_em && setup_pair %s || exit 1\n"
+                      "echo \"$DUT_PCI\" %s" % (m, KSFT_SKIP, m, c, m,
+                                                " ".join('"$%s"' % n for n in names)),
+                      check=False)
+        if run.returncode == KSFT_SKIP:
+            raise KsftSkipEx("no %s NIC pair in this VM" % self.model)
+        if run.returncode != 0:
+            self._release()
+            raise RuntimeError("the %s pair did not come up with iflib_em" % self.model)
+        values = run.stdout.split()[-(len(names) + 1):]
+        self.dut_pci = values[0]
+        os.environ.update(zip(names, values[1:]))
+        self.env = NetDrvEpEnv(self.src_path)
+        return self.env
+
+    def _release(self):
+        _lib_sh("DUT_PCI=%s\ncleanup_remote\nrelease_dut iflib_em" % shlex.quote(self.dut_pci),
+                check=False)
+
+    def __exit__(self, *exc):
+        if self.env is not None:
+            self.env.__del__()
+        self._release()
+        return False
+
+
+def run_on_pair(src_path, model, cases):
+    """Runs the test CASES (each called with the NetDrvEpEnv) on MODEL's pair and exits with
+    their KTAP verdict; skips them all when the VM has no such pair."""
+    try:
+        with EmPair(src_path, model) as cfg:
+            ksft_run(cases, args=(cfg,))
+    except KsftSkipEx as e:
+        print("TAP version 13\n1..0 # SKIP %s" % e, flush=True)
+        sys.exit(KSFT_SKIP)
+    ksft_exit()
+
+
+def wait_for(condition, seconds, step=0.1):
+    """Polls CONDITION until it holds or SECONDS pass; returns whether it held."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(step)
+
+
+def ethtool_stat(ifname, name, host=None):
+    """Counter NAME of `ethtool -S IFNAME`."""
+    for line in ethtool("-S " + ifname, host=host).stdout.splitlines():
+        key, _, value = line.strip().partition(": ")
+        if key == name:
+            return int(value)
+    raise KeyError("%s has no statistic %s" % (ifname, name))
+
+
+def link_counter(ifname, name, host=None):
+    """Counter NAME (rx_packets, ...) of IFNAME from sysfs, on HOST if given."""
+    return int(cmd("cat /sys/class/net/%s/statistics/%s" % (ifname, name), host=host).stdout)
+
+
+def answers_ping(cfg, seconds):
+    """The peer answers a ping from the DUT within SECONDS."""
+    return wait_for(lambda: cmd("ping -c 1 -W 1 " + cfg.remote_addr_v["4"],
+                                fail=False).ret == 0, seconds, step=0)
+
+
+class Pktgen:
+    """pktgen on the peer: UDP frames to port 9 of the DUT until stopped (a context manager)."""
+
+    def __init__(self, cfg, dst_mac, size=60, rate=0):
+        self.cfg = cfg
+        self.proc = None
+        cmds = ["count 0", "pkt_size %d" % size, "clone_skb 0", "dst_mac " + dst_mac,
+                "dst 198.51.100.2", "src_min 198.51.100.1", "src_max 198.51.100.1"]
+        if rate:
+            cmds.append("ratep %d" % rate)
+        cmd("modprobe pktgen")
+        self._pg("kpktgend_1", "rem_device_all")
+        self._pg("kpktgend_1", "add_device " + cfg.remote_ifname)
+        for c in cmds:
+            self._pg(cfg.remote_ifname, c)
+
+    def _pg(self, name, line):
+        cmd("sh -c %s" % shlex.quote("echo '%s' >/proc/net/pktgen/%s" % (line, name)),
+            host=self.cfg.remote)
+
+    def __enter__(self):
+        # "start" returns when the count is reached or on "stop".
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.cfg.env["REMOTE_ARGS"], "sh", "-c",
+             "echo start >/proc/net/pktgen/pgctrl"])
+        return self
+
+    def __exit__(self, *exc):
+        self._pg("pgctrl", "stop")
+        self.proc.wait(timeout=30)
+        self._pg("kpktgend_1", "rem_device_all")
+        return False
+
+
+__all__ = ["EmPair", "Pktgen", "answers_ping", "ethtool_stat", "link_counter", "run_on_pair",
+           "wait_for",
+           "cmd", "ethtool", "ip"]
