@@ -67,6 +67,7 @@ use kernel::{
         ethtool::ExtAck,
         napi::{
             self,
+            BhDisabled,
             Napi, //
         },
         skb::SkBuff,
@@ -84,7 +85,8 @@ use kernel::{
     sync::{
         rcu,
         Mutex,
-        SpinLock, //
+        SpinLock,
+        SpinLockGuard, //
     },
 };
 
@@ -390,7 +392,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         // SAFETY: RTNL; the TX queues are stopped and NAPI disabled until below.
         drop(unsafe { self.tx.replace(Some(tx)) });
-        *self.rx.lock() = Some(rx);
+        *self.lock_rx().0 = Some(rx);
         if let Some(queue) = dev.tx_queue(0) {
             queue.reset();
         }
@@ -531,10 +533,17 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if let Some(mut tx) = tx {
             tx.discard_all(self.dma());
         }
-        let rx = self.rx.lock().take();
+        let rx = self.lock_rx().0.take();
         if let Some(mut rx) = rx {
             rx.release_buffers();
         }
+    }
+
+    /// The RX ring's lock, taken from process context (RTNL, NAPI disabled): with bottom
+    /// halves off, as the NAPI poll takes it in softirq context. The ring's lock drops first.
+    fn lock_rx(&self) -> (SpinLockGuard<'_, Option<RxRing>>, BhDisabled) {
+        let bh = BhDisabled::new();
+        (self.rx.lock(), bh)
     }
 
     /// Requests the interrupt lines `irqs` with the handlers that fit the routing.

@@ -23,6 +23,7 @@ use kernel::{
             Transmit, //
         },
         napi::{
+            BhDisabled,
             Napi,
             Poll, //
         },
@@ -34,7 +35,10 @@ use kernel::{
     },
     page::PAGE_SIZE,
     prelude::*,
-    sync::SpinLock,
+    sync::{
+        SpinLock,
+        SpinLockGuard, //
+    },
 };
 
 module! {
@@ -173,12 +177,19 @@ impl Port {
                     let port = &*this;
                     Pin::new_unchecked(&port.napi).add(port.netdev.device(), 0, this);
                     let pool = PagePool::new_for_cpu(&port.napi, port.netdev.device(), 0, RING as u32)?;
-                    port.rx.lock().pool = Some(pool);
+                    port.lock_rx().0.pool = Some(pool);
                     port.netdev.register(this)?;
                     port.netdev.device().carrier_off();
                 }
             },
         })
+    }
+
+    /// The RX ring's lock from process context: with bottom halves off, as the NAPI poll
+    /// and the peer's xmit path take it in softirq context. The lock drops first.
+    fn lock_rx(&self) -> (SpinLockGuard<'_, RxRing>, BhDisabled) {
+        let bh = BhDisabled::new();
+        (self.rx.lock(), bh)
     }
 
     fn peer(&self) -> Option<&Port> {
@@ -193,9 +204,13 @@ impl Port {
 impl PinnedDrop for Port {
     fn drop(self: Pin<&mut Self>) {
         self.netdev.unregister();
-        let mut rx = self.rx.lock();
-        rx.clear();
-        drop(rx.pool.take());
+        let pool = {
+            let mut rx = self.lock_rx();
+            rx.0.clear();
+            rx.0.pool.take()
+        };
+        // Destroying the pool may sleep: not under the lock.
+        drop(pool);
     }
 }
 
@@ -252,7 +267,7 @@ impl netdev::Operations for Port {
         dev.tx_disable();
         dev.carrier_off();
         this.napi.disable();
-        this.rx.lock().clear();
+        this.lock_rx().0.clear();
         Ok(())
     }
 

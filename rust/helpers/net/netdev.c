@@ -332,4 +332,14 @@ __rust_helper int rust_helper_dma_mapping_error(struct device *dev,
 	return dma_mapping_error(dev, addr);
 }
 
+__rust_helper void rust_helper_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+__rust_helper void rust_helper_local_bh_enable(void)
+{
+	local_bh_enable();
+}
+
 #endif /* CONFIG_IFLIB */

@@ -13,9 +13,12 @@ use crate::{
     prelude::*,
     types::Opaque, //
 };
-use core::sync::atomic::{
-    AtomicPtr,
-    Ordering, //
+use core::{
+    marker::PhantomData,
+    sync::atomic::{
+        AtomicPtr,
+        Ordering, //
+    },
 };
 
 /// The poll function of a NAPI context.
@@ -27,6 +30,32 @@ pub trait Poll: Sync {
     fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32
     where
         Self: Sized;
+}
+
+/// Bottom halves (softirqs, NAPI polls among them) disabled on this CPU while it lives
+/// (`local_bh_disable()`, process context).
+///
+/// Take it around a lock that a NAPI poll also takes: a poll that interrupted the lock's
+/// holder on the same CPU would spin on it forever (lockdep reports the lock as taken in
+/// softirq and with softirqs on).
+pub struct BhDisabled(PhantomData<*mut ()>);
+
+impl BhDisabled {
+    /// Disables bottom halves on this CPU until the result is dropped.
+    pub fn new() -> Self {
+        // SAFETY: Always callable from process context; `Drop` enables them again, on the
+        // same CPU since the guard cannot leave the thread (it is not `Send`) and the
+        // thread cannot migrate with bottom halves off.
+        unsafe { bindings::local_bh_disable() };
+        Self(PhantomData)
+    }
+}
+
+impl Drop for BhDisabled {
+    fn drop(&mut self) {
+        // SAFETY: Disabled by `new`, on this CPU.
+        unsafe { bindings::local_bh_enable() };
+    }
 }
 
 /// Which kind of queue a NAPI serves, for [`Napi::bind_queue`].
