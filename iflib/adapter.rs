@@ -429,13 +429,15 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             return;
         }
         let dev = self.netdev.device();
+        // NAPI first: a poll after the TX queues are disabled could wake them (its TX
+        // completions do), and the xmit path would then run on rings being freed; and a
+        // poll finishing after the device's interrupts are masked would unmask them again.
+        // Then the queues (waiting for an xmit in progress), then mask the interrupts, so
+        // that the line is quiet when it is freed: an INTx line freed while the device
+        // asserts it can be left pending in the IO-APIC and storm when next requested.
+        self.napi.disable();
         dev.tx_disable();
         dev.carrier_off();
-        // NAPI first: a poll finishing after the device's interrupts are masked would unmask
-        // them again. Then mask them, so that the line is quiet when it is freed: an INTx
-        // line freed while the device asserts it can be left pending in the IO-APIC and
-        // storm when it is next requested.
-        self.napi.disable();
         D::disable_interrupts(&self.hw);
         drop(self.lines.lock().take());
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
