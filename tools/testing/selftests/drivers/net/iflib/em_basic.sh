@@ -13,9 +13,9 @@ CHECKS=14
 COUNT=10000
 RATE=10000 # frames per second: see c_e1000_pktgen.sh
 # IPv6 neighbour and multicast listener traffic may add a few frames to a
-# direction's counters while pktgen runs; a lost frame shows as less than
-# COUNT.
-NOISE=5
+# direction's counters while pktgen runs (6 seen on the debug kernel, whose
+# transfer takes longer); a lost frame shows as less than COUNT.
+NOISE=16
 
 ktap_print_header
 

@@ -218,9 +218,12 @@ settle() {
 # tcp_transfer FROM_NETNS TO_NETNS TO_ADDR [MIB]: streams MIB (default 16)
 # MiB of random data over TCP, IPv6 if TO_ADDR is ("" is the init
 # namespace); true when all of it arrives intact (same SHA-1 on both ends).
+# Gives up after a minute plus 0.5 s per MiB, times IFLIB_TIME_FACTOR (the
+# harness sets it for its debug kernel, several times slower).
 tcp_transfer() {
 	local from=${1:+ip netns exec $1} to=${2:+ip netns exec $2} mib=${4:-16}
-	local tmp sent got i limit=$((60 + ${4:-16} / 2)) listen=TCP-LISTEN peer="TCP:$3"
+	local tmp sent got i listen=TCP-LISTEN peer="TCP:$3"
+	local limit=$(((60 + mib / 2) * ${IFLIB_TIME_FACTOR:-1}))
 	case "$3" in *:*) listen=TCP6-LISTEN peer="TCP6:[$3]" ;; esac
 	tmp=$(mktemp -d)
 	$to timeout "$limit" socat -u "$listen:5001,reuseaddr" STDOUT | sha1sum >"$tmp/rx" &
