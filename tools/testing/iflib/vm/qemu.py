@@ -40,11 +40,17 @@ MODELS = {
 DEFAULT_PAIRS = ["e1000", "e1000e", "igb", "vmxnet3", "e1000-82545em", "e1000-82544gc"]
 
 # Kernel log lines that fail a run whatever the tests said.
+# On the debug kernel (kernel/configs/iflib_debug.config) KASAN, lockdep,
+# DMA API debugging and UBSAN report through these too; a vIOMMU reports a
+# DMA to an address not mapped for the device as a DMAR fault.
 BAD_CONSOLE = re.compile(
     r"(Oops|BUG:|WARNING:|Kernel panic|general protection fault|"
     r"kmemleak: \d+ new suspected|KASAN:|UBSAN:|soft lockup|hard LOCKUP|"
-    r"blocked for more than|rcu_.*self-detected stall|Call Trace:)"
+    r"blocked for more than|rcu_.*self-detected stall|Call Trace:|"
+    r"\S: DMA-API: |DMAR: \[DMA |DMAR: .*fault|swiotlb buffer is full)"
 )
+# The job's line in the kernel log before each test (vm/guest-tests).
+TEST_MARK = re.compile(r"iflib-test: (.*)$")
 
 
 def mac(pair, end):
@@ -135,9 +141,22 @@ class Result:
     def console_problems(self):
         return [l for l in self.console.splitlines() if BAD_CONSOLE.search(l)]
 
+    def problems_by_test(self):
+        """The kernel log's problem lines, grouped by the test that ran when they came
+        ("boot" before the first test), in the order the tests ran."""
+        found, test = {}, "boot"
+        for line in self.console.splitlines():
+            m = TEST_MARK.search(line)
+            if m:
+                test = m.group(1).strip()
+            elif BAD_CONSOLE.search(line):
+                found.setdefault(test, []).append(line)
+        return found
+
 
 def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300,
-        cpus=2, memory="2G", out_dir=None, extra_append="", leak_check=True, icount=False):
+        cpus=2, memory="2G", out_dir=None, extra_append="", leak_check=True, icount=False,
+        machine_args=()):
     """Boot BUILD, run the shell script JOB in the guest, return a Result.
 
     on_line(str) gets each line the job prints. The VM is killed when it runs
@@ -146,6 +165,8 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
     allocation, which costs more than a small packet's whole path.
     ICOUNT=True makes guest time count guest instructions: rates measured in the
     guest then no longer depend on the host, and repeat to within a percent.
+    MACHINE_ARGS are QEMU arguments placed before the NICs (an IOMMU, which
+    must exist before the devices it translates for).
     """
     # Not under /tmp: the guest has its own /tmp and must see the run dir.
     runs = os.path.join(CACHE, "runs")
@@ -189,7 +210,7 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
            "-virtfs", "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
            "-virtfs", "local,path=%s,mount_tag=out,security_model=none" % out_dir,
            "-serial", "file:" + console_path, "-serial", "file:" + job_out_path,
-           *nic_args(pairs)]
+           *machine_args, *nic_args(pairs)]
     with open(os.path.join(run_dir, "qemu.cmd"), "w") as f:
         f.write(shlex.join(cmd) + "\n")
 

@@ -251,11 +251,12 @@ ktap_check() {
 }
 
 # The "MODEL:C_DRIVER" entries of EM_MODELS with a NIC pair in this VM;
-# only $MODEL's when MODEL is set.
+# only those MODEL names when it is set (one model, or a comma-separated
+# list: the harness's quick run picks one model of each em family).
 em_models() {
 	local m
 	for m in $EM_MODELS; do
-		[ -z "${MODEL:-}" ] || [ "${m%%:*}" = "$MODEL" ] || continue
+		case ",${MODEL:-${m%%:*}}," in *",${m%%:*},"*) ;; *) continue ;; esac
 		grep -q "^${m%%:*} " "${IFLIB_TOPOLOGY:-/nonexistent}" 2>/dev/null && echo "$m"
 	done
 }

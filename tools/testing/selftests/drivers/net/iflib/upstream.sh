@@ -12,7 +12,7 @@
 
 UPSTREAM=$IFLIB_BUILD/source/tools/testing/selftests/drivers/net
 # One model of each family em drives (8254x, 82574) unless MODEL names one.
-MODELS=${MODEL:-e1000 e1000e}
+MODELS=$(echo "${MODEL:-e1000 e1000e}" | tr , ' ')
 
 ktap_print_header
 [ -f "$UPSTREAM/ping.py" ] || { ktap_skip_all "no upstream selftests at $UPSTREAM"; exit "$KSFT_SKIP"; }
