@@ -351,7 +351,16 @@ impl TxQueue {
     ) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         unsafe { bindings::netdev_txq_completed_mb(self.as_raw(), packets, bytes) };
-        if !freed || free() < start_threshold {
+        if !freed {
+            return;
+        }
+        // The barrier above is skipped when no byte of the stack's completed (BQL returns
+        // early): the entries freed for other frames must be published before the queue's
+        // state is read, as `maybe_stop` publishes the stop before it counts free entries.
+        if bytes == 0 {
+            smp_mb(Full);
+        }
+        if free() < start_threshold {
             return;
         }
         // SAFETY: As above.
