@@ -194,8 +194,9 @@ impl Port {
 
     fn peer(&self) -> Option<&Port> {
         let peer = self.peer.load(Ordering::Acquire);
-        // SAFETY: The module links the ports after both are initialised and they live as
-        // long as the module; a port is only used while registered.
+        // SAFETY: The module links the ports after both are initialised; only a registered
+        // port's operations call this, and `PortPair`'s drop unregisters both ports before
+        // either is dropped.
         (!peer.is_null()).then(|| unsafe { &*peer })
     }
 }
@@ -325,12 +326,23 @@ struct VportModule {
 }
 
 /// The two ports; dropped before the faux device they hang off.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 struct PortPair {
     #[pin]
     a: Port,
     #[pin]
     b: Port,
+}
+
+#[pinned_drop]
+impl PinnedDrop for PortPair {
+    fn drop(self: Pin<&mut Self>) {
+        // Each port sends into the other: neither may be freed while the other can still
+        // transmit. Unregistering both first (it stops them, and waits for their xmit
+        // paths) leaves no sender when `a` is freed.
+        self.a.netdev.unregister();
+        self.b.netdev.unregister();
+    }
 }
 
 impl kernel::InPlaceModule for VportModule {
