@@ -209,8 +209,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             pdev.set_master();
             let attached = D::attach(pdev, info)?;
             let mask = kernel::dma::DmaMask::try_new(attached.dma_address_bits)?;
-            // SAFETY: Probe, before iflib allocates or maps anything for the device: nothing
-            // else allocates or maps for it concurrently.
+            // SAFETY: Probe holds the device lock and nothing of the device's is registered,
+            // requested or queued yet, so nothing allocates or maps for it concurrently
+            // (`attach`, which ran on this thread, allocates and maps nothing).
             unsafe { kernel::dma::Device::dma_set_mask_and_coherent(pdev, mask) }?;
             let vectors = Vectors::allocate(pdev, D::DESCRIPTION.msix)?;
             let irqs = vectors.irqs;
@@ -252,6 +253,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
 
+            // `netdev` is initialised first, so that on a failure below it is dropped last
+            // (pin-init drops in reverse order), after `napi` is deleted.
             Ok(try_pin_init!(&this in Self {
                 netdev,
                 napi <- Napi::new(),

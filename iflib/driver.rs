@@ -320,7 +320,8 @@ pub trait Driver: Sized + 'static {
 
     /// Maps registers, resets the device and reads its MAC address (probe, may sleep).
     ///
-    /// PCI memory access and bus mastering are already enabled.
+    /// PCI memory access and bus mastering are already enabled. Allocates and maps no DMA
+    /// memory: iflib sets the DMA mask from the result ([`Attached::dma_address_bits`]).
     fn attach<'bound>(
         pdev: &'bound pci::Device<Core<'_>>,
         info: &'bound Self::IdInfo,

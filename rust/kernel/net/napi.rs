@@ -33,11 +33,13 @@ pub trait Poll: Sync {
 }
 
 /// Bottom halves (softirqs, NAPI polls among them) disabled on this CPU while it lives
-/// (`local_bh_disable()`, process context).
+/// (`local_bh_disable()`; process context with interrupts on, where `local_bh_enable()`
+/// may run the pending softirqs).
 ///
 /// Take it around a lock that a NAPI poll also takes: a poll that interrupted the lock's
 /// holder on the same CPU would spin on it forever (lockdep reports the lock as taken in
 /// softirq and with softirqs on).
+#[must_use = "bottom halves are enabled again when the guard is dropped"]
 pub struct BhDisabled(PhantomData<*mut ()>);
 
 impl BhDisabled {
