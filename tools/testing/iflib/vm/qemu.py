@@ -47,7 +47,9 @@ BAD_CONSOLE = re.compile(
     r"(Oops|BUG:|WARNING:|Kernel panic|general protection fault|"
     r"kmemleak: \d+ new suspected|KASAN:|UBSAN:|soft lockup|hard LOCKUP|"
     r"blocked for more than|rcu_.*self-detected stall|Call Trace:|"
-    r"\S: DMA-API: |DMAR: \[DMA |DMAR: .*fault|swiotlb buffer is full)"
+    r"DMA-API: \S+ \S+: |DMA-API: debugging out of memory|DMAR: \[DMA |DMAR: .*fault|"
+    r"swiotlb buffer is full|stalled pool shutdown|unregister_netdevice: waiting for|"
+    r"ref_tracker: )"
 )
 # The job's line in the kernel log before each test (vm/guest-tests).
 TEST_MARK = re.compile(r"iflib-test: (.*)$")

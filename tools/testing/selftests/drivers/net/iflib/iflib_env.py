@@ -95,7 +95,7 @@ class EmPair:
 
     def __exit__(self, *exc):
         if self.env is not None:
-            self.env.__del__()
+            self.env.__exit__(*exc)
         self._release()
         return False
 
@@ -112,9 +112,14 @@ def run_on_pair(src_path, model, cases):
     ksft_exit()
 
 
+# The harness's debug kernel is several times slower: waits stretch by this.
+TIME_FACTOR = int(os.environ.get("IFLIB_TIME_FACTOR") or 1)
+
+
 def wait_for(condition, seconds, step=0.1):
-    """Polls CONDITION until it holds or SECONDS pass; returns whether it held."""
-    deadline = time.monotonic() + seconds
+    """Polls CONDITION until it holds or SECONDS (times TIME_FACTOR) pass; returns whether
+    it held."""
+    deadline = time.monotonic() + seconds * TIME_FACTOR
     while True:
         if condition():
             return True
@@ -177,6 +182,6 @@ class Pktgen:
         return False
 
 
-__all__ = ["EmPair", "Pktgen", "answers_ping", "ethtool_stat", "link_counter", "run_on_pair",
-           "wait_for",
+__all__ = ["EmPair", "Pktgen", "TIME_FACTOR", "answers_ping", "ethtool_stat", "link_counter",
+           "run_on_pair", "wait_for",
            "cmd", "ethtool", "ip"]
