@@ -44,6 +44,10 @@ pub struct BhDisabled(PhantomData<*mut ()>);
 
 impl BhDisabled {
     /// Disables bottom halves on this CPU until the result is dropped.
+    #[expect(
+        clippy::new_without_default,
+        reason = "taking the guard has an effect; a default value should not"
+    )]
     pub fn new() -> Self {
         // SAFETY: Always callable from process context; `Drop` enables them again, on the
         // same CPU since the guard cannot leave the thread (it is not `Send`) and the
