@@ -669,6 +669,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             }
         }
         if budget == 0 {
+            crate::stats::add(&self.counters.netpoll_polls, 1);
             return 0;
         }
         let mut done = 0;

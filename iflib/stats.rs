@@ -40,6 +40,9 @@ pub(crate) struct Counters {
     /// interrupt that scheduled them brought no work).
     pub(crate) napi_polls: AtomicU64,
     pub(crate) napi_idle_polls: AtomicU64,
+    /// Polls by netpoll (netconsole), with budget 0: TX completions of the stack's packets
+    /// only, IRQs possibly off.
+    pub(crate) netpoll_polls: AtomicU64,
     /// XDP verdicts: frames passed to the stack, dropped, sent back out, redirected.
     pub(crate) xdp_pass: AtomicU64,
     pub(crate) xdp_drop: AtomicU64,
@@ -77,6 +80,7 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"rx_csum_bad",
     c"napi_polls",
     c"napi_idle_polls",
+    c"netpoll_polls",
     c"xdp_pass",
     c"xdp_drop",
     c"xdp_tx",
@@ -103,6 +107,7 @@ impl Counters {
             &self.rx_csum_bad,
             &self.napi_polls,
             &self.napi_idle_polls,
+            &self.netpoll_polls,
             &self.xdp_pass,
             &self.xdp_drop,
             &self.xdp_tx,

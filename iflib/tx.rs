@@ -55,7 +55,8 @@ enum Payload {
 }
 
 impl Payload {
-    /// Frees a packet or recycles a frame from the NAPI poll (`budget` 0 from netpoll).
+    /// Frees a packet or recycles a frame from the NAPI poll (only a packet from netpoll,
+    /// whose `budget` is 0).
     #[inline]
     fn release_in_napi(self, budget: i32) {
         match self {
@@ -579,7 +580,8 @@ impl TxConsumer<'_> {
     }
 
     /// Takes the packets the hardware is done with off the ring, unmaps and frees them
-    /// (NAPI, with its budget; 0 from netpoll), and adds them to `retired`.
+    /// (NAPI, with its budget), and adds them to `retired`. With budget 0 (netpoll) it
+    /// stops at the first XDP frame: only the NAPI poll proper may return those.
     pub(crate) fn reclaim<D: Datapath>(
         &self,
         hw: &D::Hardware<'_>,
@@ -602,6 +604,11 @@ impl TxConsumer<'_> {
             };
             let shape = entry.shape;
             if !D::tx_done(hw, &tx.ring, shape.last) {
+                break;
+            }
+            // Netpoll (budget 0, maybe with IRQs off) may free the stack's packets only:
+            // XDP frames go back to a page pool or their owner, from the NAPI poll proper.
+            if budget == 0 && !matches!(entry.payload, Some(Payload::Packet(_))) {
                 break;
             }
             // Every packet's first entry holds its payload.

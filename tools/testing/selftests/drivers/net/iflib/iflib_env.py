@@ -182,6 +182,60 @@ class Pktgen:
         return False
 
 
-__all__ = ["EmPair", "Pktgen", "TIME_FACTOR", "answers_ping", "ethtool_stat", "link_counter",
+class Netconsole:
+    """A netconsole target from the DUT's interface to UDP port PORT of the peer, and a
+    listener there collecting what arrives (a context manager)."""
+
+    CONFIGFS = "/sys/kernel/config"
+
+    def __init__(self, cfg, port=6666):
+        self.cfg = cfg
+        self.port = port
+        self.target = Path(self.CONFIGFS, "netconsole", "iflib_%d" % os.getpid())
+        self.received = Path("/tmp/iflib_netconsole_%d" % os.getpid())
+        self.listener = None
+
+    def __enter__(self):
+        cmd("modprobe netconsole")
+        if not Path(self.CONFIGFS, "netconsole").exists():
+            cmd("mount -t configfs configfs " + self.CONFIGFS)
+        self.received.write_text("")
+        self.listener = subprocess.Popen(
+            ["ip", "netns", "exec", self.cfg.env["REMOTE_ARGS"], "socat", "-u",
+             "UDP-RECV:%d" % self.port, "OPEN:%s,append" % self.received])
+        peer = ip("link show dev " + self.cfg.remote_ifname, json=True, host=self.cfg.remote)
+        self.target.mkdir()
+        for key, value in (("dev_name", self.cfg.ifname),
+                           ("local_ip", self.cfg.addr_v["4"]),
+                           ("remote_ip", self.cfg.remote_addr_v["4"]),
+                           ("remote_mac", peer[0]["address"]),
+                           ("remote_port", str(self.port)),
+                           ("enabled", "1")):
+            (self.target / key).write_text(value)
+        return self
+
+    @staticmethod
+    def log(*messages):
+        """Prints MESSAGES at error level, so every console shows them."""
+        with open("/dev/kmsg", "w", encoding="utf-8") as kmsg:
+            for message in messages:
+                kmsg.write("<3>%s\n" % message)
+                kmsg.flush()
+
+    def arrived(self, message):
+        """Whether MESSAGE reached the peer."""
+        return message in self.received.read_text(errors="replace")
+
+    def __exit__(self, *exc):
+        if self.target.exists():
+            (self.target / "enabled").write_text("0")
+            self.target.rmdir()
+        self.listener.terminate()
+        self.listener.wait(timeout=10)
+        self.received.unlink()
+        return False
+
+
+__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "ethtool_stat", "link_counter",
            "run_on_pair", "wait_for",
            "cmd", "ethtool", "ip"]
