@@ -336,6 +336,10 @@ impl TxProducer<'_> {
         let drop_packet = |skb: SkBuff| {
             stats::add(&counters.tx_dropped, 1);
             skb.free_any();
+            // The packets before this one in the batch left the doorbell to the last.
+            if !queue.more_coming() {
+                D::tx_doorbell(hw, tx.next_to_use.load(Ordering::Relaxed));
+            }
             Ok(())
         };
         let mut info = skb.tx_info();

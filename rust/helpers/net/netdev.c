@@ -96,6 +96,12 @@ __rust_helper bool rust_helper_netdev_tx_sent_queue_xmit(struct netdev_queue *tx
 	return __netdev_tx_sent_queue(txq, bytes, netdev_xmit_more());
 }
 
+/* From ndo_start_xmit: more packets follow this one at once (doorbell may wait). */
+__rust_helper bool rust_helper_netdev_xmit_more(void)
+{
+	return netdev_xmit_more();
+}
+
 __rust_helper void rust_helper_netdev_tx_reset_queue(struct netdev_queue *txq)
 {
 	netdev_tx_reset_queue(txq);

@@ -308,6 +308,16 @@ impl TxQueue {
         unsafe { bindings::netdev_tx_sent_queue_xmit(self.as_raw(), bytes) }
     }
 
+    /// Whether the stack hands `start_xmit` more packets right after this one
+    /// (`netdev_xmit_more()`). A driver that drops a packet rings the doorbell unless
+    /// more follow: the packets before it in the batch left that to the last one.
+    #[inline]
+    pub fn more_coming(&self) -> bool {
+        // SAFETY: Reads the current CPU's transmit state; from `start_xmit`, with BHs
+        // disabled, as `netdev_xmit_more()` needs.
+        unsafe { bindings::netdev_xmit_more() }
+    }
+
     /// Stops the queue if fewer than `stop_threshold` entries are free, and starts it again
     /// at once if completions freed `start_threshold` meanwhile (from `start_xmit`, without a
     /// lock shared with the completions: `netif_txq_maybe_stop()`). `free` reads the current
