@@ -96,6 +96,13 @@ __rust_helper bool rust_helper_netdev_tx_sent_queue_xmit(struct netdev_queue *tx
 	return __netdev_tx_sent_queue(txq, bytes, netdev_xmit_more());
 }
 
+/* The stack's own check of a packet's offloads against its 802.1Q tags. */
+__rust_helper netdev_features_t rust_helper_vlan_features_check(struct sk_buff *skb,
+								netdev_features_t features)
+{
+	return vlan_features_check(skb, features);
+}
+
 /* From ndo_start_xmit: more packets follow this one at once (doorbell may wait). */
 __rust_helper bool rust_helper_netdev_xmit_more(void)
 {

@@ -14,7 +14,10 @@ use crate::{
     },
     net::{
         ethtool::ExtAck,
-        skb::SkBuff,
+        skb::{
+            SkBuff,
+            SkBuffRef, //
+        },
         xdp::{
             BpfProgram,
             XmitFrames, //
@@ -49,6 +52,12 @@ pub mod features {
     pub const HW_VLAN_CTAG_TX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_TX_BIT;
     /// The hardware strips 802.1Q tags on receive.
     pub const HW_VLAN_CTAG_RX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_RX_BIT;
+    /// Every checksum offload (`NETIF_F_CSUM_MASK`).
+    pub const CSUM_MASK: u64 =
+        (1 << bindings::NETIF_F_IP_CSUM_BIT) | HW_CSUM | (1 << bindings::NETIF_F_IPV6_CSUM_BIT);
+    /// Every segmentation offload (`NETIF_F_GSO_MASK`).
+    pub const GSO_MASK: u64 =
+        ((1 << (bindings::NETIF_F_GSO_LAST + 1)) - 1) & !((1 << bindings::NETIF_F_GSO_SHIFT) - 1);
     /// The hardware segments TCP over IPv4 (TSO).
     pub const TSO: u64 = 1 << bindings::NETIF_F_TSO_BIT;
     /// The hardware segments TCP over IPv6.
@@ -313,8 +322,8 @@ impl TxQueue {
     /// more follow: the packets before it in the batch left that to the last one.
     #[inline]
     pub fn more_coming(&self) -> bool {
-        // SAFETY: Reads the current CPU's transmit state; from `start_xmit`, with BHs
-        // disabled, as `netdev_xmit_more()` needs.
+        // SAFETY: Reads the current task's transmit state, which the stack sets for each
+        // `start_xmit` call (netpoll's included); meaningful only there.
         unsafe { bindings::netdev_xmit_more() }
     }
 
@@ -511,6 +520,14 @@ pub trait Operations: Sized + Sync {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Returns the offloads, of `features`, that `skb` may have: those whose header offsets
+    /// the hardware cannot describe for this packet are left out, and the stack does them
+    /// in software (`ndo_features_check`; any context the stack transmits from, before
+    /// `start_xmit`). The 802.1Q limits (`vlan_features_check()`) are applied already.
+    fn features_check(_skb: &SkBuffRef, _dev: &Device, _this: &Self, _features: u64) -> u64 {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Installs the XDP program run on received frames, or removes it (`None`) (process
     /// context, RTNL held). On success the device keeps `prog`; on failure it drops it and
     /// may explain why in `extack`.
@@ -579,6 +596,11 @@ impl<T: Operations> Registration<T> {
         },
         ndo_tx_timeout: if T::HAS_TX_TIMEOUT {
             Some(Self::tx_timeout_callback)
+        } else {
+            None
+        },
+        ndo_features_check: if T::HAS_FEATURES_CHECK {
+            Some(Self::features_check_callback)
         } else {
             None
         },
@@ -901,6 +923,20 @@ impl<T: Operations> Registration<T> {
             Err(e) if batch.taken() == 0 => e.to_errno(),
             _ => batch.taken() as c_int,
         }
+    }
+
+    extern "C" fn features_check_callback(
+        skb: *mut bindings::sk_buff,
+        dev: *mut bindings::net_device,
+        features: bindings::netdev_features_t,
+    ) -> bindings::netdev_features_t {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        // SAFETY: The stack passes a valid packet it owns and leaves unchanged for the call.
+        let features = unsafe { bindings::vlan_features_check(skb, features) };
+        // SAFETY: As above; the borrow ends with the call.
+        let packet = unsafe { SkBuffRef::from_raw(skb) };
+        T::features_check(packet, dev, this, features)
     }
 
     extern "C" fn tx_timeout_callback(dev: *mut bindings::net_device, queue: c_uint) {

@@ -14,7 +14,8 @@ use crate::{
     dma::DmaAddress,
     error::to_result,
     net::device::Device,
-    prelude::*, //
+    prelude::*,
+    types::Opaque, //
 };
 use core::ptr::NonNull;
 
@@ -93,21 +94,15 @@ impl SkBuff {
     /// What transmit needs to know of the packet, read at once.
     #[inline]
     pub fn tx_info(&self) -> TxInfo {
-        // The helper's packing (rust/helpers/net/netdev.c).
-        const CHECKSUM: u64 = 1 << 56;
-        const VLAN: u64 = 1 << 57;
-        const GSO: u64 = 1 << 58;
         // SAFETY: `self.as_raw()` is valid by the type invariant.
-        let info = unsafe { bindings::skb_tx_info(self.as_raw()) };
-        TxInfo {
-            checksum: (info & CHECKSUM != 0).then_some(TxChecksum {
-                start: (info & 0xffff) as u32,
-                offset: ((info >> 16) & 0xffff) as u32,
-            }),
-            vlan: (info & VLAN != 0).then_some((info >> 32) as u16),
-            fragments: ((info >> 48) & 0xff) as u32,
-            segmented: info & GSO != 0,
-        }
+        unsafe { tx_info(self.as_raw()) }
+    }
+
+    /// Computes the checksum the stack asked the hardware for (`CHECKSUM_PARTIAL`) in
+    /// software, for a packet whose offsets the hardware cannot be given.
+    pub fn checksum_help(&mut self) -> Result {
+        // SAFETY: `self.as_raw()` is valid and owned.
+        to_result(unsafe { bindings::skb_checksum_help(self.as_raw()) })
     }
 
     /// The bytes of the linear part.
@@ -272,6 +267,59 @@ impl SkBuff {
         // SAFETY: Per the safety requirement (the helper reserves `headroom` and puts `len`).
         let skb = unsafe { bindings::napi_build_pool_skb(data.cast(), truesize, headroom, len) };
         NonNull::new(skb).map(Self)
+    }
+}
+
+/// Reads what transmit needs to know of `skb` at once.
+///
+/// # Safety
+///
+/// `skb` is a valid `sk_buff`, not changed during the call.
+#[inline]
+unsafe fn tx_info(skb: *const bindings::sk_buff) -> TxInfo {
+    // The helper's packing (rust/helpers/net/netdev.c).
+    const CHECKSUM: u64 = 1 << 56;
+    const VLAN: u64 = 1 << 57;
+    const GSO: u64 = 1 << 58;
+    // SAFETY: `skb` is valid, as the caller guarantees.
+    let info = unsafe { bindings::skb_tx_info(skb) };
+    TxInfo {
+        checksum: (info & CHECKSUM != 0).then_some(TxChecksum {
+            start: (info & 0xffff) as u32,
+            offset: ((info >> 16) & 0xffff) as u32,
+        }),
+        vlan: (info & VLAN != 0).then_some((info >> 32) as u16),
+        fragments: ((info >> 48) & 0xff) as u32,
+        segmented: info & GSO != 0,
+    }
+}
+
+/// A packet the stack owns and lends for the length of a call (`ndo_features_check`): it
+/// can be inspected, not kept, freed or mapped.
+///
+/// # Invariants
+///
+/// `0` is a valid `struct sk_buff` that stays unchanged while the reference lives.
+#[repr(transparent)]
+pub struct SkBuffRef(Opaque<bindings::sk_buff>);
+
+impl SkBuffRef {
+    /// Borrows a packet the stack owns.
+    ///
+    /// # Safety
+    ///
+    /// `skb` is a valid `sk_buff` that no one changes or frees for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(skb: *mut bindings::sk_buff) -> &'a Self {
+        // SAFETY: `SkBuffRef` is a transparent wrapper of `sk_buff`; validity for `'a` is
+        // the caller's guarantee.
+        unsafe { &*skb.cast::<Self>() }
+    }
+
+    /// What transmit needs to know of the packet, read at once.
+    #[inline]
+    pub fn tx_info(&self) -> TxInfo {
+        // SAFETY: Valid and unchanged while borrowed (type invariant).
+        unsafe { tx_info(self.0.get()) }
     }
 }
 
