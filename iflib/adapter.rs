@@ -70,7 +70,10 @@ use kernel::{
             BhDisabled,
             Napi, //
         },
-        skb::SkBuff,
+        skb::{
+            SkBuff,
+            SkBuffRef, //
+        },
         xdp::{
             self,
             BpfProgram,
@@ -834,6 +837,10 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
             },
             || dev.set_mtu(old),
         )
+    }
+
+    fn features_check(skb: &SkBuffRef, _dev: &netdev::Device, _this: &Self, features: u64) -> u64 {
+        crate::tx::offloads_within_reach::<D>(skb, features)
     }
 
     fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {

@@ -71,8 +71,14 @@ pub struct Description {
     /// Largest number of segments the hardware gathers for one packet; 1 means none
     /// (packets are linearized), more enables scatter-gather.
     pub tx_max_segments: u32,
-    /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`).
+    /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`), up to
+    /// [`Description::tx_offload_max_offset`].
     pub tx_checksum: bool,
+    /// The farthest byte from a frame's start the hardware's offload fields can name (the
+    /// checksum's start and position, the end of the headers TSO copies): 255 for 8-bit
+    /// fields, `u32::MAX` for no limit. iflib has the stack checksum and segment in
+    /// software the packets whose headers reach farther (`ndo_features_check`).
+    pub tx_offload_max_offset: u32,
     /// The hardware segments TCP over IPv4 given in [`TxPacket::tso`] (it then also inserts
     /// the IP and TCP checksums of every segment), and over IPv6 where
     /// [`Attached::tso_ipv6`] says so. Needs [`Description::tx_checksum`].

@@ -30,10 +30,15 @@ use kernel::{
     },
     dma::DmaAddress,
     net::{
-        device::TxQueue as StackQueue,
+        device::{
+            features as netdev_features,
+            TxQueue as StackQueue, //
+        },
         page_pool::PoolPage,
         skb::{
             SkBuff,
+            SkBuffRef,
+            TxInfo,
             TxMapping, //
         },
         xdp::RedirectedFrame,
@@ -44,6 +49,47 @@ use kernel::{
 /// Most segments iflib gathers for one packet: the linear part and the kernel's default
 /// `MAX_SKB_FRAGS` (17) fragments.
 const MAX_SEGMENTS: usize = 18;
+
+/// The longest TCP header: the end of what TSO copies is at most this far past its start.
+const MAX_TCP_HEADER_LEN: u32 = 60;
+/// An 802.1Q or 802.1ad tag the stack may still push into the frame after its offloads
+/// were checked.
+const VLAN_TAG_LEN: u32 = 4;
+
+/// Whether the hardware can be given the offsets of `info`'s checksum and segmentation:
+/// every one within [`Description::tx_offload_max_offset`] (with room for a tag pushed
+/// later). A packet to segment without a checksum to insert is not.
+///
+/// [`Description::tx_offload_max_offset`]: crate::driver::Description::tx_offload_max_offset
+#[inline]
+fn offloads_reachable<D: Datapath>(info: &TxInfo) -> bool {
+    let max = D::DESCRIPTION.tx_offload_max_offset;
+    if max == u32::MAX {
+        return true;
+    }
+    let Some(checksum) = info.checksum else {
+        return !info.segmented;
+    };
+    // No overflow: the start and offset are 16-bit values.
+    let reach = if info.segmented {
+        checksum.start + MAX_TCP_HEADER_LEN
+    } else {
+        checksum.start + checksum.offset
+    };
+    reach + VLAN_TAG_LEN <= max
+}
+
+/// The offloads, of `features`, that a packet keeps (`ndo_features_check`): a packet whose
+/// headers reach past what the hardware can name (IPv6 extension headers, IP options) is
+/// checksummed and segmented by the stack instead.
+#[inline]
+pub(crate) fn offloads_within_reach<D: Datapath>(skb: &SkBuffRef, features: u64) -> u64 {
+    if offloads_reachable::<D>(&skb.tx_info()) {
+        features
+    } else {
+        features & !(netdev_features::CSUM_MASK | netdev_features::GSO_MASK)
+    }
+}
 
 /// What a TX ring entry carries: a packet from the stack, a frame this device's XDP
 /// program sent back out (from the RX page pool, mapped by it), or a frame an XDP program
@@ -343,6 +389,14 @@ impl TxProducer<'_> {
             Ok(())
         };
         let mut info = skb.tx_info();
+        // Senders that skip the stack's offload check (netpoll, pktgen) may still ask for
+        // offsets the hardware cannot be given: checksum in software, or drop.
+        if !offloads_reachable::<D>(&info) {
+            if info.segmented || skb.checksum_help().is_err() {
+                return drop_packet(skb);
+            }
+            info = skb.tx_info();
+        }
         // A piece per entry at most, each mapping kept on an entry of the packet.
         let max_segments = (desc.tx_max_segments as usize)
             .min(max_entries as usize)

@@ -291,6 +291,8 @@ impl Driver for Em {
         frame_lengths: &FRAME_LENGTHS,
         self_test: true,
         tx_checksum: true,
+        // Context descriptors name offsets (TUCSS, TUCSO, HDRLEN) in 8-bit fields.
+        tx_offload_max_offset: u8::MAX as u32,
         tso: true,
         rx_checksum: true,
         vlan_offload: true,
