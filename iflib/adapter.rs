@@ -652,7 +652,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 impl<D: Datapath> napi::Poll for Adapter<'_, D> {
     fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32 {
         let dev = self.netdev.device();
-        D::clear_queue_causes(&self.hw);
+        // Not from netpoll: the causes it cleared would raise no interrupt for what it
+        // leaves to the poll proper.
+        if budget != 0 {
+            D::clear_queue_causes(&self.hw);
+        }
         // TX completions first: they free ring space and never count against the budget.
         let mut retired = Retired::default();
         // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
@@ -673,6 +677,11 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         if budget == 0 {
             crate::stats::add(&self.counters.netpoll_polls, 1);
+            if retired.left_for_napi {
+                // XDP frames only the poll proper may return: have it run soon.
+                crate::stats::add(&self.counters.netpoll_xdp_left, 1);
+                self.napi.schedule();
+            }
             return 0;
         }
         let mut done = 0;

@@ -43,6 +43,8 @@ pub(crate) struct Counters {
     /// Polls by netpoll (netconsole), with budget 0: TX completions of the stack's packets
     /// only, IRQs possibly off.
     pub(crate) netpoll_polls: AtomicU64,
+    /// Netpoll polls that stopped at a completed XDP frame and scheduled NAPI to take it.
+    pub(crate) netpoll_xdp_left: AtomicU64,
     /// XDP verdicts: frames passed to the stack, dropped, sent back out, redirected.
     pub(crate) xdp_pass: AtomicU64,
     pub(crate) xdp_drop: AtomicU64,
@@ -81,6 +83,7 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"napi_polls",
     c"napi_idle_polls",
     c"netpoll_polls",
+    c"netpoll_xdp_left",
     c"xdp_pass",
     c"xdp_drop",
     c"xdp_tx",
@@ -108,6 +111,7 @@ impl Counters {
             &self.napi_polls,
             &self.napi_idle_polls,
             &self.netpoll_polls,
+            &self.netpoll_xdp_left,
             &self.xdp_pass,
             &self.xdp_drop,
             &self.xdp_tx,

@@ -185,6 +185,8 @@ pub(crate) struct Retired {
     pub(crate) bytes: u64,
     pub(crate) stack_frames: u32,
     pub(crate) stack_bytes: u32,
+    /// Netpoll stopped at a completed XDP frame: the NAPI poll proper must take it.
+    pub(crate) left_for_napi: bool,
 }
 
 /// What iflib keeps beside one TX ring entry.
@@ -667,6 +669,7 @@ impl TxConsumer<'_> {
             // Netpoll (budget 0, maybe with IRQs off) may free the stack's packets only:
             // XDP frames go back to a page pool or their owner, from the NAPI poll proper.
             if budget == 0 && !matches!(entry.payload, Some(Payload::Packet(_))) {
+                retired.left_for_napi = true;
                 break;
             }
             // Every packet's first entry holds its payload.

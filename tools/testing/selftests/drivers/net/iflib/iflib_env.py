@@ -137,6 +137,17 @@ def ethtool_stat(ifname, name, host=None):
     raise KeyError("%s has no statistic %s" % (ifname, name))
 
 
+def ring_size(ifname, ring="TX"):
+    """The current size of ring RING ("RX", "TX") of IFNAME (`ethtool -g`, as text: the
+    ethtool of Debian 12 has no JSON for it)."""
+    current = ethtool("-g " + ifname).stdout.split("Current hardware settings:")[-1]
+    for line in current.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == ring:
+            return int(value)
+    raise KeyError("%s shows no %s ring size" % (ifname, ring))
+
+
 def link_counter(ifname, name, host=None):
     """Counter NAME (rx_packets, ...) of IFNAME from sysfs, on HOST if given."""
     return int(cmd("cat /sys/class/net/%s/statistics/%s" % (ifname, name), host=host).stdout)
@@ -195,14 +206,22 @@ class Netconsole:
         self.received = Path("/tmp/iflib_netconsole_%d" % os.getpid())
         self.listener = None
 
+    DEVKMSG = Path("/proc/sys/kernel/printk_devkmsg")
+
     def __enter__(self):
         cmd("modprobe netconsole")
         if not Path(self.CONFIGFS, "netconsole").exists():
             cmd("mount -t configfs configfs " + self.CONFIGFS)
+        # Every line written to /dev/kmsg, not 10 per 5 s.
+        self.devkmsg = self.DEVKMSG.read_text().strip()
+        self.DEVKMSG.write_text("on\n")
         self.received.write_text("")
         self.listener = subprocess.Popen(
             ["ip", "netns", "exec", self.cfg.env["REMOTE_ARGS"], "socat", "-u",
              "UDP-RECV:%d" % self.port, "OPEN:%s,append" % self.received])
+        listening = "ss -Hlun sport = :%d" % self.port
+        if not wait_for(lambda: cmd(listening, host=self.cfg.remote).stdout.strip(), 10):
+            raise RuntimeError("the netconsole listener did not bind")
         peer = ip("link show dev " + self.cfg.remote_ifname, json=True, host=self.cfg.remote)
         self.target.mkdir()
         for key, value in (("dev_name", self.cfg.ifname),
@@ -233,9 +252,11 @@ class Netconsole:
         self.listener.terminate()
         self.listener.wait(timeout=10)
         self.received.unlink()
+        self.DEVKMSG.write_text(self.devkmsg + "\n")
         return False
 
 
-__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "ethtool_stat", "link_counter",
+__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "ethtool_stat",
+           "link_counter", "ring_size",
            "run_on_pair", "wait_for",
            "cmd", "ethtool", "ip"]
