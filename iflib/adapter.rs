@@ -300,9 +300,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
                         adapter.admin.set_owner(this);
                         adapter.napi.set_irq(irqs.queue as i32);
-                        adapter.netdev.register(this)?;
-                        // The link is down until `open` reads it from the hardware.
+                        // The link is down until `open` reads it from the hardware; said
+                        // before registering, as an `open` may run as soon as that returns.
                         adapter.netdev.device().carrier_off();
+                        adapter.netdev.register(this)?;
                     }
                 },
             }))
