@@ -68,7 +68,10 @@ use kernel::{
         napi::{
             self,
             BhDisabled,
-            Napi, //
+            Napi,
+            NapiOff,
+            Polling,
+            Receiving, //
         },
         skb::{
             SkBuff,
@@ -170,6 +173,10 @@ pub struct Adapter<'bound, D: Datapath> {
     rx: SpinLock<Option<RxRing>>,
     #[pin]
     lines: Mutex<Option<Lines>>,
+    /// Proof that `napi` is disabled, kept while the adapter is down: `bring_up` fills the
+    /// RX ring's pool with it and spends it to enable NAPI; `bring_down` gets it back.
+    #[pin]
+    napi_off: Mutex<Option<NapiOff>>,
     /// The MAC counters' totals (see [`Adapter::mac_counters`]).
     #[pin]
     mac_totals: Mutex<MacCounters>,
@@ -264,6 +271,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 tx: Installed::new(),
                 rx <- kernel::new_spinlock!(None, "iflib_rx"),
                 lines <- kernel::new_mutex!(None, "iflib_irq"),
+                napi_off <- kernel::new_mutex!(None, "iflib_napi_off"),
                 mac_totals <- kernel::new_mutex!(MacCounters::default(), "iflib_mac_totals"),
                 admin <- AdminWork::new(),
                 reset_requested: AtomicBool::new(false),
@@ -297,7 +305,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     // net device are torn down (in `drop`) before `this` goes away.
                     unsafe {
                         let adapter = &*this;
-                        Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
+                        let off =
+                            Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
+                        *adapter.napi_off.lock() = Some(off);
                         adapter.admin.set_owner(this);
                         adapter.napi.set_irq(irqs.queue as i32);
                         // The link is down until `open` reads it from the hardware; said
@@ -357,6 +367,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
     pub(crate) fn bring_up(&self) -> Result {
         let irqs = self.irqs().ok_or(ENODEV)?;
+        let mut napi_off = self.napi_off.lock();
+        // Down, NAPI is disabled: the proof is here.
+        let off = napi_off.as_ref().ok_or(EBUSY)?;
         let dev = self.netdev.device();
         let desc = &D::DESCRIPTION;
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
@@ -392,12 +405,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if self.rx_hash {
             D::set_rx_hash_key(&self.hw, &self.settings.hash_key());
         }
-        if rx.refill::<D>(&self.hw) == rx_len - 1 {
+        if rx.refill::<D>(&self.hw, off) == rx_len - 1 {
             D::stop(&self.hw);
             rx.release_buffers();
             return Err(ENOMEM);
         }
-        // SAFETY: RTNL; the TX queues are stopped and NAPI disabled until below.
+        // SAFETY: RTNL; the TX queues are stopped and NAPI disabled (`off`) until below.
         drop(unsafe { self.tx.replace(Some(tx)) });
         *self.lock_rx().0 = Some(rx);
         if let Some(queue) = dev.tx_queue(0) {
@@ -415,11 +428,18 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 return Err(e);
             }
         };
-        *self.lines.lock() = Some(lines);
-
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, true);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, true);
-        self.napi.enable();
+        if let Some(off) = napi_off.take() {
+            // Not reached: `off` is this context's proof.
+            if let Err(e) = self.napi.enable(off) {
+                drop(lines);
+                D::stop(&self.hw);
+                self.release_rings();
+                return Err(e);
+            }
+        }
+        *self.lines.lock() = Some(lines);
         D::enable_interrupts(&self.hw);
         self.update_link();
         dev.tx_start_all();
@@ -442,7 +462,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         // Then the queues (waiting for an xmit in progress), then mask the interrupts, so
         // that the line is quiet when it is freed: an INTx line freed while the device
         // asserts it can be left pending in the IO-APIC and storm when next requested.
-        self.napi.disable();
+        *self.napi_off.lock() = Some(self.napi.disable());
         dev.tx_disable();
         dev.carrier_off();
         D::disable_interrupts(&self.hw);
@@ -651,7 +671,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 }
 
 impl<D: Datapath> napi::Poll for Adapter<'_, D> {
-    fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32 {
+    fn poll(&self, poll: Polling<'_>) -> i32 {
+        let budget = poll.budget();
         let dev = self.netdev.device();
         // Not from netpoll: the causes it cleared would raise no interrupt for what it
         // leaves to the poll proper.
@@ -664,7 +685,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         if let Some(tx) = unsafe { self.tx.get() } {
             // SAFETY: This is the queue set's NAPI poll.
             let consumer = unsafe { tx.consumer() };
-            consumer.reclaim::<D>(&self.hw, self.dma(), budget, &mut retired);
+            consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
             crate::stats::add(&self.counters.tx_packets, retired.frames);
             crate::stats::add(&self.counters.tx_bytes, retired.bytes);
             if let Some(queue) = dev.tx_queue(0) {
@@ -676,7 +697,8 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                 queue.completed_wake(frames, bytes, freed, || consumer.free_entries(), 2 * max);
             }
         }
-        if budget == 0 {
+        let Some(receiving) = poll.receiving() else {
+            // Netpoll: TX completions only.
             crate::stats::add(&self.counters.netpoll_polls, 1);
             if retired.left_for_napi {
                 // XDP frames only the poll proper may return: have it run soon.
@@ -684,17 +706,17 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                 self.napi.schedule();
             }
             return 0;
-        }
+        };
         let mut done = 0;
         let mut refill_short = false;
         if let Some(rx) = self.rx.lock().as_mut().get_mut() {
             let rcu = rcu::read_lock();
-            let mut xdp = self.xdp.get(&rcu).map(XdpPoll::new);
+            let mut xdp = self.xdp.get(&rcu).map(|prog| XdpPoll::new(prog, receiving));
             loop {
                 let counters = &self.counters;
-                done += rx.receive::<D, Self>(
+                done += rx.receive::<D>(
                     &self.hw,
-                    napi,
+                    &receiving,
                     dev,
                     budget - done,
                     counters,
@@ -704,7 +726,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                     break;
                 };
                 let batch_full = xdp.tx_full();
-                self.send_xdp_frames(xdp, budget);
+                self.send_xdp_frames(xdp, &receiving);
                 if !batch_full || done >= budget {
                     break;
                 }
@@ -712,7 +734,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             if let Some(xdp) = xdp {
                 xdp.finish();
             }
-            refill_short = rx.refill::<D>(&self.hw) > 0 && done == 0;
+            refill_short = rx.refill::<D>(&self.hw, &receiving) > 0 && done == 0;
         }
         if self.link_event.swap(false, Ordering::Relaxed) {
             self.update_link();
@@ -722,7 +744,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             crate::stats::add(&self.counters.napi_idle_polls, 1);
         }
         if done < budget && !refill_short {
-            if napi.complete_done(done) {
+            if poll.complete_done(done) {
                 D::enable_interrupts(&self.hw);
             }
             return done;
@@ -735,22 +757,22 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
 impl<D: Datapath> Adapter<'_, D> {
     /// Places the frames the XDP program sends back out on the TX ring (NAPI). The stack's
     /// queue lock keeps the doorbell in order with the xmit path's.
-    fn send_xdp_frames(&self, xdp: &mut XdpPoll<'_>, budget: i32) {
+    fn send_xdp_frames(&self, xdp: &mut XdpPoll<'_>, receiving: &Receiving<'_>) {
         if !xdp.has_tx() {
             return;
         }
         let dev = self.netdev.device();
         let Some(queue) = dev.tx_queue(0) else {
-            xdp.send_tx(dev, &self.counters, budget, Err);
+            xdp.send_tx(dev, &self.counters, Err);
             return;
         };
-        let queue_lock = queue.lock_in_softirq();
+        let queue_lock = queue.lock_in_softirq(receiving);
         let mut tail = None;
         // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
         let tx = unsafe { self.tx.get() };
         // SAFETY: The stack's lock of TX queue 0 is held (`queue_lock`).
         let producer = tx.map(|tx| unsafe { tx.producer() });
-        xdp.send_tx(dev, &self.counters, budget, |frame| match &producer {
+        xdp.send_tx(dev, &self.counters, |frame| match &producer {
             Some(producer) => {
                 producer.post_frame::<D>(&self.hw, self.dma(), frame)?;
                 tail = Some(producer.doorbell_tail());
@@ -884,7 +906,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     ) -> Result {
         let queue = dev.tx_queue(0).ok_or(ENETDOWN)?;
         // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
-        let queue_lock = queue.lock_in_softirq();
+        let queue_lock = queue.lock_in_softirq(frames);
         // Stopping clears `up`, then takes this lock (`tx_disable`): after that, no frame is
         // placed on a ring being torn down, nor a doorbell rung on stopped hardware.
         if !this.up.load(Ordering::Acquire) {

@@ -33,7 +33,9 @@ use kernel::{
         },
         napi::{
             Napi,
-            Poll, //
+            NapiOwner,
+            Poll,
+            Receiving, //
         },
         page_pool::{
             PagePool,
@@ -96,11 +98,16 @@ impl RxRing {
 
     /// Gives every empty slot (all but one) a buffer and rings the doorbell. Returns how many
     /// slots are still empty because memory was short.
-    pub(crate) fn refill<D: Datapath>(&mut self, hw: &D::Hardware<'_>) -> u32 {
+    /// `owner` proves the pool's NAPI context is this poll, or disabled.
+    pub(crate) fn refill<D: Datapath>(
+        &mut self,
+        hw: &D::Hardware<'_>,
+        owner: &impl NapiOwner,
+    ) -> u32 {
         let target = self.ring.len() - 1;
         let before = self.filled;
         while self.filled < target {
-            let Some(page) = self.pool.alloc() else {
+            let Some(page) = self.pool.alloc(owner) else {
                 break;
             };
             let slot = self.next_to_fill;
@@ -125,10 +132,10 @@ impl RxRing {
     /// Receives up to `budget` frames into the stack (NAPI), through the XDP program if one
     /// is attached. Returns the frames handled; fewer when the program's `XDP_TX` batch
     /// filled up (the caller sends it and calls again).
-    pub(crate) fn receive<D: Datapath, T: Poll>(
+    pub(crate) fn receive<D: Datapath>(
         &mut self,
         hw: &D::Hardware<'_>,
-        napi: &Napi<T>,
+        rx: &Receiving<'_>,
         netdev: &NetDevice,
         budget: i32,
         counters: &Counters,
@@ -162,10 +169,10 @@ impl RxRing {
                     stats::add(&counters.rx_errors, 1);
                 }
                 if let Some(skb) = self.partial.take() {
-                    skb.consume_in_napi(budget);
+                    skb.consume_in_napi(rx);
                 }
                 self.discarding = !fragment.end_of_frame;
-                drop(page);
+                page.recycle_in_napi(rx);
                 continue;
             }
             let len = fragment.len.min(self.buffer_size);
@@ -176,23 +183,15 @@ impl RxRing {
                     // is attached: a longer frame is an error.
                     stats::add(&counters.rx_errors, 1);
                     if let Some(skb) = self.partial.take() {
-                        skb.consume_in_napi(budget);
+                        skb.consume_in_napi(rx);
                     }
                     self.discarding = !fragment.end_of_frame;
-                    page.recycle_in_napi(budget);
+                    page.recycle_in_napi(rx);
                     continue;
                 }
                 packets += 1;
                 bytes += u64::from(len);
-                let verdict = xdp.run(
-                    page,
-                    &self.xdp_queue,
-                    RX_HEADROOM,
-                    len,
-                    netdev,
-                    counters,
-                    budget,
-                );
+                let verdict = xdp.run(page, &self.xdp_queue, RX_HEADROOM, len, netdev, counters);
                 match verdict {
                     Verdict::Pass(skb) => skb,
                     Verdict::Consumed => {
@@ -204,7 +203,9 @@ impl RxRing {
                 }
             } else {
                 let built = match self.partial.take() {
-                    None => page.into_skb(RX_HEADROOM, len).map_err(|page| (page, None)),
+                    None => page
+                        .into_skb(RX_HEADROOM, len, rx)
+                        .map_err(|page| (page, None)),
                     Some(mut skb) => match page.append_to(&mut skb, RX_HEADROOM, len) {
                         Ok(()) => Ok(skb),
                         Err(page) => Err((page, Some(skb))),
@@ -216,10 +217,10 @@ impl RxRing {
                         // No memory for a packet head, or more fragments than a packet holds.
                         stats::add(&counters.rx_dropped, 1);
                         if let Some(skb) = partial {
-                            skb.consume_in_napi(budget);
+                            skb.consume_in_napi(rx);
                         }
                         self.discarding = !fragment.end_of_frame;
-                        drop(page);
+                        page.recycle_in_napi(rx);
                         continue;
                     }
                 };
@@ -248,7 +249,7 @@ impl RxRing {
             if let Some(hash) = fragment.hash.filter(|_| report_hash) {
                 skb.set_hash(hash.value, hash.kind);
             }
-            napi.gro_receive(skb);
+            rx.gro_receive(skb);
         }
         stats::add(&counters.rx_packets, packets);
         stats::add(&counters.rx_bytes, bytes);

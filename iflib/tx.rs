@@ -34,6 +34,10 @@ use kernel::{
             features as netdev_features,
             TxQueue as StackQueue, //
         },
+        napi::{
+            Polling,
+            Receiving, //
+        },
         page_pool::PoolPage,
         skb::{
             SkBuff,
@@ -101,14 +105,17 @@ enum Payload {
 }
 
 impl Payload {
-    /// Frees a packet or recycles a frame from the NAPI poll (only a packet from netpoll,
-    /// whose `budget` is 0).
+    /// Frees a packet or recycles a frame from the NAPI poll. Netpoll (`receiving` `None`)
+    /// must be given packets only: XDP frames go back from a poll proper.
     #[inline]
-    fn release_in_napi(self, budget: i32) {
-        match self {
-            Self::Packet(skb) => skb.consume_in_napi(budget),
-            Self::Frame(page) => page.recycle_in_napi(budget),
-            Self::Redirected(frame) => drop(frame),
+    fn release_in_napi(self, poll: &Polling<'_>, receiving: Option<&Receiving<'_>>) {
+        match (self, receiving) {
+            (Self::Packet(skb), _) => skb.consume_in_napi(poll),
+            (Self::Frame(page), Some(rx)) => page.recycle_in_napi(rx),
+            // Not from netpoll (see `TxConsumer::reclaim`): only the XDP frames' owners'
+            // return paths are left.
+            (Self::Frame(page), None) => drop(page),
+            (Self::Redirected(frame), _) => drop(frame),
         }
     }
 
@@ -640,15 +647,16 @@ impl TxConsumer<'_> {
     }
 
     /// Takes the packets the hardware is done with off the ring, unmaps and frees them
-    /// (NAPI, with its budget), and adds them to `retired`. With budget 0 (netpoll) it
-    /// stops at the first XDP frame: only the NAPI poll proper may return those.
+    /// (NAPI), and adds them to `retired`. From netpoll it stops at the first XDP frame:
+    /// only the NAPI poll proper may return those.
     pub(crate) fn reclaim<D: Datapath>(
         &self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
-        budget: i32,
+        poll: &Polling<'_>,
         retired: &mut Retired,
     ) {
+        let receiving = poll.receiving();
         let tx = self.0;
         let next_to_use = tx.next_to_use.load(Ordering::Acquire);
         let start = tx.next_to_clean.load(Ordering::Relaxed);
@@ -666,9 +674,9 @@ impl TxConsumer<'_> {
             if !D::tx_done(hw, &tx.ring, shape.last) {
                 break;
             }
-            // Netpoll (budget 0, maybe with IRQs off) may free the stack's packets only:
+            // Netpoll (maybe with IRQs off) may free the stack's packets only:
             // XDP frames go back to a page pool or their owner, from the NAPI poll proper.
-            if budget == 0 && !matches!(entry.payload, Some(Payload::Packet(_))) {
+            if receiving.is_none() && !matches!(entry.payload, Some(Payload::Packet(_))) {
                 retired.left_for_napi = true;
                 break;
             }
@@ -686,7 +694,7 @@ impl TxConsumer<'_> {
                 retired.stack_frames = retired.stack_frames.wrapping_add(shape.wire_frames);
                 retired.stack_bytes = retired.stack_bytes.wrapping_add(shape.wire_bytes);
             }
-            payload.release_in_napi(budget);
+            payload.release_in_napi(poll, receiving.as_ref());
         }
         if first != start {
             // Hands the entries back to the producer, slots emptied.

@@ -11,6 +11,7 @@ use kernel::{
     error::Result,
     net::{
         device::Device,
+        napi::Receiving,
         page_pool::PoolPage,
         skb::SkBuff,
         xdp::{
@@ -34,10 +35,11 @@ pub(crate) struct TxFrame {
     pub(crate) len: u32,
 }
 
-/// The XDP state of one NAPI poll: the program (read once under RCU), the frames it sends
-/// back out, and whether it redirected any.
+/// The XDP state of one NAPI poll: the program (read once under RCU), the poll it runs in,
+/// the frames it sends back out, and whether it redirected any.
 pub(crate) struct XdpPoll<'a> {
     prog: &'a Program,
+    rx: Receiving<'a>,
     tx: [Option<TxFrame>; TX_BATCH],
     tx_count: usize,
     redirected: bool,
@@ -52,9 +54,10 @@ pub(crate) enum Verdict {
 }
 
 impl<'a> XdpPoll<'a> {
-    pub(crate) fn new(prog: &'a Program) -> Self {
+    pub(crate) fn new(prog: &'a Program, rx: Receiving<'a>) -> Self {
         Self {
             prog,
+            rx,
             tx: core::array::from_fn(|_| None),
             tx_count: 0,
             redirected: false,
@@ -78,7 +81,6 @@ impl<'a> XdpPoll<'a> {
         &mut self,
         dev: &Device,
         counters: &Counters,
-        budget: i32,
         mut post: impl FnMut(TxFrame) -> Result<(), TxFrame>,
     ) -> u32 {
         let count = core::mem::take(&mut self.tx_count);
@@ -89,7 +91,7 @@ impl<'a> XdpPoll<'a> {
                 Err(frame) => {
                     self.prog.report_exception(dev, Action::Tx);
                     stats::add(&counters.xdp_exception, 1);
-                    frame.page.recycle_in_napi(budget);
+                    frame.page.recycle_in_napi(&self.rx);
                 }
             }
         }
@@ -98,8 +100,7 @@ impl<'a> XdpPoll<'a> {
     }
 
     /// Runs the program on a received frame of `len` bytes at `headroom` in `page` and
-    /// carries out its verdict (NAPI context, `budget` > 0).
-    #[allow(clippy::too_many_arguments)]
+    /// carries out its verdict.
     pub(crate) fn run(
         &mut self,
         page: PoolPage,
@@ -108,33 +109,33 @@ impl<'a> XdpPoll<'a> {
         len: u32,
         dev: &Device,
         counters: &Counters,
-        budget: i32,
     ) -> Verdict {
+        let rx = &self.rx;
         let mut frame = match Frame::new(page, queue, headroom, len) {
             Ok(frame) => frame,
             Err(page) => {
                 // Unreachable: iflib keeps XDP frames within one buffer of a page.
                 stats::add(&counters.rx_errors, 1);
-                page.recycle_in_napi(budget);
+                page.recycle_in_napi(rx);
                 return Verdict::Consumed;
             }
         };
-        let action = frame.run(self.prog);
+        let action = frame.run(self.prog, rx);
         let failed = match action {
-            Action::Pass => match frame.into_skb() {
+            Action::Pass => match frame.into_skb(rx) {
                 Ok(skb) => {
                     stats::add(&counters.xdp_pass, 1);
                     return Verdict::Pass(skb);
                 }
                 Err(page) => {
                     stats::add(&counters.rx_dropped, 1);
-                    page.recycle_in_napi(budget);
+                    page.recycle_in_napi(rx);
                     return Verdict::Consumed;
                 }
             },
             Action::Drop => {
                 stats::add(&counters.xdp_drop, 1);
-                frame.into_page().recycle_in_napi(budget);
+                frame.into_page().recycle_in_napi(rx);
                 return Verdict::Consumed;
             }
             Action::Tx => {
@@ -149,7 +150,7 @@ impl<'a> XdpPoll<'a> {
                     None => page,
                 }
             }
-            Action::Redirect => match frame.redirect(dev, self.prog) {
+            Action::Redirect => match frame.redirect(dev, self.prog, rx) {
                 Ok(()) => {
                     stats::add(&counters.xdp_redirect, 1);
                     self.redirected = true;
@@ -161,14 +162,14 @@ impl<'a> XdpPoll<'a> {
         };
         self.prog.report_exception(dev, action);
         stats::add(&counters.xdp_exception, 1);
-        failed.recycle_in_napi(budget);
+        failed.recycle_in_napi(rx);
         Verdict::Consumed
     }
 
     /// Ends the poll's XDP work: redirected frames go on to their targets.
     pub(crate) fn finish(self) {
         if self.redirected {
-            xdp::flush_redirects();
+            xdp::flush_redirects(&self.rx);
         }
     }
 }

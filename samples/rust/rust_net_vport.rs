@@ -25,7 +25,10 @@ use kernel::{
         napi::{
             BhDisabled,
             Napi,
-            Poll, //
+            NapiOff,
+            NapiOwner,
+            Poll,
+            Polling, //
         },
         page_pool::{
             PagePool,
@@ -36,6 +39,7 @@ use kernel::{
     page::PAGE_SIZE,
     prelude::*,
     sync::{
+        Mutex,
         SpinLock,
         SpinLockGuard, //
     },
@@ -104,13 +108,13 @@ impl RxRing {
         entry
     }
 
-    /// Tops up the empty buffers from the pool (own NAPI only).
-    fn refill(&mut self) {
+    /// Tops up the empty buffers from the pool (`owner`: its NAPI's poll).
+    fn refill(&mut self, owner: &impl NapiOwner) {
         let Some(pool) = self.pool.as_ref() else {
             return;
         };
         while self.free_count + self.filled_count < RING {
-            let Some(page) = pool.alloc() else {
+            let Some(page) = pool.alloc(owner) else {
                 break;
             };
             self.free[self.free_count] = Some(page);
@@ -148,6 +152,9 @@ struct Port {
     napi: Napi<Port>,
     #[pin]
     rx: SpinLock<RxRing>,
+    /// Proof that `napi` is disabled, while the port is down.
+    #[pin]
+    napi_off: Mutex<Option<NapiOff>>,
     peer: AtomicPtr<Port>,
     counters: Counters,
     netdev: Registration<Port>,
@@ -167,6 +174,7 @@ impl Port {
             },
             napi <- Napi::new(),
             rx <- kernel::new_spinlock!(RxRing::new(), "rust_net_vport_rx"),
+            napi_off <- kernel::new_mutex!(None, "rust_net_vport_napi_off"),
             peer: AtomicPtr::new(core::ptr::null_mut()),
             counters: Counters::default(),
             _: {
@@ -175,7 +183,8 @@ impl Port {
                 // down in `drop` (unregister) and by field order (NAPI) before it goes away.
                 unsafe {
                     let port = &*this;
-                    Pin::new_unchecked(&port.napi).add(port.netdev.device(), 0, this);
+                    let off = Pin::new_unchecked(&port.napi).add(port.netdev.device(), 0, this);
+                    *port.napi_off.lock() = Some(off);
                     let pool = PagePool::new_for_cpu(&port.napi, port.netdev.device(), 0, RING as u32)?;
                     port.lock_rx().0.pool = Some(pool);
                     port.netdev.register(this)?;
@@ -216,7 +225,12 @@ impl PinnedDrop for Port {
 }
 
 impl Poll for Port {
-    fn poll(&self, napi: &Napi<Self>, budget: i32) -> i32 {
+    fn poll(&self, poll: Polling<'_>) -> i32 {
+        // Nothing to complete for netpoll: sent frames are the peer's at once.
+        let Some(receiving) = poll.receiving() else {
+            return 0;
+        };
+        let budget = receiving.budget();
         let dev = self.netdev.device();
         let mut batch: [Option<(PoolPage, u32)>; RING] = core::array::from_fn(|_| None);
         let mut taken = 0;
@@ -229,25 +243,25 @@ impl Poll for Port {
                 }
                 taken += 1;
             }
-            rx.refill();
+            rx.refill(&receiving);
         }
         for (page, len) in batch.iter_mut().filter_map(Option::take) {
-            match page.into_skb(HEADROOM as u32, len) {
+            match page.into_skb(HEADROOM as u32, len, &receiving) {
                 Ok(mut skb) => {
                     add(&self.counters.rx_packets, 1);
                     add(&self.counters.rx_bytes, u64::from(len));
                     skb.set_protocol_from_ethernet(dev);
-                    napi.gro_receive(skb);
+                    receiving.gro_receive(skb);
                 }
                 Err(page) => {
                     add(&self.counters.rx_dropped, 1);
-                    drop(page);
+                    page.recycle_in_napi(&receiving);
                 }
             }
         }
         let done = taken as i32;
         if done < budget {
-            napi.complete_done(done);
+            poll.complete_done(done);
         }
         done
     }
@@ -256,7 +270,8 @@ impl Poll for Port {
 #[vtable]
 impl netdev::Operations for Port {
     fn open(dev: &Device, this: &Self) -> Result {
-        this.napi.enable();
+        let off = this.napi_off.lock().take().ok_or(EBUSY)?;
+        this.napi.enable(off)?;
         // The first poll fills the RX buffers.
         this.napi.schedule();
         dev.carrier_on();
@@ -267,7 +282,7 @@ impl netdev::Operations for Port {
     fn stop(dev: &Device, this: &Self) -> Result {
         dev.tx_disable();
         dev.carrier_off();
-        this.napi.disable();
+        *this.napi_off.lock() = Some(this.napi.disable());
         this.lock_rx().0.clear();
         Ok(())
     }

@@ -14,6 +14,7 @@ use crate::{
     },
     net::{
         ethtool::ExtAck,
+        napi::SoftirqContext,
         skb::{
             SkBuff,
             SkBuffRef, //
@@ -389,10 +390,12 @@ impl TxQueue {
         }
     }
 
-    /// Takes the stack's lock of this queue, which its xmit path holds (softirq context,
-    /// e.g. a NAPI poll that sends on the queue). Released when the guard is dropped.
-    pub fn lock_in_softirq(&self) -> TxQueueGuard<'_> {
-        // SAFETY: `self.as_raw()` is a valid queue; softirq context keeps the CPU fixed.
+    /// Takes the stack's lock of this queue, which its xmit path holds, from softirq
+    /// context (`_context` proves it: a NAPI poll proper, an XDP transmit call). Released
+    /// when the guard is dropped.
+    pub fn lock_in_softirq(&self, _context: &impl SoftirqContext) -> TxQueueGuard<'_> {
+        // SAFETY: `self.as_raw()` is a valid queue; bottom halves are off, as `_context`
+        // proves, which keeps the CPU fixed and the xmit path off this CPU.
         unsafe { bindings::netif_tx_lock_softirq(self.as_raw()) };
         TxQueueGuard(self)
     }

@@ -13,7 +13,9 @@ use crate::{
         device::Device,
         napi::{
             Napi,
-            Poll, //
+            NapiOwner,
+            Poll,
+            Receiving, //
         },
         skb::SkBuff,
     },
@@ -96,10 +98,29 @@ impl PagePool {
         self.0.as_ptr()
     }
 
-    /// Takes a page from the pool. Call it only from the pool's NAPI context (or while that
-    /// NAPI is disabled): the pool's cache has no lock. `None` when memory is short.
-    pub fn alloc(&self) -> Option<PoolPage> {
-        // SAFETY: The pool is valid by the type invariant.
+    /// The NAPI context the pool belongs to.
+    fn napi(&self) -> *const bindings::napi_struct {
+        // SAFETY: The pool is valid by the type invariant; its parameters do not change.
+        unsafe { (*self.0.as_ptr()).p.napi }
+    }
+
+    /// Takes a page from the pool, in a poll proper of the pool's NAPI context or with that
+    /// context disabled, as `owner` proves: the pool's cache has no lock, and its context's
+    /// poll is its one user. `None` when memory is short, or if `owner` proves it of
+    /// another context.
+    #[inline]
+    pub fn alloc(&self, owner: &impl NapiOwner) -> Option<PoolPage> {
+        if !owner.owns(self.napi()) {
+            return None;
+        }
+        self.alloc_unchecked()
+    }
+
+    #[inline]
+    fn alloc_unchecked(&self) -> Option<PoolPage> {
+        // SAFETY: The pool is valid by the type invariant; the callers prove that no other
+        // context uses its cache (the proofs are neither `Send` nor `Sync`, so one thread
+        // at a time holds one).
         let page = NonNull::new(unsafe { bindings::page_pool_dev_alloc_pages(self.0.as_ptr()) })?;
         Some(PoolPage { page, pool: self.0 })
     }
@@ -191,21 +212,28 @@ impl PoolPage {
         Some(len.min(room))
     }
 
-    /// Returns the page to its pool from the NAPI poll that owns the pool; `budget` is the
-    /// poll's budget (0 from netpoll, which may run elsewhere: then no direct recycling).
-    pub fn recycle_in_napi(self, budget: i32) {
+    /// Returns the page to its pool from a NAPI poll proper: straight into the pool's cache
+    /// from its own context's poll, else through its ring (another context's poll).
+    #[inline]
+    pub fn recycle_in_napi(self, rx: &Receiving<'_>) {
+        // SAFETY: The pool is valid while its pages are out (type invariant).
+        let own = rx.owns(unsafe { (*self.pool.as_ptr()).p.napi });
         // SAFETY: The page came from `pool`; direct recycling (into the pool's lockless
-        // cache) only from its NAPI poll proper, as the caller states.
-        unsafe {
-            bindings::page_pool_put_full_page(self.pool.as_ptr(), self.page.as_ptr(), budget != 0)
-        };
+        // cache) only from its own NAPI poll proper, as checked above.
+        unsafe { bindings::page_pool_put_full_page(self.pool.as_ptr(), self.page.as_ptr(), own) };
         core::mem::forget(self);
     }
 
-    /// Turns the page into a packet of `len` bytes at `headroom` (NAPI context).
+    /// Turns the page into a packet of `len` bytes at `headroom` (its head from the NAPI
+    /// per-CPU cache, which `_rx` proves usable).
     ///
     /// On failure (no memory for the packet head) the page comes back.
-    pub fn into_skb(self, headroom: u32, len: u32) -> core::result::Result<SkBuff, Self> {
+    pub fn into_skb(
+        self,
+        headroom: u32,
+        len: u32,
+        _rx: &Receiving<'_>,
+    ) -> core::result::Result<SkBuff, Self> {
         if headroom as usize + len as usize + SkBuff::shared_info_size() > PAGE_SIZE {
             return Err(self);
         }

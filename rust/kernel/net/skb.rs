@@ -13,7 +13,10 @@ use crate::{
     device,
     dma::DmaAddress,
     error::to_result,
-    net::device::Device,
+    net::{
+        device::Device,
+        napi::Polling, //
+    },
     prelude::*,
     types::Opaque, //
 };
@@ -238,11 +241,12 @@ impl SkBuff {
         unsafe { bindings::skb_data_align(size) as usize }
     }
 
-    /// Frees the packet from a NAPI poll; `budget` is the poll's budget (0 from netpoll).
+    /// Frees the packet from a NAPI poll (into the per-CPU cache, but from netpoll).
     #[inline]
-    pub fn consume_in_napi(self, budget: i32) {
-        // SAFETY: We own the packet; `napi_consume_skb` handles budget 0 (netpoll).
-        unsafe { bindings::napi_consume_skb(self.into_raw(), budget) }
+    pub fn consume_in_napi(self, poll: &Polling<'_>) {
+        // SAFETY: We own the packet; `poll` proves NAPI context, and `napi_consume_skb`
+        // frees as from anywhere with netpoll's budget of 0.
+        unsafe { bindings::napi_consume_skb(self.into_raw(), poll.budget()) }
     }
 
     /// Frees the packet from any context (hard IRQ, softirq, process).

@@ -17,6 +17,11 @@ use crate::{
     error::to_result,
     net::{
         device::Device,
+        napi::{
+            private::Sealed,
+            Receiving,
+            SoftirqContext, //
+        },
         page_pool::{
             PagePool,
             PoolPage, //
@@ -290,8 +295,8 @@ impl<'a> Frame<'a> {
         })
     }
 
-    /// Runs `prog` on the frame (NAPI context).
-    pub fn run(&mut self, prog: &Program) -> Action {
+    /// Runs `prog` on the frame, in a poll proper (bottom halves off, an RCU read section).
+    pub fn run(&mut self, prog: &Program, _rx: &Receiving<'_>) -> Action {
         // SAFETY: The buffer describes a frame in a page this value owns; the program is
         // valid for the RCU section the caller is in (NAPI runs with BHs off).
         Action::from_code(unsafe { bindings::bpf_prog_run_xdp(prog.as_raw(), &mut self.buff) })
@@ -310,8 +315,9 @@ impl<'a> Frame<'a> {
     }
 
     /// Builds a packet from the frame (its metadata kept, its protocol set, recycling its
-    /// page). On failure (no memory for the packet head) the page comes back.
-    pub fn into_skb(self) -> core::result::Result<SkBuff, PoolPage> {
+    /// page; its head from the NAPI per-CPU cache). On failure (no memory for the packet
+    /// head) the page comes back.
+    pub fn into_skb(self, _rx: &Receiving<'_>) -> core::result::Result<SkBuff, PoolPage> {
         // SAFETY: The buffer describes a frame of a registered page pool queue in a page
         // this value owns; on success the page passes to the packet.
         let skb = unsafe { bindings::xdp_build_skb_from_buff(&self.buff) };
@@ -325,7 +331,12 @@ impl<'a> Frame<'a> {
 
     /// Hands the frame to the target `prog` chose for it; call [`flush_redirects`] before
     /// the NAPI poll ends. On failure the page comes back.
-    pub fn redirect(mut self, dev: &Device, prog: &Program) -> core::result::Result<(), PoolPage> {
+    pub fn redirect(
+        mut self,
+        dev: &Device,
+        prog: &Program,
+        _rx: &Receiving<'_>,
+    ) -> core::result::Result<(), PoolPage> {
         // SAFETY: `dev` received the frame, which `prog` just redirected (the target is in
         // per-CPU state); on success the page passes to the target.
         let ret = unsafe { bindings::xdp_do_redirect(dev.as_raw(), &mut self.buff, prog.as_raw()) };
@@ -338,8 +349,8 @@ impl<'a> Frame<'a> {
 }
 
 /// Sends the frames this NAPI poll redirected on to their targets.
-pub fn flush_redirects() {
-    // SAFETY: Called from the NAPI poll that redirected them (or with none pending).
+pub fn flush_redirects(_rx: &Receiving<'_>) {
+    // SAFETY: A poll proper, as `_rx` proves: the frames pending are its own, if any.
     unsafe { bindings::xdp_do_flush() }
 }
 
@@ -388,11 +399,15 @@ pub struct XmitFrames<'a> {
     taken: usize,
 }
 
+impl Sealed for XmitFrames<'_> {}
+impl SoftirqContext for XmitFrames<'_> {}
+
 impl<'a> XmitFrames<'a> {
     /// # Safety
     ///
     /// Each entry of `frames` is a valid frame whose ownership passes to the driver if it is
-    /// taken; the caller frees those not taken.
+    /// taken; the caller frees those not taken. Bottom halves are off (`ndo_xdp_xmit` runs
+    /// from the XDP core's flush, in softirq context): the value proves it.
     pub(crate) unsafe fn new(frames: &'a [*mut bindings::xdp_frame]) -> Self {
         Self { frames, taken: 0 }
     }
