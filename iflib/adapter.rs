@@ -827,7 +827,11 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         this.counters.queue_stats()
     }
 
-    fn set_rx_mode(dev: &netdev::Device, this: &Self) {
+    fn set_rx_mode(
+        dev: &netdev::Device,
+        this: &Self,
+        addresses: &netdev::AddressListsLocked<'_>,
+    ) {
         let filter = RxFilter {
             promiscuous: dev.is_promiscuous(),
             all_multicast: dev.is_all_multicast(),
@@ -835,7 +839,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         let mut list = [[0u8; netdev::ETH_ALEN]; 16];
         let mut count = 0;
         let mut overflow = false;
-        dev.for_each_multicast(|addr| {
+        addresses.for_each_multicast(|addr| {
             if let Some(slot) = list.get_mut(count) {
                 *slot = *addr;
                 count += 1;

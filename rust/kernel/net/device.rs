@@ -249,24 +249,6 @@ impl Device {
         unsafe { bindings::netif_tx_disable(self.as_raw()) }
     }
 
-    /// Walks the device's multicast list, passing each address to `f`.
-    ///
-    /// Call from `set_rx_mode`, where the core holds the address list lock.
-    pub fn for_each_multicast(&self, mut f: impl FnMut(&[u8; ETH_ALEN])) {
-        // SAFETY: `mc.list` is a valid list head of `struct netdev_hw_addr` entries, stable
-        // while the caller holds the address lock (`set_rx_mode` context).
-        unsafe {
-            let head = &raw mut (*self.as_raw()).mc.list;
-            let mut pos = (*head).next;
-            while pos != head {
-                let ha = crate::container_of!(pos, bindings::netdev_hw_addr, list);
-                let addr = &*(&raw const (*ha).addr).cast::<[u8; ETH_ALEN]>();
-                f(addr);
-                pos = (*pos).next;
-            }
-        }
-    }
-
     /// Returns the number of multicast addresses subscribed.
     pub fn multicast_count(&self) -> u32 {
         // SAFETY: `self.as_raw()` is valid; the count is a plain integer.
@@ -426,6 +408,31 @@ impl Drop for TxQueueGuard<'_> {
     }
 }
 
+/// Proof that the device's address lists are locked (`netif_addr_lock_bh`), which only the
+/// stack's call of [`Operations::set_rx_mode`] makes: the lists can be read while it lives.
+pub struct AddressListsLocked<'a> {
+    dev: &'a Device,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl AddressListsLocked<'_> {
+    /// Walks the device's multicast list, passing each address to `f`.
+    pub fn for_each_multicast(&self, mut f: impl FnMut(&[u8; ETH_ALEN])) {
+        // SAFETY: `mc.list` is a valid list head of `struct netdev_hw_addr` entries, stable
+        // while the address lock is held, as `self` proves.
+        unsafe {
+            let head = &raw mut (*self.dev.as_raw()).mc.list;
+            let mut pos = (*head).next;
+            while pos != head {
+                let ha = crate::container_of!(pos, bindings::netdev_hw_addr, list);
+                let addr = &*(&raw const (*ha).addr).cast::<[u8; ETH_ALEN]>();
+                f(addr);
+                pos = (*pos).next;
+            }
+        }
+    }
+}
+
 /// Link statistics reported by [`Operations::get_stats64`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LinkStats {
@@ -508,8 +515,9 @@ pub trait Operations: Sized + Sync {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
-    /// Applies the promiscuous/multicast state (atomic context, address lock held).
-    fn set_rx_mode(_dev: &Device, _this: &Self) {
+    /// Applies the promiscuous/multicast state (atomic context, the address lists locked:
+    /// `addresses` reads them).
+    fn set_rx_mode(_dev: &Device, _this: &Self, _addresses: &AddressListsLocked<'_>) {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -845,7 +853,12 @@ impl<T: Operations> Registration<T> {
     extern "C" fn set_rx_mode_callback(dev: *mut bindings::net_device) {
         // SAFETY: The stack only calls operations on registered devices.
         let (dev, this) = unsafe { Self::context(dev) };
-        T::set_rx_mode(dev, this);
+        // The stack calls `ndo_set_rx_mode` with the address lists locked.
+        let addresses = AddressListsLocked {
+            dev,
+            _not_send: PhantomData,
+        };
+        T::set_rx_mode(dev, this, &addresses);
     }
 
     extern "C" fn change_mtu_callback(dev: *mut bindings::net_device, mtu: c_int) -> c_int {
