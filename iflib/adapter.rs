@@ -187,6 +187,9 @@ pub struct Adapter<'bound, D: Datapath> {
     reset_requested: AtomicBool,
     /// Set by the interrupt handler when the link may have changed; read by NAPI.
     link_event: AtomicBool,
+    /// Set by NAPI when it left RX slots empty for want of memory; the admin work then
+    /// schedules it to try again.
+    rx_short: AtomicBool,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
     up: AtomicBool,
     /// The XDP program run on every received frame, if any.
@@ -276,6 +279,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 admin <- AdminWork::new(),
                 reset_requested: AtomicBool::new(false),
                 link_event: AtomicBool::new(false),
+                rx_short: AtomicBool::new(false),
                 up: AtomicBool::new(false),
                 xdp: ProgramSlot::new(),
                 rx_hash: attached.rx_hash,
@@ -708,7 +712,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             return 0;
         };
         let mut done = 0;
-        let mut refill_short = false;
+        let mut rx_short = false;
         if let Some(rx) = self.rx.lock().as_mut().get_mut() {
             let rcu = rcu::read_lock();
             let mut xdp = self.xdp.get(&rcu).map(|prog| XdpPoll::new(prog, receiving));
@@ -734,7 +738,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             if let Some(xdp) = xdp {
                 xdp.finish();
             }
-            refill_short = rx.refill::<D>(&self.hw, &receiving) > 0 && done == 0;
+            rx_short = rx.refill::<D>(&self.hw, &receiving) > 0;
         }
         if self.link_event.swap(false, Ordering::Relaxed) {
             self.update_link();
@@ -743,13 +747,19 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         if retired.frames == 0 && done == 0 {
             crate::stats::add(&self.counters.napi_idle_polls, 1);
         }
-        if done < budget && !refill_short {
+        if rx_short {
+            // No interrupt may come for the empty slots (none, if the ring ran dry); polling
+            // again at once would spin while memory stays short. Try again a little later.
+            crate::stats::add(&self.counters.rx_buffer_short, 1);
+            self.rx_short.store(true, Ordering::Relaxed);
+            self.admin.run_after(crate::admin::RX_REFILL_RETRY_MS);
+        }
+        if done < budget {
             if poll.complete_done(done) {
                 D::enable_interrupts(&self.hw);
             }
             return done;
         }
-        // Out of buffers with nothing received: poll again rather than wait for an IRQ.
         budget
     }
 }
@@ -947,6 +957,11 @@ impl<D: Datapath> Admin for Adapter<'_, D> {
     fn run_admin(&self) {
         if self.reset_requested.swap(false, Ordering::Relaxed) {
             self.reset();
+        }
+        if self.rx_short.swap(false, Ordering::Relaxed) && self.up.load(Ordering::Relaxed) {
+            // Scheduled from process context: the poll runs when bottom halves come back on.
+            let _bh = BhDisabled::new();
+            self.napi.schedule();
         }
         self.fold_mac_counters();
         if self.up.load(Ordering::Relaxed) {

@@ -22,6 +22,11 @@ use kernel::{
 /// about 48 minutes at gigabit line rate; far more often than that keeps idle wake-ups rare.
 pub(crate) const SERVICE_PERIOD_MS: u32 = 10_000;
 
+/// How soon the admin work has NAPI try again to fill RX slots left empty for want of
+/// memory: an RX ring that ran dry raises no interrupt, and a poll that asked to run again
+/// at once would spin in softirq context while memory stays short.
+pub(crate) const RX_REFILL_RETRY_MS: u32 = 10;
+
 /// What the admin work does.
 pub(crate) trait Admin: Sync {
     /// Does what is pending (process context, may sleep, takes RTNL itself if it needs it).
@@ -93,6 +98,20 @@ impl<T: Admin> AdminWork<T> {
                 bindings::system_wq,
                 self.work.get(),
                 0,
+            )
+        };
+    }
+
+    /// Runs the work `ms` milliseconds from now, sooner or later than a pending run (any
+    /// context).
+    pub(crate) fn run_after(&self, ms: u32) {
+        // SAFETY: As in `run_now`.
+        unsafe {
+            bindings::mod_delayed_work_on(
+                bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
+                bindings::system_wq,
+                self.work.get(),
+                msecs_to_jiffies(ms),
             )
         };
     }

@@ -40,6 +40,9 @@ pub(crate) struct Counters {
     /// interrupt that scheduled them brought no work).
     pub(crate) napi_polls: AtomicU64,
     pub(crate) napi_idle_polls: AtomicU64,
+    /// Polls that left RX slots empty for want of memory, each retried from the admin work
+    /// after [`crate::admin::RX_REFILL_RETRY_MS`].
+    pub(crate) rx_buffer_short: AtomicU64,
     /// Polls by netpoll (netconsole), with budget 0: TX completions of the stack's packets
     /// only, IRQs possibly off.
     pub(crate) netpoll_polls: AtomicU64,
@@ -82,6 +85,7 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"rx_csum_bad",
     c"napi_polls",
     c"napi_idle_polls",
+    c"rx_buffer_short",
     c"netpoll_polls",
     c"netpoll_xdp_left",
     c"xdp_pass",
@@ -110,6 +114,7 @@ impl Counters {
             &self.rx_csum_bad,
             &self.napi_polls,
             &self.napi_idle_polls,
+            &self.rx_buffer_short,
             &self.netpoll_polls,
             &self.netpoll_xdp_left,
             &self.xdp_pass,

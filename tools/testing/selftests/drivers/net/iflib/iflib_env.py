@@ -160,13 +160,14 @@ def answers_ping(cfg, seconds):
 
 
 class Pktgen:
-    """pktgen on the peer: UDP frames to port 9 of the DUT until stopped (a context manager)."""
+    """pktgen on the peer: UDP frames to port 9 of DST (by default an address no one has)
+    through the DUT's MAC until stopped (a context manager)."""
 
-    def __init__(self, cfg, dst_mac, size=60, rate=0):
+    def __init__(self, cfg, dst_mac, size=60, rate=0, dst="198.51.100.2", src="198.51.100.1"):
         self.cfg = cfg
         self.proc = None
         cmds = ["count 0", "pkt_size %d" % size, "clone_skb 0", "dst_mac " + dst_mac,
-                "dst 198.51.100.2", "src_min 198.51.100.1", "src_max 198.51.100.1"]
+                "dst " + dst, "src_min " + src, "src_max " + src]
         if rate:
             cmds.append("ratep %d" % rate)
         cmd("modprobe pktgen")
