@@ -17,10 +17,6 @@ use crate::{
         XdpPoll, //
     },
 };
-use core::sync::atomic::{
-    fence,
-    Ordering, //
-};
 use kernel::{
     device::{
         Bound,
@@ -44,7 +40,11 @@ use kernel::{
         skb::SkBuff,
         xdp::RxQueueInfo,
     },
-    prelude::*, //
+    prelude::*,
+    sync::barrier::{
+        dma_mb,
+        Read, //
+    }, //
 };
 
 /// Bytes left before the frame in every RX buffer (room for XDP and headers pushed later).
@@ -153,8 +153,10 @@ impl RxRing {
             let Some(fragment) = D::rx_fragment(hw, &self.ring, slot) else {
                 break;
             };
-            // Read the buffer only after the status that says it is complete.
-            fence(Ordering::Acquire);
+            // Read the buffer only after the status that says it is complete (`dma_rmb`: an
+            // acquire fence orders only against other CPUs, not the device, on some
+            // architectures).
+            dma_mb(Read);
             let page = self.pages.get_mut(slot as usize).and_then(Option::take);
             self.next_to_clean = self.ring.next(slot);
             self.filled -= 1;

@@ -21,10 +21,6 @@ use crate::{
     Em,
     Hardware, //
 };
-use core::sync::atomic::{
-    fence,
-    Ordering, //
-};
 use iflib::{
     Datapath,
     HashType,
@@ -38,7 +34,11 @@ use iflib::{
 };
 use kernel::{
     dma::DmaAddress,
-    io::Io, //
+    io::Io,
+    sync::barrier::{
+        dma_mb,
+        Read, //
+    }, //
 };
 
 /// TX command: end of packet, insert FCS, segment (TSO), report status, extended
@@ -261,8 +261,10 @@ impl Datapath for Em {
             return None;
         }
         let hash = if word & EXT_STATUS_EOP != 0 {
-            // The device wrote word 0 before the done bit: read it after.
-            fence(Ordering::Acquire);
+            // The device wrote word 0 before the done bit: read it after (`dma_rmb`: an
+            // acquire fence orders only against other CPUs, not the device, on some
+            // architectures).
+            dma_mb(Read);
             rx_hash(ring.read(slot, 0))
         } else {
             None
