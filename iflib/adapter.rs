@@ -379,7 +379,14 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
         let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
         let rx_len = self.settings.rx_len.load(Ordering::Relaxed);
-        let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
+        let queue = dev.tx_queue(0).ok_or(ENODEV)?;
+        let tx = TxRing::new(
+            self.dma(),
+            tx_len,
+            desc.tx_entry_size,
+            queue,
+            self.napi.id(),
+        )?;
         let mut rx = RxRing::new(
             self.dma(),
             &self.napi,
@@ -686,9 +693,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         // TX completions first: they free ring space and never count against the budget.
         let mut retired = Retired::default();
         // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
-        if let Some(tx) = unsafe { self.tx.get() } {
-            // SAFETY: This is the queue set's NAPI poll.
-            let consumer = unsafe { tx.consumer() };
+        if let Some(consumer) = unsafe { self.tx.get() }.and_then(|tx| tx.consumer(&poll)) {
             consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
             crate::stats::add(&self.counters.tx_packets, retired.frames);
             crate::stats::add(&self.counters.tx_bytes, retired.bytes);
@@ -780,8 +785,7 @@ impl<D: Datapath> Adapter<'_, D> {
         let mut tail = None;
         // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
         let tx = unsafe { self.tx.get() };
-        // SAFETY: The stack's lock of TX queue 0 is held (`queue_lock`).
-        let producer = tx.map(|tx| unsafe { tx.producer() });
+        let producer = tx.and_then(|tx| tx.producer(&queue_lock));
         xdp.send_tx(dev, &self.counters, |frame| match &producer {
             Some(producer) => {
                 producer.post_frame::<D>(&self.hw, self.dma(), frame)?;
@@ -808,16 +812,20 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         Ok(())
     }
 
-    fn start_xmit(skb: SkBuff, dev: &netdev::Device, this: &Self) -> Transmit {
-        // SAFETY: The xmit path runs with the stack's lock of TX queue 0 held, and the
+    fn start_xmit(
+        skb: SkBuff,
+        _dev: &netdev::Device,
+        this: &Self,
+        queue: &netdev::TxQueueLocked<'_>,
+    ) -> Transmit {
+        // SAFETY: The xmit path runs with the stack's lock of the queue held, and the
         // lifecycle replaces the ring only with the queue disabled.
-        let (Some(queue), Some(tx)) = (dev.tx_queue(0), unsafe { this.tx.get() }) else {
+        let tx = unsafe { this.tx.get() };
+        let Some(producer) = tx.and_then(|tx| tx.producer(queue)) else {
             crate::stats::add(&this.counters.tx_dropped, 1);
             skb.free_any();
             return Transmit::Done;
         };
-        // SAFETY: As above: the stack's lock of TX queue 0 is held.
-        let producer = unsafe { tx.producer() };
         match producer.transmit::<D>(&this.hw, this.dma(), queue, &this.counters, skb) {
             Ok(()) => Transmit::Done,
             Err(skb) => Transmit::Busy(skb),
@@ -837,11 +845,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         this.counters.queue_stats()
     }
 
-    fn set_rx_mode(
-        dev: &netdev::Device,
-        this: &Self,
-        addresses: &netdev::AddressListsLocked<'_>,
-    ) {
+    fn set_rx_mode(dev: &netdev::Device, this: &Self, addresses: &netdev::AddressListsLocked<'_>) {
         let filter = RxFilter {
             promiscuous: dev.is_promiscuous(),
             all_multicast: dev.is_all_multicast(),
@@ -932,8 +936,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         // set under it: the lifecycle replaces the ring only after clearing `up` and
         // disabling the queue (which takes that lock), or before setting `up`.
         let tx = unsafe { this.tx.get() }.ok_or(ENETDOWN)?;
-        // SAFETY: The stack's lock of TX queue 0 is held.
-        let producer = unsafe { tx.producer() };
+        let producer = tx.producer(&queue_lock).ok_or(ENETDOWN)?;
         while let Some(frame) = frames.take() {
             if let Err(frame) = producer.post_redirected::<D>(&this.hw, this.dma(), frame) {
                 frames.give_back(frame);

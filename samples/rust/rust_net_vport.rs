@@ -20,7 +20,8 @@ use kernel::{
             Device,
             LinkStats,
             Registration,
-            Transmit, //
+            Transmit,
+            TxQueueLocked, //
         },
         napi::{
             BhDisabled,
@@ -287,7 +288,7 @@ impl netdev::Operations for Port {
         Ok(())
     }
 
-    fn start_xmit(skb: SkBuff, _dev: &Device, this: &Self) -> Transmit {
+    fn start_xmit(skb: SkBuff, _dev: &Device, this: &Self, _queue: &TxQueueLocked<'_>) -> Transmit {
         let len = skb.len();
         let sent = this
             .peer()

@@ -289,52 +289,10 @@ impl TxQueue {
         self.0.get()
     }
 
-    /// Accounts `bytes` queued to the hardware (BQL), from `start_xmit`.
-    ///
-    /// Returns whether the doorbell must be rung now: the stack has no more packets coming
-    /// right after this one (`netdev_xmit_more()`), or BQL just stopped the queue.
+    /// The queue's identity, to check a [`TxQueueLocked`] against.
     #[inline]
-    pub fn sent(&self, bytes: u32) -> bool {
-        // SAFETY: `self.as_raw()` is a valid queue of a live device; from `start_xmit`, with
-        // BHs disabled, as `netdev_xmit_more()` needs.
-        unsafe { bindings::netdev_tx_sent_queue_xmit(self.as_raw(), bytes) }
-    }
-
-    /// Whether the stack hands `start_xmit` more packets right after this one
-    /// (`netdev_xmit_more()`). A driver that drops a packet rings the doorbell unless
-    /// more follow: the packets before it in the batch left that to the last one.
-    #[inline]
-    pub fn more_coming(&self) -> bool {
-        // SAFETY: Reads the current task's transmit state, which the stack sets for each
-        // `start_xmit` call (netpoll's included); meaningful only there.
-        unsafe { bindings::netdev_xmit_more() }
-    }
-
-    /// Stops the queue if fewer than `stop_threshold` entries are free, and starts it again
-    /// at once if completions freed `start_threshold` meanwhile (from `start_xmit`, without a
-    /// lock shared with the completions: `netif_txq_maybe_stop()`). `free` reads the current
-    /// count; it is read again after the queue is stopped.
-    #[inline]
-    pub fn maybe_stop(
-        &self,
-        free: impl Fn() -> u32,
-        stop_threshold: u32,
-        start_threshold: u32,
-    ) -> TxQueueState {
-        if free() >= stop_threshold {
-            return TxQueueState::Running;
-        }
-        // SAFETY: `self.as_raw()` is a valid queue of a live device.
-        unsafe { bindings::netif_tx_stop_queue(self.as_raw()) };
-        // Pairs with the barrier in `completed_wake`: either the completions see the queue
-        // stopped and wake it, or this sees the entries they freed.
-        smp_mb(Full);
-        if free() < start_threshold {
-            return TxQueueState::Stopped;
-        }
-        // SAFETY: As above.
-        unsafe { bindings::netif_tx_start_queue(self.as_raw()) };
-        TxQueueState::Restarted
+    pub fn id(&self) -> TxQueueId {
+        TxQueueId(self.as_raw().addr())
     }
 
     /// Reports the stack's completed packets and bytes (BQL) and, when the completions freed
@@ -379,7 +337,10 @@ impl TxQueue {
         // SAFETY: `self.as_raw()` is a valid queue; bottom halves are off, as `_context`
         // proves, which keeps the CPU fixed and the xmit path off this CPU.
         unsafe { bindings::netif_tx_lock_softirq(self.as_raw()) };
-        TxQueueGuard(self)
+        TxQueueGuard(TxQueueLocked {
+            queue: self,
+            _not_send: PhantomData,
+        })
     }
 
     /// Forgets all BQL state (after the ring was emptied by a stop or reset).
@@ -389,22 +350,102 @@ impl TxQueue {
     }
 }
 
-/// The stack's lock of a [`TxQueue`], held (see [`TxQueue::lock_in_softirq`]).
-pub struct TxQueueGuard<'a>(&'a TxQueue);
+/// A [`TxQueue`]'s identity (see [`TxQueue::id`]): it can be kept and compared, not used.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TxQueueId(usize);
 
-impl TxQueueGuard<'_> {
+/// Proof that the stack's lock of a [`TxQueue`] is held: [`Operations::start_xmit`] is
+/// handed one for the queue it sends on, and a [`TxQueueGuard`] derefs to one. The calls
+/// that need the lock are its methods. Not `Send`: the lock stays with its holder.
+pub struct TxQueueLocked<'a> {
+    queue: &'a TxQueue,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<'a> TxQueueLocked<'a> {
+    /// The locked queue.
+    #[inline]
+    pub fn queue(&self) -> &'a TxQueue {
+        self.queue
+    }
+
+    /// The locked queue's identity.
+    #[inline]
+    pub fn id(&self) -> TxQueueId {
+        self.queue.id()
+    }
+
+    /// Accounts `bytes` queued to the hardware (BQL), from `start_xmit`.
+    ///
+    /// Returns whether the doorbell must be rung now: the stack has no more packets coming
+    /// right after this one (`netdev_xmit_more()`), or BQL just stopped the queue.
+    #[inline]
+    pub fn sent(&self, bytes: u32) -> bool {
+        // SAFETY: `self.queue` is a valid queue of a live device whose lock is held, as BQL
+        // needs; BHs are off, as `netdev_xmit_more()` needs.
+        unsafe { bindings::netdev_tx_sent_queue_xmit(self.queue.as_raw(), bytes) }
+    }
+
+    /// Whether the stack hands `start_xmit` more packets right after this one
+    /// (`netdev_xmit_more()`). A driver that drops a packet rings the doorbell unless
+    /// more follow: the packets before it in the batch left that to the last one.
+    #[inline]
+    pub fn more_coming(&self) -> bool {
+        // SAFETY: Reads the current task's transmit state, which the stack sets for each
+        // `start_xmit` call (netpoll's included); meaningful only there.
+        unsafe { bindings::netdev_xmit_more() }
+    }
+
+    /// Stops the queue if fewer than `stop_threshold` entries are free, and starts it again
+    /// at once if completions freed `start_threshold` meanwhile (from `start_xmit`, without a
+    /// lock shared with the completions: `netif_txq_maybe_stop()`). `free` reads the current
+    /// count; it is read again after the queue is stopped.
+    #[inline]
+    pub fn maybe_stop(
+        &self,
+        free: impl Fn() -> u32,
+        stop_threshold: u32,
+        start_threshold: u32,
+    ) -> TxQueueState {
+        if free() >= stop_threshold {
+            return TxQueueState::Running;
+        }
+        // SAFETY: `self.queue` is a valid queue of a live device.
+        unsafe { bindings::netif_tx_stop_queue(self.queue.as_raw()) };
+        // Pairs with the barrier in `completed_wake`: either the completions see the queue
+        // stopped and wake it, or this sees the entries they freed.
+        smp_mb(Full);
+        if free() < start_threshold {
+            return TxQueueState::Stopped;
+        }
+        // SAFETY: As above.
+        unsafe { bindings::netif_tx_start_queue(self.queue.as_raw()) };
+        TxQueueState::Restarted
+    }
+
     /// Notes that the queue made progress, for the TX watchdog (sends outside the xmit
     /// path, which the stack notes itself).
     pub fn note_progress(&self) {
-        // SAFETY: `self.0` is a valid queue whose lock is held.
-        unsafe { bindings::txq_trans_cond_update(self.0.as_raw()) };
+        // SAFETY: `self.queue` is a valid queue whose lock is held.
+        unsafe { bindings::txq_trans_cond_update(self.queue.as_raw()) };
+    }
+}
+
+/// The stack's lock of a [`TxQueue`], held (see [`TxQueue::lock_in_softirq`]).
+pub struct TxQueueGuard<'a>(TxQueueLocked<'a>);
+
+impl<'a> core::ops::Deref for TxQueueGuard<'a> {
+    type Target = TxQueueLocked<'a>;
+
+    fn deref(&self) -> &TxQueueLocked<'a> {
+        &self.0
     }
 }
 
 impl Drop for TxQueueGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: Taken by `lock_in_softirq`, in the same context.
-        unsafe { bindings::netif_tx_unlock_softirq(self.0.as_raw()) };
+        unsafe { bindings::netif_tx_unlock_softirq(self.0.queue.as_raw()) };
     }
 }
 
@@ -500,8 +541,9 @@ pub trait Operations: Sized + Sync {
     /// Takes the interface down (process context, RTNL held).
     fn stop(dev: &Device, this: &Self) -> Result;
 
-    /// Transmits a packet (softirq or process context with BHs off; the TX queue lock held).
-    fn start_xmit(skb: SkBuff, dev: &Device, this: &Self) -> Transmit;
+    /// Transmits a packet on `queue` (softirq or process context with BHs off; the queue's
+    /// lock held, as `queue` proves).
+    fn start_xmit(skb: SkBuff, dev: &Device, this: &Self, queue: &TxQueueLocked<'_>) -> Transmit;
 
     /// Reports link statistics (any context, may be called concurrently).
     fn get_stats64(_dev: &Device, _this: &Self) -> LinkStats {
@@ -771,7 +813,17 @@ impl<T: Operations> Registration<T> {
         let (dev, this) = unsafe { Self::context(dev) };
         // SAFETY: The stack hands over ownership of a valid `skb`.
         let skb = unsafe { SkBuff::from_raw(skb) };
-        match T::start_xmit(skb, dev, this) {
+        // The stack picked the queue (`skb_get_queue_mapping()`) and holds its lock.
+        let Some(queue) = dev.tx_queue(u32::from(skb.queue_mapping())) else {
+            // Not reached: the stack maps packets to the device's queues only.
+            skb.free_any();
+            return bindings::netdev_tx_NETDEV_TX_OK;
+        };
+        let locked = TxQueueLocked {
+            queue,
+            _not_send: PhantomData,
+        };
+        match T::start_xmit(skb, dev, this, &locked) {
             Transmit::Done => bindings::netdev_tx_NETDEV_TX_OK,
             Transmit::Busy(skb) => {
                 // The stack takes the packet back and requeues it.

@@ -59,6 +59,12 @@ impl<'a> Polling<'a> {
         (self.budget > 0).then_some(Receiving { poll: self })
     }
 
+    /// The identity of the context being polled.
+    #[inline]
+    pub fn napi_id(&self) -> NapiId {
+        NapiId(self.napi.as_ptr().addr())
+    }
+
     /// Whether `napi` is the context being polled.
     #[inline]
     pub(crate) fn is(&self, napi: *const bindings::napi_struct) -> bool {
@@ -72,6 +78,10 @@ impl<'a> Polling<'a> {
         unsafe { bindings::napi_complete_done(self.napi.as_ptr(), work_done) }
     }
 }
+
+/// A NAPI context's identity (see [`Napi::id`]): it can be kept and compared, not used.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct NapiId(usize);
 
 /// Proof of a NAPI poll proper (budget > 0, bottom halves off, not netpoll): the calls
 /// that receive take it. Derefs to the [`Polling`] it came from.
@@ -224,6 +234,12 @@ impl<T: Poll> Napi<T> {
 
     fn as_raw(&self) -> *mut bindings::napi_struct {
         self.raw.get()
+    }
+
+    /// The context's identity, to check a [`Polling`] against.
+    #[inline]
+    pub fn id(&self) -> NapiId {
+        NapiId(self.as_raw().addr())
     }
 
     /// Adds the context to `dev` with persistent configuration slot `index`, disabled.

@@ -101,6 +101,13 @@ impl SkBuff {
         unsafe { tx_info(self.as_raw()) }
     }
 
+    /// The TX queue the stack picked for the packet (`skb_get_queue_mapping()`).
+    #[inline]
+    pub fn queue_mapping(&self) -> u16 {
+        // SAFETY: `self.as_raw()` is valid by the type invariant; a plain integer field.
+        unsafe { (*self.as_raw()).queue_mapping }
+    }
+
     /// Computes the checksum the stack asked the hardware for (`CHECKSUM_PARTIAL`) in
     /// software, for a packet whose offsets the hardware cannot be given.
     pub fn checksum_help(&mut self) -> Result {
