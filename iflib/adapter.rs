@@ -312,6 +312,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         let off =
                             Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
                         *adapter.napi_off.lock() = Some(off);
+                        let queue = adapter.netdev.device().tx_queue(0).ok_or(ENODEV)?;
+                        adapter.tx.set_readers(adapter.napi.id(), queue);
                         adapter.admin.set_owner(this);
                         adapter.napi.set_irq(irqs.queue as i32);
                         // The link is down until `open` reads it from the hardware; said
@@ -421,8 +423,14 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             rx.release_buffers();
             return Err(ENOMEM);
         }
-        // SAFETY: RTNL; the TX queues are stopped and NAPI disabled (`off`) until below.
-        drop(unsafe { self.tx.replace(Some(tx)) });
+        // Closed since `bring_down` (or never opened), with NAPI disabled (`off`).
+        if let Err((_, tx)) = self.tx.replace(Some(tx), off) {
+            // Not reached: the ring is closed and `off` is our context's.
+            D::stop(&self.hw);
+            drop(tx);
+            rx.release_buffers();
+            return Err(EINVAL);
+        }
         *self.lock_rx().0 = Some(rx);
         if let Some(queue) = dev.tx_queue(0) {
             queue.reset();
@@ -435,21 +443,33 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             Err(e) => {
                 // The hardware must stop using the rings before they are freed.
                 D::stop(&self.hw);
-                self.release_rings();
+                self.release_rings(off);
                 return Err(e);
             }
         };
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, true);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, true);
-        if let Some(off) = napi_off.take() {
+        // The xmit path and XDP senders may use the ring from now on, then the poll.
+        let enabled = self.tx.open(off).map_err(|_| EINVAL).and_then(|()| {
+            let off = napi_off.take().ok_or(EINVAL)?;
+            self.napi.enable(off).map_err(|off| {
+                *napi_off = Some(off);
+                EINVAL
+            })
+        });
+        if let Err(e) = enabled {
             // Not reached: `off` is this context's proof.
-            if let Err(e) = self.napi.enable(off) {
-                drop(lines);
-                D::stop(&self.hw);
-                self.release_rings();
-                return Err(e);
+            drop(lines);
+            D::stop(&self.hw);
+            if let Some(off) = napi_off.as_ref() {
+                if let Some(queue) = dev.tx_queue(0) {
+                    let _ = self.tx.close(queue, off);
+                }
+                self.release_rings(off);
             }
+            return Err(e);
         }
+        drop(napi_off);
         *self.lines.lock() = Some(lines);
         D::enable_interrupts(&self.hw);
         self.update_link();
@@ -473,8 +493,13 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         // Then the queues (waiting for an xmit in progress), then mask the interrupts, so
         // that the line is quiet when it is freed: an INTx line freed while the device
         // asserts it can be left pending in the IO-APIC and storm when next requested.
-        *self.napi_off.lock() = Some(self.napi.disable());
+        let off = self.napi.disable();
         dev.tx_disable();
+        // And XDP senders (which take the queue's lock whatever its state) no longer reach
+        // the TX ring: it is replaced below.
+        if let Some(queue) = dev.tx_queue(0) {
+            let _ = self.tx.close(queue, &off);
+        }
         dev.carrier_off();
         D::disable_interrupts(&self.hw);
         drop(self.lines.lock().take());
@@ -483,10 +508,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         // A stop may reset the MAC, and its counters with it.
         self.fold_mac_counters();
         D::stop(&self.hw);
-        self.release_rings();
+        self.release_rings(&off);
         if let Some(queue) = dev.tx_queue(0) {
             queue.reset();
         }
+        *self.napi_off.lock() = Some(off);
     }
 
     /// Whether the hardware is started: settings are written to it now rather than at the
@@ -566,11 +592,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         Err(e)
     }
 
-    fn release_rings(&self) {
-        // SAFETY: RTNL; the TX queues are disabled and NAPI is disabled (or, when
-        // `bring_up` fails, was never enabled).
-        let tx = unsafe { self.tx.replace(None) };
-        if let Some(mut tx) = tx {
+    /// Frees the rings (RTNL, the hardware stopped, NAPI disabled as `off` proves and the
+    /// TX ring closed to the queue's lock holders).
+    fn release_rings(&self, off: &NapiOff) {
+        if let Ok(Some(mut tx)) = self.tx.replace(None, off) {
             tx.discard_all(self.dma());
         }
         let rx = self.lock_rx().0.take();
@@ -692,8 +717,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         // TX completions first: they free ring space and never count against the budget.
         let mut retired = Retired::default();
-        // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
-        if let Some(consumer) = unsafe { self.tx.get() }.and_then(|tx| tx.consumer(&poll)) {
+        if let Some(consumer) = self.tx.get_in_poll(&poll).and_then(|tx| tx.consumer(&poll)) {
             consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
             crate::stats::add(&self.counters.tx_packets, retired.frames);
             crate::stats::add(&self.counters.tx_bytes, retired.bytes);
@@ -783,8 +807,7 @@ impl<D: Datapath> Adapter<'_, D> {
         };
         let queue_lock = queue.lock_in_softirq(receiving);
         let mut tail = None;
-        // SAFETY: NAPI poll: the lifecycle replaces the ring only with NAPI disabled.
-        let tx = unsafe { self.tx.get() };
+        let tx = self.tx.get_in_poll(receiving);
         let producer = tx.and_then(|tx| tx.producer(&queue_lock));
         xdp.send_tx(dev, &self.counters, |frame| match &producer {
             Some(producer) => {
@@ -818,9 +841,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         this: &Self,
         queue: &netdev::TxQueueLocked<'_>,
     ) -> Transmit {
-        // SAFETY: The xmit path runs with the stack's lock of the queue held, and the
-        // lifecycle replaces the ring only with the queue disabled.
-        let tx = unsafe { this.tx.get() };
+        let tx = this.tx.get_locked(queue);
         let Some(producer) = tx.and_then(|tx| tx.producer(queue)) else {
             crate::stats::add(&this.counters.tx_dropped, 1);
             skb.free_any();
@@ -932,10 +953,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         }
         let mut sent = 0;
         let mut tail = None;
-        // SAFETY: The stack's lock of TX queue 0 is held (`queue_lock`) and `up` was seen
-        // set under it: the lifecycle replaces the ring only after clearing `up` and
-        // disabling the queue (which takes that lock), or before setting `up`.
-        let tx = unsafe { this.tx.get() }.ok_or(ENETDOWN)?;
+        let tx = this.tx.get_locked(&queue_lock).ok_or(ENETDOWN)?;
         let producer = tx.producer(&queue_lock).ok_or(ENETDOWN)?;
         while let Some(frame) = frames.take() {
             if let Err(frame) = producer.post_redirected::<D>(&this.hw, this.dma(), frame) {

@@ -1,48 +1,160 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A value the lifecycle installs and removes while nothing else can reach it, and the
-//! datapath reads without a lock in between.
+//! datapath reads without a lock in between: a queue set's TX ring.
+//!
+//! Two kinds of reader take it: the poll of one NAPI context, and the holders of one stack
+//! TX queue's lock (the xmit path, XDP senders). Every change needs the proof that the
+//! context is disabled ([`NapiOff`]), so no poll reads meanwhile; of which one exists at a
+//! time, held by one thread, so changes never race each other. Lock holders read only
+//! while the value is open, and [`Installed::close`] waits for those reading. So readers
+//! need no `unsafe`, and neither does the lifecycle.
 
-use core::cell::UnsafeCell;
+use core::{
+    cell::UnsafeCell,
+    sync::atomic::{
+        AtomicBool,
+        Ordering, //
+    },
+};
+use kernel::{
+    net::{
+        device::{
+            TxQueue,
+            TxQueueId,
+            TxQueueLocked, //
+        },
+        napi::{
+            NapiId,
+            NapiOff,
+            Polling, //
+        },
+    },
+    sync::SetOnce,
+};
 
-/// A value installed by `bring_up` and removed by `bring_down` (RTNL), read by the
-/// datapath without a lock: the lifecycle changes it only while the contexts that read it
-/// are shut out (the TX queues disabled, NAPI disabled), and enabling them again publishes
-/// the change to them.
-pub(crate) struct Installed<T>(UnsafeCell<Option<T>>);
+/// Why a change was refused.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The proof is another NAPI context's, or the readers are not set yet.
+    NotOurs,
+    /// Holders of the queue's lock may be reading: close it first.
+    Open,
+}
+
+/// The NAPI context and the TX queue whose poll and lock holders read an [`Installed`].
+pub(crate) struct Readers {
+    pub(crate) napi: NapiId,
+    pub(crate) queue: TxQueueId,
+}
+
+/// A value installed by `bring_up` and removed by `bring_down` (RTNL), read without a
+/// lock by the poll of one NAPI context and by holders of one TX queue's lock.
+pub(crate) struct Installed<T> {
+    value: UnsafeCell<Option<T>>,
+    /// Set once, before anything is installed.
+    readers: SetOnce<Readers>,
+    /// Holders of the queue's lock may read (changed with the `NapiOff` proof only).
+    open: AtomicBool,
+}
 
 // SAFETY: Readers get shared references only (`T: Sync`); the value moves in and out of it
 // between threads (`T: Send`), never while a reader can reach it (see `Installed::replace`).
 unsafe impl<T: Send + Sync> Sync for Installed<T> {}
 
 impl<T> Installed<T> {
-    /// Nothing installed.
-    pub(crate) const fn new() -> Self {
-        Self(UnsafeCell::new(None))
+    /// Nothing installed, no readers set, closed.
+    pub(crate) fn new() -> Self {
+        Self {
+            value: UnsafeCell::new(None),
+            readers: SetOnce::new(),
+            open: AtomicBool::new(false),
+        }
     }
 
-    /// The installed value, if any.
-    ///
-    /// # Safety
-    ///
-    /// The caller runs where the lifecycle cannot call [`Installed::replace`] until the
-    /// result is dropped: with the stack's TX queue lock held and the queue not disabled
-    /// (the xmit path), in the NAPI poll, or in the lifecycle itself.
+    /// Sets who reads the value: the poll of `napi`, the holders of `queue`'s lock. Once:
+    /// `false` if they were set already.
+    pub(crate) fn set_readers(&self, napi: NapiId, queue: &TxQueue) -> bool {
+        self.readers.populate(Readers {
+            napi,
+            queue: queue.id(),
+        })
+    }
+
+    /// The installed value, to the poll of the readers' NAPI context; `None` if nothing is
+    /// installed or `poll` is another context's.
     #[inline]
-    pub(crate) unsafe fn get(&self) -> Option<&T> {
-        // SAFETY: Per the safety requirement, no `replace` runs while the reference lives.
-        unsafe { (*self.0.get()).as_ref() }
+    pub(crate) fn get_in_poll<'a>(&'a self, poll: &'a Polling<'_>) -> Option<&'a T> {
+        if self.readers.as_ref()?.napi != poll.napi_id() {
+            return None;
+        }
+        // SAFETY: Changes need a `NapiOff` of this context, which does not exist while a
+        // poll of it runs (`poll`): nothing changes the value while the reference lives.
+        unsafe { (*self.value.get()).as_ref() }
     }
 
-    /// Installs `value` and returns what was installed.
-    ///
-    /// # Safety
-    ///
-    /// No reference from [`Installed::get`] is alive, and none is taken until this returns:
-    /// the caller holds RTNL with the TX queues disabled and NAPI disabled (or not yet
-    /// enabled), and enables them only afterwards.
-    pub(crate) unsafe fn replace(&self, value: Option<T>) -> Option<T> {
-        // SAFETY: Per the safety requirement, this is the only access.
-        unsafe { core::mem::replace(&mut *self.0.get(), value) }
+    /// The installed value, to a holder of the readers' queue lock; `None` if nothing is
+    /// installed, the value is closed, or `locked` is another queue's.
+    #[inline]
+    pub(crate) fn get_locked<'a>(&'a self, locked: &'a TxQueueLocked<'_>) -> Option<&'a T> {
+        if self.readers.as_ref()?.queue != locked.id() || !self.open.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: `replace` runs only while the value is closed. `close` clears `open`, then
+        // takes and releases this queue's lock: a holder that saw `open` set (under the lock,
+        // as `locked` proves) has released it, and dropped this reference, before `close`
+        // returns; later holders see `open` clear (the lock orders them after the clearing)
+        // until `open` runs, which needs the same unique `NapiOff` as `replace` and so
+        // cannot overlap it.
+        unsafe { (*self.value.get()).as_ref() }
+    }
+
+    /// Checks that `off` proves this value's NAPI context disabled, and returns the queue.
+    fn ours(&self, off: &NapiOff) -> Result<TxQueueId, Refused> {
+        match self.readers.as_ref() {
+            Some(readers) if readers.napi == off.id() => Ok(readers.queue),
+            _ => Err(Refused::NotOurs),
+        }
+    }
+
+    /// Closes the value to holders of `queue`'s lock and waits for those reading it
+    /// (process context; `off` proves the NAPI context disabled).
+    pub(crate) fn close(&self, queue: &TxQueue, off: &NapiOff) -> Result<(), Refused> {
+        if self.ours(off)? != queue.id() {
+            return Err(Refused::NotOurs);
+        }
+        self.open.store(false, Ordering::Release);
+        queue.wait_for_lock_holders();
+        Ok(())
+    }
+
+    /// Opens the value to holders of its queue's lock (`off` proves the NAPI context
+    /// disabled: no change runs meanwhile).
+    pub(crate) fn open(&self, off: &NapiOff) -> Result<(), Refused> {
+        self.ours(off)?;
+        self.open.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Installs `value` and returns what was installed, with the value closed and `off`
+    /// proving its NAPI context disabled. Refused otherwise: nothing changes and `value`
+    /// comes back.
+    pub(crate) fn replace(
+        &self,
+        value: Option<T>,
+        off: &NapiOff,
+    ) -> Result<Option<T>, (Refused, Option<T>)> {
+        if let Err(refused) = self.ours(off) {
+            return Err((refused, value));
+        }
+        if self.open.load(Ordering::Acquire) {
+            return Err((Refused::Open, value));
+        }
+        // SAFETY: No reader holds a reference, and none takes one until this returns: the
+        // poll of the readers' context does not run while `off` lives; lock holders find
+        // the value closed, and those that found it open were waited for by `close`;
+        // `open` and other replacements need `off`, which one thread at a time holds
+        // (`NapiOff` is not `Sync`, and one exists per context).
+        Ok(unsafe { core::mem::replace(&mut *self.value.get(), value) })
     }
 }

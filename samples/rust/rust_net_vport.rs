@@ -271,8 +271,13 @@ impl Poll for Port {
 #[vtable]
 impl netdev::Operations for Port {
     fn open(dev: &Device, this: &Self) -> Result {
-        let off = this.napi_off.lock().take().ok_or(EBUSY)?;
-        this.napi.enable(off)?;
+        let mut napi_off = this.napi_off.lock();
+        let off = napi_off.take().ok_or(EBUSY)?;
+        if let Err(off) = this.napi.enable(off) {
+            *napi_off = Some(off);
+            return Err(EINVAL);
+        }
+        drop(napi_off);
         // The first poll fills the RX buffers.
         this.napi.schedule();
         dev.carrier_on();

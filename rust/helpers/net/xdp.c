@@ -46,6 +46,13 @@ __rust_helper void rust_helper_netif_tx_unlock_softirq(struct netdev_queue *txq)
 	__netif_tx_unlock(txq);
 }
 
+/* Takes and releases @txq's TX lock from process context: its holders are done. */
+__rust_helper void rust_helper_netif_tx_wait_for_lock_holders(struct netdev_queue *txq)
+{
+	__netif_tx_lock_bh(txq);
+	__netif_tx_unlock_bh(txq);
+}
+
 __rust_helper void rust_helper_txq_trans_cond_update(struct netdev_queue *txq)
 {
 	txq_trans_cond_update(txq);

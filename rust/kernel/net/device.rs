@@ -343,6 +343,14 @@ impl TxQueue {
         })
     }
 
+    /// Takes and releases the stack's lock of this queue (process context): whoever held it
+    /// when this was called has released it when this returns.
+    pub fn wait_for_lock_holders(&self) {
+        // SAFETY: `self.as_raw()` is a valid queue of a live device; process context, where
+        // the helper turns bottom halves off around the lock as the xmit path's holders need.
+        unsafe { bindings::netif_tx_wait_for_lock_holders(self.as_raw()) }
+    }
+
     /// Forgets all BQL state (after the ring was emptied by a stop or reset).
     pub fn reset(&self) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.

@@ -121,6 +121,12 @@ pub struct NapiOff {
 unsafe impl Send for NapiOff {}
 
 impl NapiOff {
+    /// The identity of the context this proves disabled.
+    #[inline]
+    pub fn id(&self) -> NapiId {
+        NapiId(self.napi.as_ptr().addr())
+    }
+
     /// Whether `napi` is the context this proves disabled.
     #[inline]
     pub(crate) fn is(&self, napi: *const bindings::napi_struct) -> bool {
@@ -293,10 +299,10 @@ impl<T: Poll> Napi<T> {
     }
 
     /// Allows the context to be scheduled (open path), spending the proof that it was
-    /// disabled. `EINVAL` (and the context stays disabled) if `off` is another context's.
-    pub fn enable(&self, off: NapiOff) -> Result {
+    /// disabled. If `off` is another context's, it comes back and nothing changes.
+    pub fn enable(&self, off: NapiOff) -> core::result::Result<(), NapiOff> {
         if !off.is(self.as_raw()) {
-            return Err(EINVAL);
+            return Err(off);
         }
         // SAFETY: The context is added and disabled, as `off` proves.
         unsafe { bindings::napi_enable(self.as_raw()) };
