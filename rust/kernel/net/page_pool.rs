@@ -98,10 +98,10 @@ impl PagePool {
         self.0.as_ptr()
     }
 
-    /// The NAPI context the pool belongs to.
+    /// The NAPI context the pool belongs to (null once the pool is being destroyed).
+    #[inline]
     fn napi(&self) -> *const bindings::napi_struct {
-        // SAFETY: The pool is valid by the type invariant; its parameters do not change.
-        unsafe { (*self.0.as_ptr()).p.napi }
+        pool_napi(self.0)
     }
 
     /// Takes a page from the pool, in a poll proper of the pool's NAPI context or with that
@@ -131,6 +131,15 @@ impl Drop for PagePool {
         // SAFETY: The pool is valid; pages still in flight keep its memory until returned.
         unsafe { bindings::page_pool_destroy(self.0.as_ptr()) }
     }
+}
+
+/// The NAPI context `pool` belongs to, read once: `page_pool_destroy()` clears it
+/// (`WRITE_ONCE`) while pages may still be returned from elsewhere.
+#[inline]
+fn pool_napi(pool: NonNull<bindings::page_pool>) -> *const bindings::napi_struct {
+    // SAFETY: `pool` is a valid pool (its pages keep it allocated); the field is read as
+    // `READ_ONCE` would.
+    unsafe { core::ptr::read_volatile(&raw const (*pool.as_ptr()).p.napi) }.cast_const()
 }
 
 /// A page owned by the driver, from a [`PagePool`]. Dropping it returns it to the pool.
@@ -216,8 +225,7 @@ impl PoolPage {
     /// from its own context's poll, else through its ring (another context's poll).
     #[inline]
     pub fn recycle_in_napi(self, rx: &Receiving<'_>) {
-        // SAFETY: The pool is valid while its pages are out (type invariant).
-        let own = rx.owns(unsafe { (*self.pool.as_ptr()).p.napi });
+        let own = rx.owns(pool_napi(self.pool));
         // SAFETY: The page came from `pool`; direct recycling (into the pool's lockless
         // cache) only from its own NAPI poll proper, as checked above.
         unsafe { bindings::page_pool_put_full_page(self.pool.as_ptr(), self.page.as_ptr(), own) };
