@@ -70,6 +70,7 @@ use kernel::{
             BhDisabled,
             Napi,
             NapiOff,
+            Polled,
             Polling,
             Receiving, //
         },
@@ -164,6 +165,11 @@ impl Settings {
 /// which frees the net device, is the last field.
 #[pin_data(PinnedDrop)]
 pub struct Adapter<'bound, D: Datapath> {
+    /// Proof that `napi` is disabled, kept while the adapter is down: `bring_up` fills the
+    /// RX ring's pool with it and spends it to enable NAPI; `bring_down` gets it back. It
+    /// names `napi` by address: it drops first.
+    #[pin]
+    napi_off: Mutex<Option<NapiOff>>,
     #[pin]
     napi: Napi<Self>,
     /// The TX ring, shared by the xmit path, the XDP senders and NAPI without a lock of
@@ -173,10 +179,6 @@ pub struct Adapter<'bound, D: Datapath> {
     rx: SpinLock<Option<RxRing>>,
     #[pin]
     lines: Mutex<Option<Lines>>,
-    /// Proof that `napi` is disabled, kept while the adapter is down: `bring_up` fills the
-    /// RX ring's pool with it and spends it to enable NAPI; `bring_down` gets it back.
-    #[pin]
-    napi_off: Mutex<Option<NapiOff>>,
     /// The MAC counters' totals (see [`Adapter::mac_counters`]).
     #[pin]
     mac_totals: Mutex<MacCounters>,
@@ -493,7 +495,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         // Then the queues (waiting for an xmit in progress), then mask the interrupts, so
         // that the line is quiet when it is freed: an INTx line freed while the device
         // asserts it can be left pending in the IO-APIC and storm when next requested.
-        let off = self.napi.disable();
+        // Up, NAPI is enabled and its proof is made here (kept, should it not be).
+        let Some(off) = self.napi.disable().or_else(|| self.napi_off.lock().take()) else {
+            return;
+        };
         dev.tx_disable();
         // And XDP senders (which take the queue's lock whatever its state) no longer reach
         // the TX ring: it is replaced below.
@@ -707,7 +712,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 }
 
 impl<D: Datapath> napi::Poll for Adapter<'_, D> {
-    fn poll(&self, poll: Polling<'_>) -> i32 {
+    fn poll(&self, poll: Polling<'_>) -> Polled {
         let budget = poll.budget();
         let dev = self.netdev.device();
         // Not from netpoll: the causes it cleared would raise no interrupt for what it
@@ -738,7 +743,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                 crate::stats::add(&self.counters.netpoll_xdp_left, 1);
                 self.napi.schedule();
             }
-            return 0;
+            return poll.complete_done(0).0;
         };
         let mut done = 0;
         let mut rx_short = false;
@@ -783,13 +788,11 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             self.rx_short.store(true, Ordering::Relaxed);
             self.admin.run_after(crate::admin::RX_REFILL_RETRY_MS);
         }
-        if done < budget {
-            if poll.complete_done(done) {
-                D::enable_interrupts(&self.hw);
-            }
-            return done;
+        let (polled, rearm) = poll.complete_done(done);
+        if rearm {
+            D::enable_interrupts(&self.hw);
         }
-        budget
+        polled
     }
 }
 
@@ -945,7 +948,8 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     ) -> Result {
         let queue = dev.tx_queue(0).ok_or(ENETDOWN)?;
         // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
-        let queue_lock = queue.lock_in_softirq(frames);
+        let context = frames.context();
+        let queue_lock = queue.lock_in_softirq(&context);
         // Stopping clears `up`, then takes this lock (`tx_disable`): after that, no frame is
         // placed on a ring being torn down, nor a doorbell rung on stopped hardware.
         if !this.up.load(Ordering::Acquire) {

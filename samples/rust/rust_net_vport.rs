@@ -29,6 +29,7 @@ use kernel::{
             NapiOff,
             NapiOwner,
             Poll,
+            Polled,
             Polling, //
         },
         page_pool::{
@@ -149,13 +150,14 @@ fn add(counter: &AtomicU64, n: u64) {
 /// still allocated, and the net device is freed last.
 #[pin_data(PinnedDrop)]
 struct Port {
+    /// Proof that `napi` is disabled, while the port is down (it names `napi` by address:
+    /// it drops first).
+    #[pin]
+    napi_off: Mutex<Option<NapiOff>>,
     #[pin]
     napi: Napi<Port>,
     #[pin]
     rx: SpinLock<RxRing>,
-    /// Proof that `napi` is disabled, while the port is down.
-    #[pin]
-    napi_off: Mutex<Option<NapiOff>>,
     peer: AtomicPtr<Port>,
     counters: Counters,
     netdev: Registration<Port>,
@@ -226,10 +228,10 @@ impl PinnedDrop for Port {
 }
 
 impl Poll for Port {
-    fn poll(&self, poll: Polling<'_>) -> i32 {
+    fn poll(&self, poll: Polling<'_>) -> Polled {
         // Nothing to complete for netpoll: sent frames are the peer's at once.
         let Some(receiving) = poll.receiving() else {
-            return 0;
+            return poll.complete_done(0).0;
         };
         let budget = receiving.budget();
         let dev = self.netdev.device();
@@ -260,11 +262,7 @@ impl Poll for Port {
                 }
             }
         }
-        let done = taken as i32;
-        if done < budget {
-            poll.complete_done(done);
-        }
-        done
+        poll.complete_done(taken as i32).0
     }
 }
 
@@ -278,8 +276,10 @@ impl netdev::Operations for Port {
             return Err(EINVAL);
         }
         drop(napi_off);
-        // The first poll fills the RX buffers.
+        // The first poll fills the RX buffers; it runs when bottom halves come back on.
+        let bh = BhDisabled::new();
         this.napi.schedule();
+        drop(bh);
         dev.carrier_on();
         dev.tx_start_all();
         Ok(())
@@ -288,7 +288,9 @@ impl netdev::Operations for Port {
     fn stop(dev: &Device, this: &Self) -> Result {
         dev.tx_disable();
         dev.carrier_off();
-        *this.napi_off.lock() = Some(this.napi.disable());
+        if let Some(off) = this.napi.disable() {
+            *this.napi_off.lock() = Some(off);
+        }
         this.lock_rx().0.clear();
         Ok(())
     }

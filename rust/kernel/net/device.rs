@@ -333,7 +333,7 @@ impl TxQueue {
     /// Takes the stack's lock of this queue, which its xmit path holds, from softirq
     /// context (`_context` proves it: a NAPI poll proper, an XDP transmit call). Released
     /// when the guard is dropped.
-    pub fn lock_in_softirq(&self, _context: &impl SoftirqContext) -> TxQueueGuard<'_> {
+    pub fn lock_in_softirq<'a>(&'a self, _context: &'a impl SoftirqContext) -> TxQueueGuard<'a> {
         // SAFETY: `self.as_raw()` is a valid queue; bottom halves are off, as `_context`
         // proves, which keeps the CPU fixed and the xmit path off this CPU.
         unsafe { bindings::netif_tx_lock_softirq(self.as_raw()) };
@@ -363,7 +363,8 @@ impl TxQueue {
 pub struct TxQueueId(usize);
 
 /// Proof that the stack's lock of a [`TxQueue`] is held: [`Operations::start_xmit`] is
-/// handed one for the queue it sends on, and a [`TxQueueGuard`] derefs to one. The calls
+/// handed one for the queue it sends on (the stack holds it: a [`Registration`]'s device is
+/// never `lltx`), and a [`TxQueueGuard`] derefs to one. The calls
 /// that need the lock are its methods. Not `Send`: the lock stays with its holder.
 pub struct TxQueueLocked<'a> {
     queue: &'a TxQueue,

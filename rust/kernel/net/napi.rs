@@ -17,6 +17,7 @@ use core::{
     marker::PhantomData,
     ptr::NonNull,
     sync::atomic::{
+        AtomicBool,
         AtomicPtr,
         Ordering, //
     },
@@ -27,12 +28,17 @@ pub trait Poll: Sync {
     /// Does up to [`Polling::budget`] units of RX work and all TX completion work (softirq
     /// context, or netpoll's with a budget of 0: complete TX only).
     ///
-    /// Returns the RX work done. Returning less than the budget requires having called
-    /// [`Polling::complete_done`].
-    fn poll(&self, poll: Polling<'_>) -> i32
+    /// Reports the RX work done through [`Polling::complete_done`], which completes the
+    /// poll if the work was below the budget (the only way to return less than it).
+    fn poll(&self, poll: Polling<'_>) -> Polled
     where
         Self: Sized;
 }
+
+/// What a poll reports to the NAPI core: made only by [`Polling::complete_done`], so that
+/// a poll returns less than its budget exactly when it completed (`napi_complete_done`).
+#[must_use = "the poll returns it"]
+pub struct Polled(i32);
 
 /// Proof that the code runs in a NAPI context's poll, which only [`Poll::poll`] is given:
 /// the calls valid only there (freeing packets and pages into per-CPU caches, GRO, XDP)
@@ -71,15 +77,25 @@ impl<'a> Polling<'a> {
         core::ptr::eq(self.napi.as_ptr(), napi)
     }
 
-    /// Ends a poll that did `work_done` < budget. Returns whether interrupts may be
-    /// re-armed. The proof is spent: nothing of the poll's may follow.
-    pub fn complete_done(self, work_done: i32) -> bool {
-        // SAFETY: Called from this context's poll, as `self` proves.
-        unsafe { bindings::napi_complete_done(self.napi.as_ptr(), work_done) }
+    /// Ends the poll, which did `work_done` units of RX work. Below the budget the poll
+    /// completes (`napi_complete_done`), and the flag says whether interrupts may be
+    /// re-armed; at the budget (more is counted as the budget) the core polls again, and
+    /// the flag is `false`. Netpoll's polls (budget 0) just end. The proof is spent:
+    /// nothing of the poll's may follow.
+    pub fn complete_done(self, work_done: i32) -> (Polled, bool) {
+        if work_done >= self.budget {
+            return (Polled(self.budget), false);
+        }
+        let work_done = work_done.max(0);
+        // SAFETY: Called from this context's poll, as `self` proves, with less work done
+        // than its budget.
+        let rearm = unsafe { bindings::napi_complete_done(self.napi.as_ptr(), work_done) };
+        (Polled(work_done), rearm)
     }
 }
 
 /// A NAPI context's identity (see [`Napi::id`]): it can be kept and compared, not used.
+/// An address: meaningful while the context lives.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct NapiId(usize);
 
@@ -110,8 +126,9 @@ impl Receiving<'_> {
 
 /// Proof that a NAPI context is disabled: no poll of it runs until it is enabled again
 /// with this proof ([`Napi::enable`]). Code holding it may use what only the context's poll
-/// may otherwise use (its page pool). [`Napi::add`] and [`Napi::disable`] make it; it can
-/// be moved to another thread but not shared.
+/// may otherwise use (its page pool). [`Napi::add`] and [`Napi::disable`] make it, one at
+/// a time per context; it can be moved to another thread but not shared. It names its
+/// context by address: it must not outlive it (see [`Napi::add`]).
 pub struct NapiOff {
     napi: NonNull<bindings::napi_struct>,
     _not_sync: PhantomData<core::cell::Cell<()>>,
@@ -139,8 +156,8 @@ pub(crate) mod private {
 }
 
 /// Proof that bottom halves are off on this CPU and the code cannot migrate: a NAPI poll
-/// proper ([`Receiving`]) or an XDP transmit call ([`crate::net::xdp::XmitFrames`], made
-/// only by the XDP core, in softirq context).
+/// proper ([`Receiving`]) or an XDP transmit call ([`crate::net::xdp::XmitContext`], from
+/// the `XmitFrames` only the XDP core's call makes, in softirq context).
 pub trait SoftirqContext: private::Sealed {}
 
 impl SoftirqContext for Receiving<'_> {}
@@ -222,6 +239,8 @@ pub struct Napi<T: Poll> {
     #[pin]
     raw: Opaque<bindings::napi_struct>,
     owner: AtomicPtr<T>,
+    /// Enabled by [`Napi::enable`], until [`Napi::disable`].
+    enabled: AtomicBool,
 }
 
 // SAFETY: The NAPI core serialises polls; other methods are safe to call concurrently.
@@ -235,6 +254,7 @@ impl<T: Poll> Napi<T> {
         pin_init!(Self {
             raw: Opaque::zeroed(),
             owner: AtomicPtr::new(core::ptr::null_mut()),
+            enabled: AtomicBool::new(false),
         })
     }
 
@@ -253,7 +273,9 @@ impl<T: Poll> Napi<T> {
     /// # Safety
     ///
     /// `owner` stays valid until `self` is dropped; `self` is added at most once; `dev` is
-    /// freed only after `self` is dropped (dropping deletes the context, which locks `dev`).
+    /// freed only after `self` is dropped (dropping deletes the context, which locks `dev`);
+    /// every [`NapiOff`] of `self` is dropped before `self` (another context at the same
+    /// address would take it for its own).
     pub unsafe fn add(self: Pin<&Self>, dev: &Device, index: u32, owner: *const T) -> NapiOff {
         self.owner.store(owner.cast_mut(), Ordering::Release);
         // SAFETY: `self` is pinned and zero-initialised; `dev` is valid; the poll callback
@@ -279,12 +301,18 @@ impl<T: Poll> Napi<T> {
 
     /// Associates the interrupt line, so netdev-genl reports it.
     pub fn set_irq(&self, irq: i32) {
-        // SAFETY: The context is added (only called after `add`).
+        if !self.added() {
+            return;
+        }
+        // SAFETY: The context is added.
         unsafe { bindings::netif_napi_set_irq(self.as_raw(), irq) }
     }
 
     /// Associates queue `index` of `kind` with this context (RTNL held), or clears it.
     pub fn bind_queue(&self, dev: &Device, kind: QueueKind, index: u32, bind: bool) {
+        if !self.added() {
+            return;
+        }
         let kind = match kind {
             QueueKind::Rx => bindings::netdev_queue_type_NETDEV_QUEUE_TYPE_RX,
             QueueKind::Tx => bindings::netdev_queue_type_NETDEV_QUEUE_TYPE_TX,
@@ -298,28 +326,43 @@ impl<T: Poll> Napi<T> {
         unsafe { bindings::netif_queue_set_napi(dev.as_raw(), index, kind, napi) }
     }
 
+    /// Whether the context was added to a device.
+    #[inline]
+    fn added(&self) -> bool {
+        !self.owner.load(Ordering::Acquire).is_null()
+    }
+
     /// Allows the context to be scheduled (open path), spending the proof that it was
     /// disabled. If `off` is another context's, it comes back and nothing changes.
     pub fn enable(&self, off: NapiOff) -> core::result::Result<(), NapiOff> {
-        if !off.is(self.as_raw()) {
+        if !off.is(self.as_raw()) || !self.added() {
             return Err(off);
         }
         // SAFETY: The context is added and disabled, as `off` proves.
         unsafe { bindings::napi_enable(self.as_raw()) };
+        self.enabled.store(true, Ordering::Release);
         Ok(())
     }
 
-    /// Waits for a running poll to finish and prevents new ones (stop path, may sleep).
-    /// Only an enabled context returns: a disabled one waits forever, so at most one proof
-    /// of a disabled context exists at a time.
-    pub fn disable(&self) -> NapiOff {
-        // SAFETY: The context is added.
+    /// Waits for a running poll to finish and prevents new ones (stop path, may sleep),
+    /// and returns the proof that the context is disabled. `None` if it was not enabled (a
+    /// proof exists already, or it was never added).
+    pub fn disable(&self) -> Option<NapiOff> {
+        if !self.added() || !self.enabled.swap(false, Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: The context is added and was enabled; the swap above lets one caller by.
         unsafe { bindings::napi_disable(self.as_raw()) };
-        self.off()
+        Some(self.off())
     }
 
-    /// Schedules a poll (hard IRQ context). Returns whether it was scheduled now.
+    /// Schedules a poll (any context; from process context with bottom halves off, so
+    /// that the poll runs when they come back on). Returns whether it was scheduled now;
+    /// `false` for a context not added.
     pub fn schedule(&self) -> bool {
+        if !self.added() {
+            return false;
+        }
         // SAFETY: The context is added.
         unsafe { bindings::napi_schedule(self.as_raw()) }
     }
@@ -333,6 +376,10 @@ impl<T: Poll> Napi<T> {
         // SAFETY: `napi` is the first field of a `#[repr(C)]` `Napi<T>` added by `add`.
         let this = unsafe { &*napi.cast::<Self>() };
         let owner = this.owner.load(Ordering::Acquire);
+        if owner.is_null() {
+            // Not reached: only an added context is polled.
+            return 0;
+        }
         let poll = Polling {
             // The NAPI core passes its context, never null.
             napi: NonNull::from(&this.raw).cast(),
@@ -340,16 +387,22 @@ impl<T: Poll> Napi<T> {
             _poll: PhantomData,
         };
         // SAFETY: `owner` was set before the context was added and is valid until drop.
-        T::poll(unsafe { &*owner }, poll)
+        T::poll(unsafe { &*owner }, poll).0
     }
 }
 
 #[pinned_drop]
 impl<T: Poll> PinnedDrop for Napi<T> {
     fn drop(self: Pin<&mut Self>) {
-        if !self.owner.load(Ordering::Acquire).is_null() {
-            // SAFETY: The context was added by `add` and is disabled by now.
-            unsafe { bindings::netif_napi_del(self.as_raw()) };
+        if !self.added() {
+            return;
         }
+        if self.enabled.swap(false, Ordering::AcqRel) {
+            // SAFETY: The context is added and enabled: no interrupt or softirq may find it
+            // once it is deleted and freed.
+            unsafe { bindings::napi_disable(self.as_raw()) };
+        }
+        // SAFETY: The context was added by `add` and is disabled.
+        unsafe { bindings::netif_napi_del(self.as_raw()) };
     }
 }

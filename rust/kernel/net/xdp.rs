@@ -399,10 +399,21 @@ pub struct XmitFrames<'a> {
     taken: usize,
 }
 
-impl Sealed for XmitFrames<'_> {}
-impl SoftirqContext for XmitFrames<'_> {}
+/// Proof of an `ndo_xdp_xmit` call, for as long as it lasts: bottom halves are off
+/// ([`XmitFrames::context`]).
+#[derive(Clone, Copy)]
+pub struct XmitContext<'a>(PhantomData<(&'a (), *mut ())>);
+
+impl Sealed for XmitContext<'_> {}
+impl SoftirqContext for XmitContext<'_> {}
 
 impl<'a> XmitFrames<'a> {
+    /// The proof of the call's context, which outlives borrows of the frames.
+    #[inline]
+    pub fn context(&self) -> XmitContext<'a> {
+        XmitContext(PhantomData)
+    }
+
     /// # Safety
     ///
     /// Each entry of `frames` is a valid frame whose ownership passes to the driver if it is
