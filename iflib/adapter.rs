@@ -192,6 +192,8 @@ pub struct Adapter<'bound, D: Datapath> {
     /// Set by NAPI when it left RX slots empty for want of memory; the admin work then
     /// schedules it to try again.
     rx_short: AtomicBool,
+    /// Refill retries the admin work ran (see `run_admin`).
+    refill_retries: AtomicU32,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
     up: AtomicBool,
     /// The XDP program run on every received frame, if any.
@@ -282,6 +284,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 reset_requested: AtomicBool::new(false),
                 link_event: AtomicBool::new(false),
                 rx_short: AtomicBool::new(false),
+                refill_retries: AtomicU32::new(0),
                 up: AtomicBool::new(false),
                 xdp: ProgramSlot::new(),
                 rx_hash: attached.rx_hash,
@@ -785,8 +788,11 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             // No interrupt may come for the empty slots (none, if the ring ran dry); polling
             // again at once would spin while memory stays short. Try again a little later.
             crate::stats::add(&self.counters.rx_buffer_short, 1);
-            self.rx_short.store(true, Ordering::Relaxed);
-            self.admin.run_after(crate::admin::RX_REFILL_RETRY_MS);
+            // Armed once per retry: re-timing the work at every short poll would put off
+            // what else it has to do (a reset) for as long as polls keep coming.
+            if !self.rx_short.swap(true, Ordering::Relaxed) {
+                self.admin.run_after(crate::admin::RX_REFILL_RETRY_MS);
+            }
         }
         let (polled, rearm) = poll.complete_done(done);
         if rearm {
@@ -983,12 +989,20 @@ impl<D: Datapath> Admin for Adapter<'_, D> {
         if self.reset_requested.swap(false, Ordering::Relaxed) {
             self.reset();
         }
-        if self.rx_short.swap(false, Ordering::Relaxed) && self.up.load(Ordering::Relaxed) {
+        let retry = self.rx_short.swap(false, Ordering::Relaxed);
+        if retry && self.up.load(Ordering::Relaxed) {
             // Scheduled from process context: the poll runs when bottom halves come back on.
             let _bh = BhDisabled::new();
             self.napi.schedule();
         }
-        self.fold_mac_counters();
+        // Retries come every 10 ms while memory is short, and the periodic run waits
+        // behind them: they read the MAC counters once in 100 (a second).
+        let retries = self
+            .refill_retries
+            .fetch_add(u32::from(retry), Ordering::Relaxed);
+        if !retry || retries % 100 == 0 {
+            self.fold_mac_counters();
+        }
         if self.up.load(Ordering::Relaxed) {
             self.admin.run_later();
         }
