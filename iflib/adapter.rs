@@ -386,14 +386,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
         let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
         let rx_len = self.settings.rx_len.load(Ordering::Relaxed);
-        let queue = dev.tx_queue(0).ok_or(ENODEV)?;
-        let tx = TxRing::new(
-            self.dma(),
-            tx_len,
-            desc.tx_entry_size,
-            queue,
-            self.napi.id(),
-        )?;
+        let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
         let mut rx = RxRing::new(
             self.dma(),
             &self.napi,
@@ -725,7 +718,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         // TX completions first: they free ring space and never count against the budget.
         let mut retired = Retired::default();
-        if let Some(consumer) = self.tx.get_in_poll(&poll).and_then(|tx| tx.consumer(&poll)) {
+        if let Some(consumer) = self.tx.get_in_poll(&poll).map(TxRing::consumer) {
             consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
             crate::stats::add(&self.counters.tx_packets, retired.frames);
             crate::stats::add(&self.counters.tx_bytes, retired.bytes);
@@ -816,8 +809,7 @@ impl<D: Datapath> Adapter<'_, D> {
         };
         let queue_lock = queue.lock_in_softirq(receiving);
         let mut tail = None;
-        let tx = self.tx.get_in_poll(receiving);
-        let producer = tx.and_then(|tx| tx.producer(&queue_lock));
+        let producer = self.tx.get_locked(&queue_lock).map(TxRing::producer);
         xdp.send_tx(dev, &self.counters, |frame| match &producer {
             Some(producer) => {
                 producer.post_frame::<D>(&self.hw, self.dma(), frame)?;
@@ -850,8 +842,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         this: &Self,
         queue: &netdev::TxQueueLocked<'_>,
     ) -> Transmit {
-        let tx = this.tx.get_locked(queue);
-        let Some(producer) = tx.and_then(|tx| tx.producer(queue)) else {
+        let Some(producer) = this.tx.get_locked(queue).map(TxRing::producer) else {
             crate::stats::add(&this.counters.tx_dropped, 1);
             skb.free_any();
             return Transmit::Done;
@@ -963,8 +954,11 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         }
         let mut sent = 0;
         let mut tail = None;
-        let tx = this.tx.get_locked(&queue_lock).ok_or(ENETDOWN)?;
-        let producer = tx.producer(&queue_lock).ok_or(ENETDOWN)?;
+        let producer = this
+            .tx
+            .get_locked(&queue_lock)
+            .map(TxRing::producer)
+            .ok_or(ENETDOWN)?;
         while let Some(frame) = frames.take() {
             if let Err(frame) = producer.post_redirected::<D>(&this.hw, this.dma(), frame) {
                 frames.give_back(frame);

@@ -33,6 +33,30 @@ use kernel::{
     sync::SetOnce,
 };
 
+/// An [`Installed`] value as the poll of its readers' NAPI context reads it: what only
+/// that poll does at a time (one per context), the value may let it do.
+pub(crate) struct InPoll<'a, T>(&'a T);
+
+/// An [`Installed`] value as a holder of its readers' queue lock reads it: what only that
+/// lock's holder does at a time, the value may let it do.
+pub(crate) struct Locked<'a, T>(&'a T);
+
+impl<'a, T> InPoll<'a, T> {
+    /// The value.
+    #[inline]
+    pub(crate) fn get(&self) -> &'a T {
+        self.0
+    }
+}
+
+impl<'a, T> Locked<'a, T> {
+    /// The value.
+    #[inline]
+    pub(crate) fn get(&self) -> &'a T {
+        self.0
+    }
+}
+
 /// Why a change was refused.
 #[derive(Debug)]
 pub(crate) enum Refused {
@@ -84,19 +108,20 @@ impl<T> Installed<T> {
     /// The installed value, to the poll of the readers' NAPI context; `None` if nothing is
     /// installed or `poll` is another context's.
     #[inline]
-    pub(crate) fn get_in_poll<'a>(&'a self, poll: &'a Polling<'_>) -> Option<&'a T> {
+    pub(crate) fn get_in_poll<'a>(&'a self, poll: &'a Polling<'_>) -> Option<InPoll<'a, T>> {
         if self.readers.as_ref()?.napi != poll.napi_id() {
             return None;
         }
         // SAFETY: Changes need a `NapiOff` of this context, which does not exist while a
         // poll of it runs (`poll`): nothing changes the value while the reference lives.
-        unsafe { (*self.value.get()).as_ref() }
+        let value = unsafe { (*self.value.get()).as_ref() }?;
+        Some(InPoll(value))
     }
 
     /// The installed value, to a holder of the readers' queue lock; `None` if nothing is
     /// installed, the value is closed, or `locked` is another queue's.
     #[inline]
-    pub(crate) fn get_locked<'a>(&'a self, locked: &'a TxQueueLocked<'_>) -> Option<&'a T> {
+    pub(crate) fn get_locked<'a>(&'a self, locked: &'a TxQueueLocked<'_>) -> Option<Locked<'a, T>> {
         if self.readers.as_ref()?.queue != locked.id() || !self.open.load(Ordering::Acquire) {
             return None;
         }
@@ -106,7 +131,8 @@ impl<T> Installed<T> {
         // returns; later holders see `open` clear (the lock orders them after the clearing)
         // until `open` runs, which needs the same unique `NapiOff` as `replace` and so
         // cannot overlap it.
-        unsafe { (*self.value.get()).as_ref() }
+        let value = unsafe { (*self.value.get()).as_ref() }?;
+        Some(Locked(value))
     }
 
     /// Checks that `off` proves this value's NAPI context disabled, and returns the queue.

@@ -8,6 +8,10 @@ use crate::{
         TxPacket,
         TxSegment, //
     },
+    installed::{
+        InPoll,
+        Locked, //
+    },
     ring::Ring,
     stats::{
         self,
@@ -32,12 +36,9 @@ use kernel::{
     net::{
         device::{
             features as netdev_features,
-            TxQueue as StackQueue,
-            TxQueueId,
             TxQueueLocked, //
         },
         napi::{
-            NapiId,
             Polling,
             Receiving, //
         },
@@ -218,14 +219,15 @@ struct SharedSlot(UnsafeCell<TxSlot>);
 /// consumer, as C drivers share theirs.
 ///
 /// The producer places packets: the xmit path and the XDP senders, which the stack's lock
-/// of the ring's TX queue serializes ([`TxRing::producer`] takes the proof that it is
-/// held). The consumer takes completed packets off: the queue set's NAPI poll
-/// ([`TxRing::consumer`] takes the proof of being it). The entries from `next_to_clean`
+/// of the ring's TX queue serializes ([`TxRing::producer`] takes the ring as a holder of
+/// that lock reads it from its [`crate::installed::Installed`] slot). The consumer takes
+/// completed packets off: the queue set's NAPI poll ([`TxRing::consumer`], the ring as
+/// that poll reads it). The entries from `next_to_clean`
 /// up to `next_to_use` are the consumer's, the others the producer's. Each side publishes
 /// its index with release ordering once it is done with the slots it hands over, and reads
 /// the other side's with acquire ordering before it touches them. Stopping the queue when
 /// the ring fills and waking it when completions free room follow the kernel's lockless
-/// protocol ([`TxQueueLocked::maybe_stop`], [`StackQueue::completed_wake`]).
+/// protocol ([`TxQueueLocked::maybe_stop`], [`kernel::net::device::TxQueue::completed_wake`]).
 pub(crate) struct TxRing {
     pub(crate) ring: Ring,
     slots: KVec<SharedSlot>,
@@ -233,29 +235,19 @@ pub(crate) struct TxRing {
     next_to_use: AtomicU32,
     /// The first entry of the oldest packet on the ring; written only by the consumer.
     next_to_clean: AtomicU32,
-    /// The stack's queue whose lock makes the producer.
-    queue: TxQueueId,
-    /// The NAPI context whose poll is the consumer.
-    napi: NapiId,
 }
 
 // SAFETY: A slot is only accessed by the side that owns its entry (see `TxRing`): one
-// producer and one consumer at a time, as the proofs `TxRing::producer` and
-// `TxRing::consumer` take ensure (a queue's lock, a context's poll: one holder each), with the ownership handed over through `next_to_use` and
+// producer and one consumer at a time, as what `TxRing::producer` and `TxRing::consumer`
+// take ensures (the ring read under its slot's queue lock, or by its slot's NAPI poll: one
+// holder each; or `&mut`), with the ownership handed over through `next_to_use` and
 // `next_to_clean` with release/acquire ordering. What the slots hold can be sent between
 // threads.
 unsafe impl Sync for TxRing {}
 
 impl TxRing {
-    /// A ring of `len` entries that the stack's `queue` sends on and the `napi` context's
-    /// poll completes.
-    pub(crate) fn new(
-        dev: &Device<Bound>,
-        len: u32,
-        entry_size: usize,
-        queue: &StackQueue,
-        napi: NapiId,
-    ) -> Result<Self> {
+    /// A ring of `len` entries of `entry_size` bytes.
+    pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
         let ring = Ring::new(dev, len, entry_size)?;
         let slots = crate::ring::empty_slots(len)?;
         Ok(Self {
@@ -263,23 +255,20 @@ impl TxRing {
             slots,
             next_to_use: AtomicU32::new(0),
             next_to_clean: AtomicU32::new(0),
-            queue: queue.id(),
-            napi,
         })
     }
 
-    /// The producer's side of the ring, for the holder of its queue's lock (`locked`);
-    /// `None` if `locked` is another queue's.
+    /// The producer's side of an installed ring, for the holder of its queue's lock: one at
+    /// a time.
     #[inline]
-    pub(crate) fn producer<'a>(&'a self, locked: &'a TxQueueLocked<'_>) -> Option<TxProducer<'a>> {
-        (locked.id() == self.queue).then_some(TxProducer(self))
+    pub(crate) fn producer<'a>(ring: Locked<'a, Self>) -> TxProducer<'a> {
+        TxProducer(ring.get())
     }
 
-    /// The consumer's side of the ring, for its NAPI context's poll (`poll`); `None` if
-    /// `poll` is another context's.
+    /// The consumer's side of an installed ring, for its NAPI context's poll: one at a time.
     #[inline]
-    pub(crate) fn consumer<'a>(&'a self, poll: &'a Polling<'_>) -> Option<TxConsumer<'a>> {
-        (poll.napi_id() == self.napi).then_some(TxConsumer(self))
+    pub(crate) fn consumer<'a>(ring: InPoll<'a, Self>) -> TxConsumer<'a> {
+        TxConsumer(ring.get())
     }
 
     /// Free entries, keeping one empty so a full ring never looks empty to the hardware.
