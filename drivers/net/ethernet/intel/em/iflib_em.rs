@@ -176,13 +176,32 @@ impl Hardware<'_> {
         }
     }
 
-    /// Writes RCTL if `update` changes it.
+    /// Writes RCTL if `update` changes it. set_rx_mode (the address list lock, without RTNL
+    /// for some multicast joins) and start/stop (RTNL) update it concurrently: the shadow
+    /// changes by compare-and-exchange, so no update is lost, and a writer that finds the
+    /// shadow changed after its register write writes again, so the register ends as the
+    /// shadow whichever write lands last.
     fn update_rctl(&self, update: impl Fn(u32) -> u32) {
-        let old = self.rctl.load(Ordering::Relaxed);
-        let new = update(old);
-        if new != old {
-            self.rctl.store(new, Ordering::Relaxed);
-            self.write(RCTL, new);
+        let mut old = self.rctl.load(Ordering::SeqCst);
+        loop {
+            let new = update(old);
+            if new == old {
+                return;
+            }
+            match self
+                .rctl
+                .compare_exchange(old, new, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => break,
+                Err(current) => old = current,
+            }
+        }
+        loop {
+            let value = self.rctl.load(Ordering::SeqCst);
+            self.write(RCTL, value);
+            if self.rctl.load(Ordering::SeqCst) == value {
+                return;
+            }
         }
     }
 }
