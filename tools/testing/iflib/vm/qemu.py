@@ -9,6 +9,9 @@ streamed to a callback; the kernel log (ttyS0) is scanned for oopses, hangs
 and leak reports once the VM is gone. A job line "iflib-host: set_link MAC
 up|down" takes that NIC's link down or up from the host (QMP set_link), as
 pulling a cable would; the guest sees IFLIB_HOST_LINK=1 when this works.
+A line "iflib-host: plug MAC" puts that NIC back into its PCIe root port
+(QMP device_add) after the guest pulled it out (tests power its slot off:
+QEMU removes the device at once, and the guest's pciehp finds it gone).
 """
 
 import json
@@ -68,26 +71,47 @@ def topology(pairs):
     return "".join("%s %s %s\n" % (m, mac(i, 1), mac(i, 2)) for i, m in enumerate(pairs))
 
 
-def nic_args(pairs):
-    args, port = [], 0
+def nics(pairs):
+    """{MAC: (hub port netdev, QEMU device properties, root port or None)} of every NIC."""
+    found, port = {}, 0
     for i, model in enumerate(pairs):
         if model not in MODELS:
             raise ValueError("unknown NIC model %r (known: %s)" % (model, ", ".join(MODELS)))
         for end in (1, 2):
             netdev = "n%d_%d" % (i, end)
-            args += ["-netdev", "hubport,id=%s,hubid=%d" % (netdev, i + 1)]
-            dev = "%s,netdev=%s,mac=%s" % (model, netdev, mac(i, end))
+            dev = {"driver": model, "id": "nic%d_%d" % (i, end), "netdev": netdev,
+                   "mac": mac(i, end)}
+            root_port = None
             if MODELS[model]:
                 port += 1
-                args += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d" % (port, port, port)]
-                dev += ",bus=rp%d" % port
-            args += ["-device", dev]
+                root_port = "rp%d" % port
+                dev["bus"] = root_port
+            found[mac(i, end)] = (netdev, dev, root_port)
+    return found
+
+
+def nic_args(pairs):
+    args = []
+    for i, (netdev, dev, root_port) in enumerate(nics(pairs).values()):
+        args += ["-netdev", "hubport,id=%s,hubid=%d" % (netdev, i // 2 + 1)]
+        if root_port:
+            n = int(root_port[2:])
+            # No power controller: pciehp then takes a slot the guest powers off (QEMU
+            # removes the device on that write) as a surprise removal, not as a slot it
+            # already disabled.
+            args += ["-device", "pcie-root-port,id=%s,chassis=%d,slot=%d,"
+                     "power_controller_present=off" % (root_port, n, n)]
+        args += ["-device", ",".join([dev["driver"]] + ["%s=%s" % kv for kv in dev.items()
+                                                       if kv[0] != "driver"])]
     return args
 
 
-# A job line asking the host to change a NIC's link: "iflib-host: set_link MAC up|down"
-# (anywhere in the line, as the kselftest runner prefixes its tests' output).
-HOST_REQUEST = re.compile(r"iflib-host: set_link ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) (up|down)\b")
+# A job line asking the host to change a NIC's link, "iflib-host: set_link MAC up|down",
+# or to plug it back in, "iflib-host: plug MAC" (anywhere in the line, as the
+# kselftest runner prefixes its tests' output).
+HOST_REQUEST = re.compile(
+    r"iflib-host: (?:set_link ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) (up|down)|"
+    r"plug ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}))\b")
 
 
 class Monitor:
@@ -95,8 +119,7 @@ class Monitor:
 
     def __init__(self, path, pairs):
         self.path = path
-        self.netdevs = {mac(i, end): "n%d_%d" % (i, end)
-                        for i in range(len(pairs)) for end in (1, 2)}
+        self.nics = nics(pairs)
         self.sock = None
         self.buf = b""
 
@@ -128,14 +151,22 @@ class Monitor:
         m = HOST_REQUEST.search(line)
         if not m:
             return None
-        netdev = self.netdevs.get(m.group(1))
-        if netdev is None:
-            return "no NIC with MAC %s" % m.group(1)
+        nic = self.nics.get(m.group(1) or m.group(3))
+        if nic is None:
+            return "no NIC with MAC %s" % (m.group(1) or m.group(3))
+        netdev, dev, root_port = nic
+        if m.group(3) and not root_port:
+            return "%s is not on a PCIe root port: it cannot be plugged" % dev["id"]
         try:
-            reply = self.command("set_link", name=netdev, up=m.group(2) == "up")
+            if m.group(1):
+                what = "set_link %s %s" % (netdev, m.group(2))
+                reply = self.command("set_link", name=netdev, up=m.group(2) == "up")
+            else:
+                what = "device_add %s on %s" % (dev["id"], root_port)
+                reply = self.command("device_add", **dev)
         except (OSError, ValueError, KeyError) as e:
-            return "set_link %s failed: %s" % (netdev, e)
-        return "set_link %s %s: %s" % (netdev, m.group(2), reply.get("error", "done"))
+            return "%s failed: %s" % (what, e)
+        return "%s: %s" % (what, reply.get("error", "done"))
 
 
 class Result:
@@ -211,7 +242,10 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
     # No 5-level paging: with LA57, pgtable_l5_enabled() reads boot_cpu_data's
     # feature bits, which identify_cpu() clears and refills with interrupts on;
     # an interrupt in between made KASAN call the direct map a wild access.
+    # Root ports hot-plug natively (pciehp), not through ACPI: the guest then sees a
+    # NIC that leaves its port as surprise removal.
     cmd = ["qemu-system-x86_64", "-M", "q35", *accel, "-cpu", "max,la57=off",
+           "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
            "-smp", str(cpus), "-m", memory, "-display", "none", "-monitor", "none",
            "-qmp", "unix:%s,server=on,wait=off" % monitor.path,
            "-no-reboot", "-kernel", os.path.join(build, "arch/x86/boot/bzImage"),
