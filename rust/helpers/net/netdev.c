@@ -6,6 +6,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/netdevice.h>
@@ -265,7 +266,8 @@ __rust_helper unsigned int rust_helper_skb_nr_frags(const struct sk_buff *skb)
 
 /*
  * Maps the linear part of @skb for the device to read: 0 with the bus
- * address in @addr, or -ENOMEM.
+ * address in @addr, or -ENOMEM. Tests fail it on demand (fail_function),
+ * as a mapping the IOMMU or the bounce buffers refused.
  */
 __rust_helper int rust_helper_skb_dma_map_head(struct device *dev, struct sk_buff *skb,
 					      dma_addr_t *addr)
@@ -273,6 +275,7 @@ __rust_helper int rust_helper_skb_dma_map_head(struct device *dev, struct sk_buf
 	*addr = dma_map_single(dev, skb->data, skb_headlen(skb), DMA_TO_DEVICE);
 	return dma_mapping_error(dev, *addr);
 }
+ALLOW_ERROR_INJECTION(rust_helper_skb_dma_map_head, ERRNO);
 
 /*
  * Maps page fragment @i of @skb for the device to read: 0 with the bus

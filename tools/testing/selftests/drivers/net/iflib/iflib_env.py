@@ -137,10 +137,10 @@ def ethtool_stat(ifname, name, host=None):
     raise KeyError("%s has no statistic %s" % (ifname, name))
 
 
-def ring_size(ifname, ring="TX"):
-    """The current size of ring RING ("RX", "TX") of IFNAME (`ethtool -g`, as text: the
-    ethtool of Debian 12 has no JSON for it)."""
-    current = ethtool("-g " + ifname).stdout.split("Current hardware settings:")[-1]
+def ring_size(ifname, ring="TX", host=None):
+    """The current size of ring RING ("RX", "TX") of IFNAME, on HOST if given (`ethtool
+    -g`, as text: the ethtool of Debian 12 has no JSON for it)."""
+    current = ethtool("-g " + ifname, host=host).stdout.split("Current hardware settings:")[-1]
     for line in current.splitlines():
         name, _, value = line.partition(":")
         if name.strip() == ring:
