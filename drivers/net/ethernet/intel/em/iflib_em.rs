@@ -120,6 +120,8 @@ impl Hardware<'_> {
         let _ = (&self.bar).try_write32(value, offset);
     }
 
+    /// Resets the controller. Only from attach and detach, with no netdev registered: the
+    /// RCTL shadow is set here without `update_rctl`'s care for concurrent writers.
     fn reset(&self) {
         self.write(IMC, u32::MAX);
         self.write(RCTL, 0);
@@ -180,7 +182,9 @@ impl Hardware<'_> {
     /// for some multicast joins) and start/stop (RTNL) update it concurrently: the shadow
     /// changes by compare-and-exchange, so no update is lost, and a writer that finds the
     /// shadow changed after its register write writes again, so the register ends as the
-    /// shadow whichever write lands last.
+    /// shadow whichever write lands last. A read from the device between the write and the
+    /// check makes the write land first (MMIO writes from different CPUs are otherwise
+    /// ordered only under a common lock).
     fn update_rctl(&self, update: impl Fn(u32) -> u32) {
         let mut old = self.rctl.load(Ordering::SeqCst);
         loop {
@@ -199,6 +203,7 @@ impl Hardware<'_> {
         loop {
             let value = self.rctl.load(Ordering::SeqCst);
             self.write(RCTL, value);
+            let _ = self.read(STATUS);
             if self.rctl.load(Ordering::SeqCst) == value {
                 return;
             }
