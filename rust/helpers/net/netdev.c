@@ -275,7 +275,10 @@ __rust_helper int rust_helper_skb_dma_map_head(struct device *dev, struct sk_buf
 	*addr = dma_map_single(dev, skb->data, skb_headlen(skb), DMA_TO_DEVICE);
 	return dma_mapping_error(dev, *addr);
 }
+#ifndef CONFIG_RUST_INLINE_HELPERS
+/* Inlined helpers have no one symbol to fail. */
 ALLOW_ERROR_INJECTION(rust_helper_skb_dma_map_head, ERRNO);
+#endif
 
 /*
  * Maps page fragment @i of @skb for the device to read: 0 with the bus

@@ -67,15 +67,14 @@ def doorbell_after_dropped_last(cfg):
     bql.write_text("%d\n" % (1 << 20))
     defer(bql.write_text, bql_min + "\n")
     ksft_true(answers_ping(cfg, 20), "the peer answers after the ring changes")
-    dropped = ethtool_stat(cfg.ifname, "tx_dropped")
     timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
-    received = link_counter(cfg.remote_ifname, "rx_packets", host=cfg.remote)
 
-    # Every BURST-th mapping fails, counted from the first call after the probability is
-    # set, just before pktgen starts: the burst's last (the DUT sends nothing else then).
-    # (task-filter cannot single pktgen out: the injection runs from a kprobe, which x86
-    # handles as an NMI, where no task is current.)
+    # Every BURST-th mapping fails (the injection counts every call, system-wide: its
+    # task filter cannot single pktgen out, as the kprobe runs as an NMI on x86, where no
+    # task is current). Single packets go first until one is refused: the count is then a
+    # multiple of BURST, and each burst's last mapping is the one refused.
     set_fail("inject", MAPPING)
+    sender = None
     try:
         # -ENOMEM, as the unsigned long debugfs takes.
         set_fail(MAPPING + "/retval", (1 << 64) - 12)
@@ -84,12 +83,27 @@ def doorbell_after_dropped_last(cfg):
             set_fail(name, value)
         (PKTGEN / "kpktgend_0").write_text("rem_device_all\n")
         (PKTGEN / "kpktgend_0").write_text("add_device %s\n" % cfg.ifname)
-        for line in ("count %d" % COUNT, "burst %d" % BURST, "pkt_size 60", "clone_skb 0",
-                     "dst_mac " + peer_mac, "dst 198.51.100.2", "src_min 198.51.100.1",
-                     "src_max 198.51.100.1"):
+        for line in ("pkt_size 60", "clone_skb 0", "dst_mac " + peer_mac, "dst 198.51.100.2",
+                     "src_min 198.51.100.1", "src_max 198.51.100.1"):
             (PKTGEN / cfg.ifname).write_text(line + "\n")
-        # "start" returns when COUNT packets went through start_xmit (sent or dropped).
         set_fail("probability", 100)
+        (PKTGEN / cfg.ifname).write_text("count 1\n")
+        (PKTGEN / cfg.ifname).write_text("burst 1\n")
+        dropped = ethtool_stat(cfg.ifname, "tx_dropped")
+        for _ in range(BURST):
+            # Returns once the packet went through start_xmit, sent (doorbell rung) or not.
+            (PKTGEN / "pgctrl").write_text("start\n")
+            if ethtool_stat(cfg.ifname, "tx_dropped") > dropped:
+                break
+        ksft_eq(ethtool_stat(cfg.ifname, "tx_dropped") - dropped, 1,
+                "one of %d single packets refused (the count aligned)" % BURST)
+
+        dropped = ethtool_stat(cfg.ifname, "tx_dropped")
+        received = link_counter(cfg.remote_ifname, "rx_packets", host=cfg.remote)
+        (PKTGEN / cfg.ifname).write_text("count %d\n" % COUNT)
+        (PKTGEN / cfg.ifname).write_text("burst %d\n" % BURST)
+        # "start" returns when COUNT packets went through start_xmit and pktgen's last
+        # packet completed, which a missing doorbell makes it wait for.
         sender = subprocess.Popen(["sh", "-c", "echo start >%s" % (PKTGEN / "pgctrl")])
         expected = COUNT - COUNT // BURST
         arrived = wait_for(lambda: link_counter(cfg.remote_ifname, "rx_packets",
@@ -102,8 +116,12 @@ def doorbell_after_dropped_last(cfg):
         result = [l.strip() for l in (PKTGEN / cfg.ifname).read_text().splitlines()
                   if l.strip().startswith(("Result:", "pkts-sofar:"))]
     finally:
+        if sender is not None and sender.poll() is None:
+            sender.kill()
         set_fail("probability", 0)
-        set_fail("inject", "")
+        for name, value in (("interval", 1), ("times", 1), ("verbose", 2)):
+            set_fail(name, value)
+        set_fail("inject", "!" + MAPPING)
         (PKTGEN / "kpktgend_0").write_text("rem_device_all\n")
     got = link_counter(cfg.remote_ifname, "rx_packets", host=cfg.remote) - received
     ksft_pr("peer received %d of the %d packets whose mapping succeeded" % (got, expected))
