@@ -27,7 +27,9 @@ trap cleanup EXIT
 
 # The upstream tests read `ethtool --json -g` and `-l`, which the host's
 # ethtool may not print: scripts/iflib/setup unpacks a newer one in the cache.
-ETHTOOL_DIR=$IFLIB_BUILD/../../tools/ethtool/usr/sbin
+ETHTOOL_DIR=${IFLIB_CACHE:-$IFLIB_BUILD/../..}/tools/ethtool/usr/sbin
+[ -x "$ETHTOOL_DIR/ethtool" ] ||
+	echo "# no ethtool at $ETHTOOL_DIR (scripts/iflib/setup unpacks it): the system's is used"
 
 # Runs upstream test $1 and prints its case results as "ok|not ok NAME # DIRECTIVE".
 run_upstream() {
