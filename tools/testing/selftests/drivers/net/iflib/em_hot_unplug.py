@@ -18,7 +18,8 @@ import os
 import time
 from pathlib import Path
 
-from iflib_env import TIME_FACTOR, _lib_sh, answers_ping, ip, run_on_pair, wait_for
+from iflib_env import TIME_FACTOR, Pktgen, _lib_sh, answers_ping, ip, link_counter, \
+    run_on_pair, wait_for
 from lib.py import Iperf3Runner, KsftSkipEx, cmd, ksft_eq, ksft_pr, ksft_true
 
 MODEL = "e1000e"  # em's NIC on its own PCIe root port
@@ -69,33 +70,24 @@ def surprise_removal(cfg):
     server = iperf.start_server()
     # The server on the DUT sends (--reverse); pktgen floods the DUT from the peer.
     client = iperf.start_client(background=True, streams=2, duration=3600, reverse=True)
-    flood = cmd("sh -c 'modprobe pktgen; "
-                "echo rem_device_all >/proc/net/pktgen/kpktgend_1; "
-                "echo add_device %s >/proc/net/pktgen/kpktgend_1; "
-                "for c in \"count 0\" \"pkt_size 60\" \"dst_mac %s\" \"dst 198.51.100.2\"; do "
-                "echo \"$c\" >/proc/net/pktgen/%s; done; "
-                "echo start >/proc/net/pktgen/pgctrl'"
-                % (cfg.remote_ifname, dut_mac, cfg.remote_ifname),
-                host=cfg.remote, background=True, fail=False)
     try:
-        rx = lambda: int(Path("/sys/class/net", cfg.ifname, "statistics/rx_packets").read_text())
-        tx = lambda: int(Path("/sys/class/net", cfg.ifname, "statistics/tx_packets").read_text())
-        rx0, tx0 = rx(), tx()
-        ksft_true(wait_for(lambda: rx() > rx0 + 1000 and tx() > tx0 + 1000, 20),
-                  "traffic crosses both ways before the removal")
-        with open("/dev/kmsg", "w", encoding="utf-8") as kmsg:
-            kmsg.write(mark + "\n")
-        start = time.monotonic()
-        cmd("setpci -s %s %s" % (root_port, SLOT_POWER_OFF))
-        gone = wait_for(lambda: not device.exists() and ifname_by_mac(dut_mac) is None, 30)
-        ksft_true(gone, "the PCI device and its interface are gone within %d s"
-                  % (30 * TIME_FACTOR))
-        if gone:
-            ksft_pr("removed in %.1f s" % (time.monotonic() - start))
+        with Pktgen(cfg, dut_mac):
+            rx0 = link_counter(cfg.ifname, "rx_packets")
+            tx0 = link_counter(cfg.ifname, "tx_packets")
+            ksft_true(wait_for(lambda: link_counter(cfg.ifname, "rx_packets") > rx0 + 1000 and
+                               link_counter(cfg.ifname, "tx_packets") > tx0 + 1000, 20),
+                      "traffic crosses both ways before the removal")
+            with open("/dev/kmsg", "w", encoding="utf-8") as kmsg:
+                kmsg.write(mark + "\n")
+            start = time.monotonic()
+            cmd("setpci -s %s %s" % (root_port, SLOT_POWER_OFF))
+            gone = wait_for(lambda: not device.exists() and ifname_by_mac(dut_mac) is None,
+                            30)
+            ksft_true(gone, "the PCI device and its interface are gone within %d s"
+                      % (30 * TIME_FACTOR))
+            if gone:
+                ksft_pr("removed in %.1f s" % (time.monotonic() - start))
     finally:
-        cmd("sh -c 'echo stop >/proc/net/pktgen/pgctrl; "
-            "echo rem_device_all >/proc/net/pktgen/kpktgend_1'", host=cfg.remote, fail=False)
-        flood.process(terminate=True, fail=False)
         client.process(terminate=True, fail=False)
         server.process(terminate=True, fail=False)
     log = kernel_log_since(mark)
