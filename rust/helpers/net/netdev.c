@@ -39,6 +39,16 @@ __rust_helper bool rust_helper_netif_running(const struct net_device *dev)
 	return netif_running(dev);
 }
 
+__rust_helper void rust_helper_netif_addr_lock_bh(struct net_device *dev)
+{
+	netif_addr_lock_bh(dev);
+}
+
+__rust_helper void rust_helper_netif_addr_unlock_bh(struct net_device *dev)
+{
+	netif_addr_unlock_bh(dev);
+}
+
 __rust_helper struct netdev_queue *
 rust_helper_netdev_get_tx_queue(const struct net_device *dev, unsigned int index)
 {

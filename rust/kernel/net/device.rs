@@ -163,6 +163,18 @@ impl Device {
         self.flags() & bindings::net_device_flags_IFF_ALLMULTI != 0
     }
 
+    /// Locks the device's address lists (`netif_addr_lock_bh`) until the guard is dropped,
+    /// as the stack does around `ndo_set_rx_mode`: to apply the receive filter outside that
+    /// call, e.g. after restarting the hardware.
+    pub fn lock_addresses(&self) -> AddressListsGuard<'_> {
+        // SAFETY: `self.as_raw()` is a valid, registered net_device; the guard unlocks it.
+        unsafe { bindings::netif_addr_lock_bh(self.as_raw()) };
+        AddressListsGuard(AddressListsLocked {
+            dev: self,
+            _not_send: PhantomData,
+        })
+    }
+
     /// Returns the current MTU.
     pub fn mtu(&self) -> u32 {
         // SAFETY: `self.as_raw()` is valid; readers use READ_ONCE semantics on `mtu`.
@@ -459,7 +471,8 @@ impl Drop for TxQueueGuard<'_> {
 }
 
 /// Proof that the device's address lists are locked (`netif_addr_lock_bh`), which only the
-/// stack's call of [`Operations::set_rx_mode`] makes: the lists can be read while it lives.
+/// stack's call of [`Operations::set_rx_mode`] and [`Device::lock_addresses`] make: the
+/// lists can be read while it lives.
 pub struct AddressListsLocked<'a> {
     dev: &'a Device,
     _not_send: PhantomData<*mut ()>,
@@ -480,6 +493,25 @@ impl AddressListsLocked<'_> {
                 pos = (*pos).next;
             }
         }
+    }
+}
+
+/// The address lists locked by [`Device::lock_addresses`]; unlocks them when dropped.
+pub struct AddressListsGuard<'a>(AddressListsLocked<'a>);
+
+impl<'a> core::ops::Deref for AddressListsGuard<'a> {
+    type Target = AddressListsLocked<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for AddressListsGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: Locked by `Device::lock_addresses`, in this context (the guard is not
+        // `Send`).
+        unsafe { bindings::netif_addr_unlock_bh(self.0.dev.as_raw()) };
     }
 }
 
