@@ -196,6 +196,9 @@ pub struct Adapter<'bound, D: Datapath> {
     refill_retries: AtomicU32,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
     up: AtomicBool,
+    /// The hardware is started and takes receive filter writes: changed under the address
+    /// lists' lock, so that `set_rx_mode` never writes to a device being stopped or reset.
+    rx_filter_live: AtomicBool,
     /// The XDP program run on every received frame, if any.
     xdp: ProgramSlot,
     /// The device hashes received flows ([`crate::Attached::rx_hash`]).
@@ -286,6 +289,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 rx_short: AtomicBool::new(false),
                 refill_retries: AtomicU32::new(0),
                 up: AtomicBool::new(false),
+                rx_filter_live: AtomicBool::new(false),
                 xdp: ProgramSlot::new(),
                 rx_hash: attached.rx_hash,
                 msix_available: irqs.admin.is_some(),
@@ -469,12 +473,44 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         drop(napi_off);
         *self.lines.lock() = Some(lines);
+        self.set_rx_filter_live(dev, true);
         D::enable_interrupts(&self.hw);
         self.update_link();
         dev.tx_start_all();
         self.up.store(true, Ordering::Release);
         self.admin.run_later();
         Ok(())
+    }
+
+    /// Lets `set_rx_mode` write the receive filter, applying the current one, or stops it
+    /// (RTNL): under the address lists' lock, which `set_rx_mode` runs under.
+    fn set_rx_filter_live(&self, dev: &netdev::Device, live: bool) {
+        let addresses = dev.lock_addresses();
+        self.rx_filter_live.store(live, Ordering::Relaxed);
+        if live {
+            self.apply_rx_filter(dev, &addresses);
+        }
+    }
+
+    /// Gives the driver the interface's receive filter: promiscuous and all-multicast modes
+    /// and up to 16 multicast addresses (more turn all-multicast on).
+    fn apply_rx_filter(&self, dev: &netdev::Device, addresses: &netdev::AddressListsLocked<'_>) {
+        let mut list = [[0u8; netdev::ETH_ALEN]; 16];
+        let mut count = 0;
+        let mut overflow = false;
+        addresses.for_each_multicast(|addr| {
+            if let Some(slot) = list.get_mut(count) {
+                *slot = *addr;
+                count += 1;
+            } else {
+                overflow = true;
+            }
+        });
+        let filter = RxFilter {
+            promiscuous: dev.is_promiscuous(),
+            all_multicast: dev.is_all_multicast() || overflow,
+        };
+        D::set_rx_filter(&self.hw, filter, &list[..count]);
     }
 
     /// Stops the hardware and frees what `bring_up` allocated (RTNL). Does nothing if the
@@ -506,8 +542,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         drop(self.lines.lock().take());
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
-        // A stop may reset the MAC, and its counters with it.
+        // A stop may reset the MAC, and its counters and filters with it.
         self.fold_mac_counters();
+        self.set_rx_filter_live(dev, false);
         D::stop(&self.hw);
         self.release_rings(&off);
         if let Some(queue) = dev.tx_queue(0) {
@@ -867,26 +904,10 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     }
 
     fn set_rx_mode(dev: &netdev::Device, this: &Self, addresses: &netdev::AddressListsLocked<'_>) {
-        let filter = RxFilter {
-            promiscuous: dev.is_promiscuous(),
-            all_multicast: dev.is_all_multicast(),
-        };
-        let mut list = [[0u8; netdev::ETH_ALEN]; 16];
-        let mut count = 0;
-        let mut overflow = false;
-        addresses.for_each_multicast(|addr| {
-            if let Some(slot) = list.get_mut(count) {
-                *slot = *addr;
-                count += 1;
-            } else {
-                overflow = true;
-            }
-        });
-        let filter = RxFilter {
-            all_multicast: filter.all_multicast || overflow,
-            ..filter
-        };
-        D::set_rx_filter(&this.hw, filter, &list[..count]);
+        // Stopped, the hardware takes no filter: `bring_up` applies the current one.
+        if this.rx_filter_live.load(Ordering::Relaxed) {
+            this.apply_rx_filter(dev, addresses);
+        }
     }
 
     fn change_mtu(dev: &netdev::Device, this: &Self, mtu: u32) -> Result {

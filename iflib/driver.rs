@@ -339,7 +339,13 @@ pub trait Driver: Sized + 'static {
     /// Programs the rings and starts TX and RX (RTNL). Interrupts stay masked.
     fn start(hw: &Self::Hardware<'_>, tx: &Ring, rx: &Ring, rx_config: &RxConfig) -> Result;
 
-    /// Stops TX and RX and leaves the device idle with interrupts masked (RTNL).
+    /// Stops TX and RX and leaves the device idle with interrupts masked (RTNL, may sleep).
+    ///
+    /// When it returns the device must no longer read or write the rings or their buffers,
+    /// which iflib frees next: a device that may finish DMA after its units are disabled is
+    /// quiesced and reset here. What a reset loses iflib applies again at the next start:
+    /// the MAC address, interrupt routing, interrupt interval, flow control, receive hash
+    /// key and receive filter (after [`Driver::start`]); the rest is `start`'s to program.
     fn stop(hw: &Self::Hardware<'_>);
 
     /// Programs which vector each interrupt cause raises (RTNL, before [`Driver::start`]):
@@ -371,7 +377,8 @@ pub trait Driver: Sized + 'static {
     /// Reads the link state (NAPI, RTNL).
     fn link_state(hw: &Self::Hardware<'_>) -> LinkState;
 
-    /// Applies promiscuous mode and the multicast list (atomic context).
+    /// Applies promiscuous mode and the multicast list (atomic context). Called only while
+    /// the device is started: iflib applies the current filter after each start.
     fn set_rx_filter(hw: &Self::Hardware<'_>, filter: RxFilter, multicast: &[[u8; ETH_ALEN]]);
 
     /// Number of 32-bit registers [`Driver::dump_registers`] writes.
