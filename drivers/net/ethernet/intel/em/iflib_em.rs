@@ -76,6 +76,8 @@ pub struct Family {
     tso_ipv6: bool,
     /// RSS: extended RX descriptors report a Toeplitz hash of each flow (82574).
     rx_hash: bool,
+    /// PCI Express: the master disable handshake quiesces DMA before a reset (82574).
+    pcie: bool,
     /// Bus address bits: the 82574 (PCIe) takes 64; the C e1000 keeps the 8254x to 32
     /// outside PCI-X, where some hang on 64-bit addresses.
     dma_address_bits: u32,
@@ -86,6 +88,7 @@ const I8254X: Family = Family {
     msix: false,
     tso_ipv6: false,
     rx_hash: false,
+    pcie: false,
     dma_address_bits: 32,
 };
 const I82574: Family = Family {
@@ -93,6 +96,7 @@ const I82574: Family = Family {
     msix: true,
     tso_ipv6: true,
     rx_hash: true,
+    pcie: true,
     dma_address_bits: 64,
 };
 
@@ -120,17 +124,45 @@ impl Hardware<'_> {
         let _ = (&self.bar).try_write32(value, offset);
     }
 
-    /// Resets the controller. Only from attach and detach, with no netdev registered: the
-    /// RCTL shadow is set here without `update_rctl`'s care for concurrent writers.
+    /// Resets the controller from attach and detach, with no netdev registered: the RCTL
+    /// shadow is set here without `update_rctl`'s care for concurrent writers.
     fn reset(&self) {
         self.write(IMC, u32::MAX);
         self.write(RCTL, 0);
-        self.write(TCTL, 0);
         self.rctl.store(0, Ordering::Relaxed);
+        self.write(TCTL, 0);
+        self.quiesce_and_reset();
+    }
+
+    /// With the receive and transmit units already off, waits for the DMA they may still
+    /// have in flight (a descriptor fetch, a write-back, the rest of a frame) and resets
+    /// the controller, as the C drivers' down path does: the rings and buffers are freed
+    /// next, and a controller that is only disabled may still write to them. The reset
+    /// clears "set link up" and leaves the multicast table undefined: both are set again
+    /// here; `start` and the settings iflib applies after it program the rest.
+    fn quiesce_and_reset(&self) {
+        let _ = self.read(STATUS);
+        fsleep(Delta::from_millis(10));
+        if self.family.pcie {
+            // Stop new bus master requests and wait (80 ms at most, as the C driver) for
+            // those pending; the reset comes either way.
+            self.write(CTRL, self.read(CTRL) | CTRL_GIO_MASTER_DISABLE);
+            for _ in 0..800 {
+                if self.read(STATUS) & STATUS_GIO_MASTER_ENABLE == 0 {
+                    break;
+                }
+                fsleep(Delta::from_micros(100));
+            }
+        }
         self.write(CTRL, self.read(CTRL) | CTRL_RST);
         fsleep(Delta::from_millis(10));
         self.write(IMC, u32::MAX);
         let _ = self.read(ICR);
+        let ctrl = self.read(CTRL) & !CTRL_GIO_MASTER_DISABLE;
+        self.write(CTRL, ctrl | CTRL_SLU | CTRL_ASDE);
+        for word in 0..MTA_WORDS {
+            self.write(MTA + 4 * word, 0);
+        }
     }
 
     /// Reads one 16-bit EEPROM word through EERD.
@@ -347,7 +379,6 @@ impl Driver for Em {
                 [low[0], low[1], low[2], low[3], high[0], high[1]]
             }
         };
-        hw.write(CTRL, hw.read(CTRL) | CTRL_SLU | CTRL_ASDE);
         Ok(Attached {
             hardware: hw,
             mac_address,
@@ -411,8 +442,7 @@ impl Driver for Em {
         hw.write(IMC, u32::MAX);
         hw.update_rctl(|old| old & !RCTL_EN);
         hw.write(TCTL, 0);
-        // Let DMA in flight finish before the rings are freed.
-        fsleep(Delta::from_millis(2));
+        hw.quiesce_and_reset();
     }
 
     fn route_interrupts(hw: &Hardware<'_>, routing: InterruptRouting) {

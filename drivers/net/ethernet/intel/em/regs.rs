@@ -14,6 +14,9 @@ pub(crate) const CTRL_SLU: u32 = 1 << 6;
 /// Honour received pause frames, send pause frames.
 pub(crate) const CTRL_RFCE: u32 = 1 << 27;
 pub(crate) const CTRL_TFCE: u32 = 1 << 28;
+/// PCIe: stop issuing new bus master requests (82574); STATUS_GIO_MASTER_ENABLE clears
+/// once those in flight are done.
+pub(crate) const CTRL_GIO_MASTER_DISABLE: u32 = 1 << 2;
 /// Device reset (self-clearing).
 pub(crate) const CTRL_RST: u32 = 1 << 26;
 /// VLAN mode: strip 802.1Q tags on receive, insert them on transmit when asked.
@@ -102,6 +105,8 @@ pub(crate) const STATUS_LU: u32 = 1 << 1;
 /// Speed field shift and mask: 0 = 10, 1 = 100, 2 or 3 = 1000 Mb/s.
 pub(crate) const STATUS_SPEED_SHIFT: u32 = 6;
 pub(crate) const STATUS_SPEED_MASK: u32 = 0x3;
+/// PCIe: bus master requests may still be pending (see CTRL_GIO_MASTER_DISABLE).
+pub(crate) const STATUS_GIO_MASTER_ENABLE: u32 = 1 << 19;
 
 /// EEPROM read register: start bit, data in the high half; where the word address and the
 /// done bit sit depends on the family (see `EepromRead`).

@@ -5,6 +5,8 @@
 # in the model, as the silicon does): frames for another unicast address
 # are dropped unless the interface is promiscuous; frames for a multicast
 # group arrive only once the group is joined, or in all-multicast mode.
+# The filter outlives a restart of the hardware (a ring size change resets
+# the MAC, which clears its multicast table).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +17,7 @@ FOREIGN=02:00:00:00:00:99
 GROUP=01:00:5e:01:02:03 # 239.1.2.3; its table bit is used by no other group here
 GROUP2=01:00:5e:07:08:09
 
-CHECKS=7
+CHECKS=10
 
 cleanup_model() {
 	ip netns exec "$REMOTE_NS" sh -c "echo rem_device_all >/proc/net/pktgen/kpktgend_1" 2>/dev/null
@@ -58,6 +60,21 @@ test_model() {
 	expect "frames for a joined group arrive" "$GROUP" all
 	ip link set "$DUT" allmulticast on
 	expect "all-multicast: frames for any group arrive" "$GROUP2" all
+
+	ip link set "$DUT" allmulticast off
+	restart "$DUT" 512 || return
+	expect "after a restart: a joined group still arrives" "$GROUP" all
+	expect "after a restart: other groups are filtered" "$GROUP2" none
+	ip link set "$DUT" promisc on
+	restart "$DUT" 256 || return
+	expect "after a restart: still promiscuous" "$FOREIGN" all
+}
+
+# restart IFNAME RX_RING_SIZE: restarts the hardware through a ring size change
+# and waits for the link to come back.
+restart() {
+	ethtool -G "$1" rx "$2" && wait_carrier "$1" 10 ||
+		ktap_exit_fail_msg "ring size change on $1 failed"
 }
 
 ktap_print_header
