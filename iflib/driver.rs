@@ -9,12 +9,14 @@
 
 use crate::{
     mac_stats::MacCounters,
-    ring::Ring, //
+    ring::Ring,
+    segments::MAX_SEGMENTS, //
 };
 use kernel::{
     device::Core,
     dma::DmaAddress,
     net::device::ETH_ALEN,
+    page::PAGE_SIZE,
     pci,
     prelude::*, //
 };
@@ -71,6 +73,9 @@ pub struct Description {
     /// Largest number of segments the hardware gathers for one packet; 1 means none
     /// (packets are linearized), more enables scatter-gather.
     pub tx_max_segments: u32,
+    /// Most bytes one TX segment (one ring entry's buffer) may carry: iflib cuts longer
+    /// buffers into several segments ([`TxPacket::segments`]).
+    pub tx_max_segment_len: u32,
     /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`), up to
     /// [`Description::tx_offload_max_offset`].
     pub tx_checksum: bool,
@@ -114,17 +119,51 @@ pub struct Description {
 
 impl Description {
     /// Whether the description makes sense: rings with consistent limits, an RX buffer
-    /// size, and a packet allowed at least one segment and an entry per segment. iflib
-    /// refuses to build a driver whose description does not (a const assertion in its
-    /// generic adapter).
+    /// size, a packet allowed at least one segment and an entry per segment, and segments
+    /// enough to carry the largest packet iflib may be given (a 64 KiB TSO packet, a
+    /// frame, or an XDP frame of a page) as one buffer cut into segments. iflib refuses to
+    /// build a driver whose description does not (a const assertion in its generic
+    /// adapter).
     pub const fn is_consistent(&self) -> bool {
+        let largest = if self.tso {
+            TSO_MAX_LEN
+        } else {
+            self.max_frame_size
+        };
+        let largest = if largest > PAGE_SIZE as u32 {
+            largest
+        } else {
+            PAGE_SIZE as u32
+        };
         self.tx_ring.is_consistent()
             && self.rx_ring.is_consistent()
             && !self.rx_buffer_sizes.is_empty()
             && self.tx_max_segments >= 1
             && self.tx_max_entries_per_packet >= self.tx_max_segments
+            && self.tx_max_segment_len >= 1
+            && self.tx_segment_limit() as u64 * self.tx_max_segment_len as u64 >= largest as u64
+    }
+
+    /// Most segments iflib gives the driver for one packet: what the hardware gathers,
+    /// an entry each, and what iflib gathers.
+    pub(crate) const fn tx_segment_limit(&self) -> usize {
+        let mut limit = self.tx_max_segments as usize;
+        if limit > self.tx_max_entries_per_packet as usize {
+            limit = self.tx_max_entries_per_packet as usize;
+        }
+        if limit > MAX_SEGMENTS {
+            limit = MAX_SEGMENTS;
+        }
+        if limit < 1 {
+            limit = 1;
+        }
+        limit
     }
 }
+
+/// The largest packet the stack hands over for segmentation (`GSO_LEGACY_MAX_SIZE`: iflib
+/// does not raise the device's GSO limit).
+const TSO_MAX_LEN: u32 = 65536;
 
 /// Fails the build of a driver whose [`Description`] is not consistent (a bad one would
 /// only show on the hot path).

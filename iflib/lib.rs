@@ -23,6 +23,7 @@ mod knobs;
 mod mac_stats;
 mod ring;
 mod rx;
+mod segments;
 mod stats;
 mod tx;
 mod xdp;

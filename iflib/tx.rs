@@ -5,14 +5,17 @@
 use crate::{
     driver::{
         Datapath,
-        TxPacket,
-        TxSegment, //
+        TxPacket, //
     },
     installed::{
         InPoll,
         Locked, //
     },
     ring::Ring,
+    segments::{
+        Segments,
+        TooManySegments, //
+    },
     stats::{
         self,
         Counters, //
@@ -21,7 +24,6 @@ use crate::{
 };
 use core::{
     cell::UnsafeCell,
-    mem::MaybeUninit,
     sync::atomic::{
         AtomicU32,
         Ordering, //
@@ -53,10 +55,6 @@ use kernel::{
     },
     prelude::*, //
 };
-
-/// Most segments iflib gathers for one packet: the linear part and the kernel's default
-/// `MAX_SKB_FRAGS` (17) fragments.
-const MAX_SEGMENTS: usize = 18;
 
 /// The longest TCP header: the end of what TSO copies is at most this far past its start.
 const MAX_TCP_HEADER_LEN: u32 = 60;
@@ -148,43 +146,13 @@ struct Shape {
     wire_bytes: u32,
 }
 
-/// The pieces of the packet being placed, as the driver sees them, gathered on the xmit
-/// path's stack. Left uninitialised beyond `count`: the xmit path should not pay for
-/// clearing room a small packet does not use.
-struct Segments {
-    segments: [MaybeUninit<TxSegment>; MAX_SEGMENTS],
-    /// The first `count` segments are initialised.
-    count: usize,
-}
-
-impl Segments {
-    #[inline]
-    fn new() -> Self {
-        Self {
-            segments: [const { MaybeUninit::uninit() }; MAX_SEGMENTS],
-            count: 0,
-        }
-    }
-
-    /// Adds a segment; `false` when full.
-    #[inline]
-    fn push(&mut self, segment: TxSegment) -> bool {
-        let Some(slot) = self.segments.get_mut(self.count) else {
-            return false;
-        };
-        slot.write(segment);
-        self.count += 1;
-        true
-    }
-
-    /// The segments added so far.
-    #[inline]
-    fn as_slice(&self) -> &[TxSegment] {
-        let count = self.count.min(MAX_SEGMENTS);
-        // SAFETY: The first `count` segments are initialised (see `count`); `MaybeUninit<T>`
-        // has the layout of `T`.
-        unsafe { core::slice::from_raw_parts(self.segments.as_ptr().cast::<TxSegment>(), count) }
-    }
+/// Why a packet's pieces could not be mapped onto the ring.
+#[derive(Debug, PartialEq, Eq)]
+enum MapError {
+    /// Cut to what one entry carries, they make more segments than a packet may have.
+    TooManySegments,
+    /// A mapping failed.
+    Failed,
 }
 
 /// What [`TxConsumer::reclaim`] took off the ring: the frames and bytes the packets became
@@ -405,15 +373,15 @@ impl TxProducer<'_> {
             }
             info = skb.tx_info();
         }
-        // A piece per entry at most, each mapping kept on an entry of the packet.
-        let max_segments = (desc.tx_max_segments as usize)
-            .min(max_entries as usize)
-            .clamp(1, MAX_SEGMENTS);
+        // A segment per entry at most, each mapping kept on the entry of its first segment.
+        let max_segments = desc.tx_segment_limit();
+        let mut linearized = false;
         if info.fragments as usize + 1 > max_segments {
             stats::add(&counters.tx_linearized, 1);
             if skb.linearize().is_err() {
                 return drop_packet(skb);
             }
+            linearized = true;
             info = skb.tx_info();
         }
         let tso = if desc.tso && info.segmented {
@@ -425,11 +393,20 @@ impl TxProducer<'_> {
             None
         };
         let first = tx.next_to_use.load(Ordering::Relaxed);
-        let mut segments = Segments::new();
-        if self
-            .map_packet(dma, &skb, info.fragments, first, &mut segments)
-            .is_err()
-        {
+        let mut segments = Segments::new(max_segments, desc.tx_max_segment_len);
+        let mut mapped = self.map_packet(dma, &skb, info.fragments, first, &mut segments);
+        if mapped == Err(MapError::TooManySegments) && !linearized {
+            // Pieces longer than an entry carries made too many segments: one buffer, cut
+            // evenly, always fits (`Description::is_consistent`).
+            stats::add(&counters.tx_linearized, 1);
+            if skb.linearize().is_err() {
+                return drop_packet(skb);
+            }
+            info = skb.tx_info();
+            segments = Segments::new(max_segments, desc.tx_max_segment_len);
+            mapped = self.map_packet(dma, &skb, info.fragments, first, &mut segments);
+        }
+        if mapped.is_err() {
             return drop_packet(skb);
         }
         let len = skb.len();
@@ -449,7 +426,7 @@ impl TxProducer<'_> {
             vlan: info.vlan.filter(|_| desc.vlan_offload),
         };
         let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
-        let pieces = segments.count as u32;
+        let pieces = segments.count() as u32;
         let wire = (wire_frames, wire_bytes);
         let next = self.place::<D>(first, used, pieces, wire, Payload::Packet(skb));
         queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
@@ -460,8 +437,8 @@ impl TxProducer<'_> {
     }
 
     /// Maps the linear part and the `fragments` page fragments of `skb` into `segments`,
-    /// keeping the n-th piece's mapping on the n-th entry from `first` (room for the packet
-    /// was checked); on failure undoes the mappings.
+    /// keeping each piece's mapping on the entry of its first segment from `first` on (room
+    /// for the packet was checked); on failure undoes the mappings.
     #[inline]
     fn map_packet(
         &self,
@@ -470,40 +447,47 @@ impl TxProducer<'_> {
         fragments: u32,
         first: u32,
         segments: &mut Segments,
-    ) -> Result {
+    ) -> core::result::Result<(), MapError> {
         let tx = self.0;
         let mut next = skb.map_head(dma);
         let mut slot = first;
         let mut index = 0;
         loop {
-            let added = next.and_then(|mapping| {
-                let segment = TxSegment {
-                    address: mapping.address(),
-                    len: mapping.len(),
-                };
-                // SAFETY: The producer owns the entries from `next_to_use` (`first`) on
-                // that the room check found free.
-                match unsafe { tx.slot(slot) } {
-                    Some(entry) if segments.push(segment) => {
-                        entry.mapping = Some(mapping);
-                        Ok(())
-                    }
-                    // Unreachable: the caller bounds the pieces by the room checked.
-                    _ => {
-                        mapping.unmap(dma);
-                        Err(EINVAL)
+            let added = match next {
+                Ok(mapping) => {
+                    let pushed = segments.push_buffer(mapping.address(), mapping.len());
+                    // SAFETY: The producer owns the entries from `next_to_use` (`first`) on
+                    // that the room check found free; the segments, hence `slot`, stay
+                    // within the room checked.
+                    match (pushed, unsafe { tx.slot(slot) }) {
+                        (Ok(count), Some(entry)) => {
+                            entry.mapping = Some(mapping);
+                            Ok(count as u32)
+                        }
+                        (Err(TooManySegments), _) => {
+                            mapping.unmap(dma);
+                            Err(MapError::TooManySegments)
+                        }
+                        // Unreachable: the ring has a slot per entry.
+                        (Ok(_), None) => {
+                            mapping.unmap(dma);
+                            Err(MapError::Failed)
+                        }
                     }
                 }
-            });
-            if let Err(e) = added {
-                // SAFETY: As above; the mappings made so far sit on these entries.
-                unsafe { tx.unmap_entries(dma, first, segments.count as u32) };
-                return Err(e);
+                Err(_) => Err(MapError::Failed),
+            };
+            match added {
+                Ok(count) => slot = tx.advance(slot, count),
+                Err(e) => {
+                    // SAFETY: As above; the mappings made so far sit on these entries.
+                    unsafe { tx.unmap_entries(dma, first, segments.count() as u32) };
+                    return Err(e);
+                }
             }
             if index == fragments {
                 return Ok(());
             }
-            slot = tx.ring.next(slot);
             next = skb.map_fragment(dma, index);
             index += 1;
         }
@@ -609,16 +593,26 @@ impl TxProducer<'_> {
                 None => mapping.unmap(dma),
             }
         }
-        let segment = [TxSegment { address, len }];
+        let desc = &D::DESCRIPTION;
+        let mut segments = Segments::new(desc.tx_segment_limit(), desc.tx_max_segment_len);
+        if segments.push_buffer(address, len).is_err() {
+            // Unreachable: a frame is at most a page, which the segments hold
+            // (`Description::is_consistent`).
+            // SAFETY: As above.
+            unsafe { tx.unmap_entries(dma, first, 1) };
+            payload.release_any();
+            return;
+        }
         let packet = TxPacket {
-            segments: &segment,
+            segments: segments.as_slice(),
             len,
             checksum: None,
             tso: None,
             vlan: None,
         };
         let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
-        self.place::<D>(first, used, 1, (1, len), payload);
+        let pieces = segments.count() as u32;
+        self.place::<D>(first, used, pieces, (1, len), payload);
     }
 
     /// The tail to ring the doorbell with after posting.

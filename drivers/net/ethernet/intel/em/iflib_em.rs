@@ -328,6 +328,8 @@ impl Driver for Em {
         // A context descriptor and one data descriptor per segment.
         tx_max_entries_per_packet: 19,
         tx_max_segments: 18,
+        // What one data descriptor may carry (8254x and 82574 datasheets).
+        tx_max_segment_len: 16288,
         link_modes: LinkModes::BASE_T_10_HALF
             .union(LinkModes::BASE_T_10_FULL)
             .union(LinkModes::BASE_T_100_HALF)
