@@ -435,7 +435,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         *self.lock_rx().0 = Some(rx);
         if let Some(queue) = dev.tx_queue(0) {
-            queue.reset();
+            queue.reset(off);
         }
 
         // SAFETY: `self` is pinned inside the bound device's data and outlives the lines: they
@@ -548,7 +548,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         D::stop(&self.hw);
         self.release_rings(&off);
         if let Some(queue) = dev.tx_queue(0) {
-            queue.reset();
+            queue.reset(&off);
         }
         *self.napi_off.lock() = Some(off);
     }
@@ -765,7 +765,8 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                 // XDP frames free entries too: the queue may have stopped on a ring they
                 // filled, with no packet of the stack's left to complete.
                 let freed = retired.frames > 0;
-                queue.completed_wake(frames, bytes, freed, || consumer.free_entries(), 2 * max);
+                let free = || consumer.free_entries();
+                queue.completed_wake(&poll, frames, bytes, freed, free, 2 * max);
             }
         }
         let Some(receiving) = poll.receiving() else {
@@ -877,7 +878,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         skb: SkBuff,
         _dev: &netdev::Device,
         this: &Self,
-        queue: &netdev::TxQueueLocked<'_>,
+        queue: &netdev::Xmitting<'_>,
     ) -> Transmit {
         let Some(producer) = this.tx.get_locked(queue).map(TxRing::producer) else {
             crate::stats::add(&this.counters.tx_dropped, 1);

@@ -38,7 +38,7 @@ use kernel::{
     net::{
         device::{
             features as netdev_features,
-            TxQueueLocked, //
+            Xmitting, //
         },
         napi::{
             Polling,
@@ -195,7 +195,8 @@ struct SharedSlot(UnsafeCell<TxSlot>);
 /// its index with release ordering once it is done with the slots it hands over, and reads
 /// the other side's with acquire ordering before it touches them. Stopping the queue when
 /// the ring fills and waking it when completions free room follow the kernel's lockless
-/// protocol ([`TxQueueLocked::maybe_stop`], [`kernel::net::device::TxQueue::completed_wake`]).
+/// protocol ([`kernel::net::device::TxQueueLocked::maybe_stop`],
+/// [`kernel::net::device::TxQueue::completed_wake`]).
 pub(crate) struct TxRing {
     pub(crate) ring: Ring,
     slots: KVec<SharedSlot>,
@@ -343,7 +344,7 @@ impl TxProducer<'_> {
         &self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
-        queue: &TxQueueLocked<'_>,
+        queue: &Xmitting<'_>,
         counters: &Counters,
         mut skb: SkBuff,
     ) -> core::result::Result<(), SkBuff> {

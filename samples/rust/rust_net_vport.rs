@@ -21,7 +21,7 @@ use kernel::{
             LinkStats,
             Registration,
             Transmit,
-            TxQueueLocked, //
+            Xmitting, //
         },
         napi::{
             BhDisabled,
@@ -295,7 +295,7 @@ impl netdev::Operations for Port {
         Ok(())
     }
 
-    fn start_xmit(skb: SkBuff, _dev: &Device, this: &Self, _queue: &TxQueueLocked<'_>) -> Transmit {
+    fn start_xmit(skb: SkBuff, _dev: &Device, this: &Self, _queue: &Xmitting<'_>) -> Transmit {
         let len = skb.len();
         let sent = this
             .peer()

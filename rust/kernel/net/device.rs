@@ -14,7 +14,11 @@ use crate::{
     },
     net::{
         ethtool::ExtAck,
-        napi::SoftirqContext,
+        napi::{
+            NapiOff,
+            Polling,
+            SoftirqContext, //
+        },
         skb::{
             SkBuff,
             SkBuffRef, //
@@ -312,9 +316,13 @@ impl TxQueue {
     /// as XDP's, which BQL does not count), wakes the queue if it is stopped and at least
     /// `start_threshold` entries are free (`netif_txq_completed_wake()`). `free` reads the
     /// current count, after the barrier that pairs with [`TxQueue::maybe_stop`].
+    ///
+    /// From the NAPI poll that completes this queue (`_poll` proves a poll; BQL needs its
+    /// completions reported from one context at a time).
     #[inline]
     pub fn completed_wake(
         &self,
+        _poll: &Polling<'_>,
         packets: u32,
         bytes: u32,
         freed: bool,
@@ -363,10 +371,49 @@ impl TxQueue {
         unsafe { bindings::netif_tx_wait_for_lock_holders(self.as_raw()) }
     }
 
-    /// Forgets all BQL state (after the ring was emptied by a stop or reset).
-    pub fn reset(&self) {
+    /// Forgets all BQL state (after the ring was emptied by a stop or reset). Only while
+    /// nothing reports to BQL: the NAPI context that completes this queue is disabled, as
+    /// `_off` proves, and the caller keeps the xmit path off the queue.
+    pub fn reset(&self, _off: &NapiOff) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         unsafe { bindings::netdev_tx_reset_queue(self.as_raw()) }
+    }
+}
+
+/// Proof that the code is [`Operations::start_xmit`] for a queue: the queue's lock is held
+/// (it derefs to [`TxQueueLocked`]) and the stack's transmit state for this packet is set
+/// (`netdev_xmit_more()`, BQL's per-packet accounting). Only the stack's call makes it:
+/// other holders of the lock (XDP senders) send around BQL and have no batch.
+pub struct Xmitting<'a>(TxQueueLocked<'a>);
+
+impl<'a> core::ops::Deref for Xmitting<'a> {
+    type Target = TxQueueLocked<'a>;
+
+    fn deref(&self) -> &TxQueueLocked<'a> {
+        &self.0
+    }
+}
+
+impl Xmitting<'_> {
+    /// Accounts `bytes` queued to the hardware (BQL), from `start_xmit`.
+    ///
+    /// Returns whether the doorbell must be rung now: the stack has no more packets coming
+    /// right after this one (`netdev_xmit_more()`), or BQL just stopped the queue.
+    #[inline]
+    pub fn sent(&self, bytes: u32) -> bool {
+        // SAFETY: `self.0.queue` is a valid queue of a live device whose lock is held, as BQL
+        // needs; BHs are off, as `netdev_xmit_more()` needs.
+        unsafe { bindings::netdev_tx_sent_queue_xmit(self.0.queue.as_raw(), bytes) }
+    }
+
+    /// Whether the stack hands `start_xmit` more packets right after this one
+    /// (`netdev_xmit_more()`). A driver that drops a packet rings the doorbell unless
+    /// more follow: the packets before it in the batch left that to the last one.
+    #[inline]
+    pub fn more_coming(&self) -> bool {
+        // SAFETY: Reads the current task's transmit state, which the stack sets for each
+        // `start_xmit` call (netpoll's included); meaningful only there.
+        unsafe { bindings::netdev_xmit_more() }
     }
 }
 
@@ -394,27 +441,6 @@ impl<'a> TxQueueLocked<'a> {
     #[inline]
     pub fn id(&self) -> TxQueueId {
         self.queue.id()
-    }
-
-    /// Accounts `bytes` queued to the hardware (BQL), from `start_xmit`.
-    ///
-    /// Returns whether the doorbell must be rung now: the stack has no more packets coming
-    /// right after this one (`netdev_xmit_more()`), or BQL just stopped the queue.
-    #[inline]
-    pub fn sent(&self, bytes: u32) -> bool {
-        // SAFETY: `self.queue` is a valid queue of a live device whose lock is held, as BQL
-        // needs; BHs are off, as `netdev_xmit_more()` needs.
-        unsafe { bindings::netdev_tx_sent_queue_xmit(self.queue.as_raw(), bytes) }
-    }
-
-    /// Whether the stack hands `start_xmit` more packets right after this one
-    /// (`netdev_xmit_more()`). A driver that drops a packet rings the doorbell unless
-    /// more follow: the packets before it in the batch left that to the last one.
-    #[inline]
-    pub fn more_coming(&self) -> bool {
-        // SAFETY: Reads the current task's transmit state, which the stack sets for each
-        // `start_xmit` call (netpoll's included); meaningful only there.
-        unsafe { bindings::netdev_xmit_more() }
     }
 
     /// Stops the queue if fewer than `stop_threshold` entries are free, and starts it again
@@ -583,8 +609,8 @@ pub trait Operations: Sized + Sync {
     fn stop(dev: &Device, this: &Self) -> Result;
 
     /// Transmits a packet on `queue` (softirq or process context with BHs off; the queue's
-    /// lock held, as `queue` proves).
-    fn start_xmit(skb: SkBuff, dev: &Device, this: &Self, queue: &TxQueueLocked<'_>) -> Transmit;
+    /// lock held and its transmit state set, as `queue` proves).
+    fn start_xmit(skb: SkBuff, dev: &Device, this: &Self, queue: &Xmitting<'_>) -> Transmit;
 
     /// Reports link statistics (any context, may be called concurrently).
     fn get_stats64(_dev: &Device, _this: &Self) -> LinkStats {
@@ -860,10 +886,10 @@ impl<T: Operations> Registration<T> {
             skb.free_any();
             return bindings::netdev_tx_NETDEV_TX_OK;
         };
-        let locked = TxQueueLocked {
+        let locked = Xmitting(TxQueueLocked {
             queue,
             _not_send: PhantomData,
-        };
+        });
         match T::start_xmit(skb, dev, this, &locked) {
             Transmit::Done => bindings::netdev_tx_NETDEV_TX_OK,
             Transmit::Busy(skb) => {
