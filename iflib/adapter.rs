@@ -462,6 +462,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if let Err(e) = enabled {
             // Not reached: `off` is this context's proof.
             drop(lines);
+            self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
+            self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
             D::stop(&self.hw);
             if let Some(off) = napi_off.as_ref() {
                 if let Some(queue) = dev.tx_queue(0) {
