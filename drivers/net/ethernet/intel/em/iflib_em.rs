@@ -138,8 +138,9 @@ impl Hardware<'_> {
     /// have in flight (a descriptor fetch, a write-back, the rest of a frame) and resets
     /// the controller, as the C drivers' down path does: the rings and buffers are freed
     /// next, and a controller that is only disabled may still write to them. The reset
-    /// clears "set link up" and leaves the multicast table undefined: both are set again
-    /// here; `start` and the settings iflib applies after it program the rest.
+    /// leaves the multicast table undefined: it is cleared here; `start` and the settings
+    /// iflib applies after it program the rest. It also clears "set link up":
+    /// [`Hardware::set_link_up`] sets it again where the port is to stay up.
     fn quiesce_and_reset(&self) {
         let _ = self.read(STATUS);
         fsleep(Delta::from_millis(10));
@@ -156,13 +157,27 @@ impl Hardware<'_> {
         }
         self.write(CTRL, self.read(CTRL) | CTRL_RST);
         fsleep(Delta::from_millis(10));
+        if self.family.pcie {
+            // The NVM reloads the controller's defaults after a reset (10 ms at most).
+            for _ in 0..10 {
+                if self.read(EECD) & EECD_AUTO_RD != 0 {
+                    break;
+                }
+                fsleep(Delta::from_millis(1));
+            }
+        }
         self.write(IMC, u32::MAX);
         let _ = self.read(ICR);
-        let ctrl = self.read(CTRL) & !CTRL_GIO_MASTER_DISABLE;
-        self.write(CTRL, ctrl | CTRL_SLU | CTRL_ASDE);
+        self.write(CTRL, self.read(CTRL) & !CTRL_GIO_MASTER_DISABLE);
         for word in 0..MTA_WORDS {
             self.write(MTA + 4 * word, 0);
         }
+    }
+
+    /// Lets the MAC bring the link up with the speed the PHY negotiated (attach, and after
+    /// each stop's reset: the port stays up while the driver is bound).
+    fn set_link_up(&self) {
+        self.write(CTRL, self.read(CTRL) | CTRL_SLU | CTRL_ASDE);
     }
 
     /// Reads one 16-bit EEPROM word through EERD.
@@ -381,6 +396,7 @@ impl Driver for Em {
                 [low[0], low[1], low[2], low[3], high[0], high[1]]
             }
         };
+        hw.set_link_up();
         Ok(Attached {
             hardware: hw,
             mac_address,
@@ -445,6 +461,7 @@ impl Driver for Em {
         hw.update_rctl(|old| old & !RCTL_EN);
         hw.write(TCTL, 0);
         hw.quiesce_and_reset();
+        hw.set_link_up();
     }
 
     fn route_interrupts(hw: &Hardware<'_>, routing: InterruptRouting) {

@@ -108,6 +108,10 @@ pub(crate) const STATUS_SPEED_MASK: u32 = 0x3;
 /// PCIe: bus master requests may still be pending (see CTRL_GIO_MASTER_DISABLE).
 pub(crate) const STATUS_GIO_MASTER_ENABLE: u32 = 1 << 19;
 
+/// EEPROM control: the NVM's automatic read after a reset is done (82574).
+pub(crate) const EECD: usize = 0x0010;
+pub(crate) const EECD_AUTO_RD: u32 = 1 << 9;
+
 /// EEPROM read register: start bit, data in the high half; where the word address and the
 /// done bit sit depends on the family (see `EepromRead`).
 pub(crate) const EERD: usize = 0x0014;
