@@ -336,8 +336,9 @@ pub use kernel::net::{
 /// A packet to place on a TX ring, as given to [`Datapath::tx_encapsulate`].
 #[derive(Clone, Copy, Debug)]
 pub struct TxPacket<'a> {
-    /// The packet's pieces in order: the linear part, then its page fragments (at most
-    /// [`Description::tx_max_segments`]).
+    /// The packet's pieces in order: the linear part, then its page fragments, each cut
+    /// into segments of at most [`Description::tx_max_segment_len`] bytes (at most
+    /// [`Description::tx_max_segments`] in all).
     pub segments: &'a [TxSegment],
     /// Packet length in bytes (the sum of the segments).
     pub len: u32,

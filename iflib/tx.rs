@@ -175,7 +175,8 @@ struct TxSlot {
     payload: Option<Payload>,
     /// On the first entry of a packet: its shape.
     shape: Shape,
-    /// The mapping of the packet's n-th segment sits on its n-th entry.
+    /// A mapped buffer's mapping sits on the entry of its first segment (a buffer longer
+    /// than an entry carries spans several).
     mapping: Option<TxMapping>,
 }
 

@@ -169,7 +169,8 @@ impl Device {
 
     /// Locks the device's address lists (`netif_addr_lock_bh`) until the guard is dropped,
     /// as the stack does around `ndo_set_rx_mode`: to apply the receive filter outside that
-    /// call, e.g. after restarting the hardware.
+    /// call, e.g. after restarting the hardware. From process context (RTNL, typically),
+    /// never from `set_rx_mode`, which runs with the lists locked already.
     pub fn lock_addresses(&self) -> AddressListsGuard<'_> {
         // SAFETY: `self.as_raw()` is a valid, registered net_device; the guard unlocks it.
         unsafe { bindings::netif_addr_lock_bh(self.as_raw()) };
@@ -372,8 +373,9 @@ impl TxQueue {
     }
 
     /// Forgets all BQL state (after the ring was emptied by a stop or reset). Only while
-    /// nothing reports to BQL: the NAPI context that completes this queue is disabled, as
-    /// `_off` proves, and the caller keeps the xmit path off the queue.
+    /// nothing reports to BQL: `_off` proves a NAPI context disabled, which must be the one
+    /// that completes this queue, and the caller keeps the xmit path off the queue (it is
+    /// disabled, or not yet started).
     pub fn reset(&self, _off: &NapiOff) {
         // SAFETY: `self.as_raw()` is a valid queue of a live device.
         unsafe { bindings::netdev_tx_reset_queue(self.as_raw()) }
