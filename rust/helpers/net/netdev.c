@@ -16,7 +16,7 @@
 #include <net/netdev_queues.h>
 #include <net/tcp.h>
 
-#ifdef CONFIG_IFLIB
+#ifdef CONFIG_RUST_NET_ABSTRACTIONS
 
 __rust_helper void *rust_helper_netdev_priv(const struct net_device *dev)
 {
@@ -371,4 +371,4 @@ __rust_helper void rust_helper_local_bh_enable(void)
 	local_bh_enable();
 }
 
-#endif /* CONFIG_IFLIB */
+#endif /* CONFIG_RUST_NET_ABSTRACTIONS */

@@ -4,7 +4,7 @@
 
 #include <net/page_pool/helpers.h>
 
-#ifdef CONFIG_IFLIB
+#ifdef CONFIG_RUST_NET_ABSTRACTIONS
 
 __rust_helper struct page *rust_helper_page_pool_dev_alloc_pages(struct page_pool *pool)
 {
@@ -87,4 +87,4 @@ __rust_helper void *rust_helper_page_address(const struct page *page)
 	return page_address(page);
 }
 
-#endif /* CONFIG_IFLIB */
+#endif /* CONFIG_RUST_NET_ABSTRACTIONS */

@@ -7,7 +7,7 @@
 #include <linux/netdevice.h>
 #include <net/xdp.h>
 
-#ifdef CONFIG_IFLIB
+#ifdef CONFIG_RUST_NET_ABSTRACTIONS
 
 /*
  * Points @xdp at a received frame of @len bytes, @headroom bytes into a
@@ -58,4 +58,4 @@ __rust_helper void rust_helper_txq_trans_cond_update(struct netdev_queue *txq)
 	txq_trans_cond_update(txq);
 }
 
-#endif /* CONFIG_IFLIB */
+#endif /* CONFIG_RUST_NET_ABSTRACTIONS */
