@@ -7,26 +7,16 @@
 //! reverse; unbind unregisters the net device (stopping it), then detaches the hardware.
 
 use crate::{
-    admin::{
-        Admin,
-        AdminWork, //
-    },
-    buffer::{
-        BufferLimits,
-        FRAME_OVERHEAD, //
-    },
+    admin::AdminWork,
+    buffer::BufferLimits,
     driver::{
         Datapath,
         FlowControl,
         LinkState,
-        RxConfig,
-        RxFilter,
         RX_HASH_KEY_LEN, //
     },
     installed::Installed,
     irq::{
-        Irqs,
-        Line,
         Lines,
         Vectors, //
     },
@@ -36,11 +26,7 @@ use crate::{
         RX_HEADROOM, //
     },
     stats::Counters,
-    tx::{
-        Retired,
-        TxRing, //
-    },
-    xdp::XdpPoll,
+    tx::TxRing,
 };
 use core::{
     marker::PhantomData,
@@ -52,7 +38,6 @@ use core::{
     },
 };
 use kernel::{
-    bindings,
     device::{
         Bound,
         Core, //
@@ -60,40 +45,23 @@ use kernel::{
     net::{
         device::{
             self as netdev,
-            LinkStats,
-            Registration,
-            Transmit, //
+            Registration, //
         },
-        ethtool::ExtAck,
         napi::{
-            self,
-            BhDisabled,
             Napi,
-            NapiOff,
-            Polled,
-            Polling,
-            Receiving, //
-        },
-        skb::{
-            SkBuff,
-            SkBuffRef, //
+            NapiOff, //
         },
         xdp::{
             self,
-            BpfProgram,
-            ProgramSlot,
-            XmitFrames, //
+            ProgramSlot, //
         },
     },
     page::PAGE_SIZE,
     pci,
     prelude::*,
-    str::CString,
     sync::{
-        rcu,
         Mutex,
-        SpinLock,
-        SpinLockGuard, //
+        SpinLock, //
     },
 };
 
@@ -169,38 +137,38 @@ pub struct Adapter<'bound, D: Datapath> {
     /// RX ring's pool with it and spends it to enable NAPI; `bring_down` gets it back. It
     /// names `napi` by address: it drops first.
     #[pin]
-    napi_off: Mutex<Option<NapiOff>>,
+    pub(crate) napi_off: Mutex<Option<NapiOff>>,
     #[pin]
-    napi: Napi<Self>,
+    pub(crate) napi: Napi<Self>,
     /// The TX ring, shared by the xmit path, the XDP senders and NAPI without a lock of
     /// iflib's (see [`TxRing`]).
-    tx: Installed<TxRing>,
+    pub(crate) tx: Installed<TxRing>,
     #[pin]
-    rx: SpinLock<Option<RxRing>>,
+    pub(crate) rx: SpinLock<Option<RxRing>>,
     #[pin]
-    lines: Mutex<Option<Lines>>,
+    pub(crate) lines: Mutex<Option<Lines>>,
     /// The MAC counters' totals (see [`Adapter::mac_counters`]).
     #[pin]
-    mac_totals: Mutex<MacCounters>,
+    pub(crate) mac_totals: Mutex<MacCounters>,
     /// Resets after a TX timeout; reads the MAC counters periodically.
     #[pin]
-    admin: AdminWork<Self>,
+    pub(crate) admin: AdminWork<Self>,
     /// The TX watchdog asked for a reset.
-    reset_requested: AtomicBool,
+    pub(crate) reset_requested: AtomicBool,
     /// Set by the interrupt handler when the link may have changed; read by NAPI.
-    link_event: AtomicBool,
+    pub(crate) link_event: AtomicBool,
     /// Set by NAPI when it left RX slots empty for want of memory; the admin work then
     /// schedules it to try again.
-    rx_short: AtomicBool,
+    pub(crate) rx_short: AtomicBool,
     /// Refill retries the admin work ran (see `run_admin`).
-    refill_retries: AtomicU32,
+    pub(crate) refill_retries: AtomicU32,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
-    up: AtomicBool,
+    pub(crate) up: AtomicBool,
     /// The hardware is started and takes receive filter writes: changed under the address
     /// lists' lock, so that `set_rx_mode` never writes to a device being stopped or reset.
-    rx_filter_live: AtomicBool,
+    pub(crate) rx_filter_live: AtomicBool,
     /// The XDP program run on every received frame, if any.
-    xdp: ProgramSlot,
+    pub(crate) xdp: ProgramSlot,
     /// The device hashes received flows ([`crate::Attached::rx_hash`]).
     pub(crate) rx_hash: bool,
     /// The driver routes MSI-X and the device has it: the operator may turn it off.
@@ -212,9 +180,9 @@ pub struct Adapter<'bound, D: Datapath> {
     /// The interrupt vectors; replaced, under RTNL while the adapter is down, when the
     /// operator turns MSI-X off or on. `None` if that failed to allocate any.
     #[pin]
-    vectors: Mutex<Option<Vectors<'bound>>>,
+    pub(crate) vectors: Mutex<Option<Vectors<'bound>>>,
     /// The net device; freed when dropped, so it stays last (see above).
-    netdev: Registration<Self>,
+    pub(crate) netdev: Registration<Self>,
 }
 
 impl<'bound, D: Datapath> Adapter<'bound, D> {
@@ -336,7 +304,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     }
 
     /// The RX buffer limits of `D` with page_pool pages.
-    fn buffer_limits() -> BufferLimits {
+    pub(crate) fn buffer_limits() -> BufferLimits {
         BufferLimits {
             sizes: D::DESCRIPTION.rx_buffer_sizes,
             max_frame: D::DESCRIPTION.max_frame_size,
@@ -349,7 +317,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.pdev.as_ref()
     }
 
-    fn update_link(&self) {
+    pub(crate) fn update_link(&self) {
         let dev = self.netdev.device();
         match D::link_state(&self.hw) {
             LinkState::Up { .. } => {
@@ -375,675 +343,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 
     /// Adds what the MAC counted since the last read to the totals, before the hardware
     /// counters can be lost (a stop or reset) or saturate (process context).
-    fn fold_mac_counters(&self) {
+    pub(crate) fn fold_mac_counters(&self) {
         let _ = self.mac_counters();
-    }
-
-    /// Allocates rings, starts the hardware and enables interrupts (RTNL).
-    pub(crate) fn bring_up(&self) -> Result {
-        let irqs = self.irqs().ok_or(ENODEV)?;
-        let mut napi_off = self.napi_off.lock();
-        // Down, NAPI is disabled: the proof is here.
-        let off = napi_off.as_ref().ok_or(EBUSY)?;
-        let dev = self.netdev.device();
-        let desc = &D::DESCRIPTION;
-        let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
-        let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
-        let rx_len = self.settings.rx_len.load(Ordering::Relaxed);
-        let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
-        let mut rx = RxRing::new(
-            self.dma(),
-            &self.napi,
-            dev,
-            rx_len,
-            desc.rx_entry_size,
-            buffer_size,
-        )?;
-
-        D::set_mac_address(&self.hw, &dev.mac_address());
-        D::route_interrupts(&self.hw, irqs.routing());
-        let rx_config = RxConfig {
-            buffer_size,
-            max_frame_size: dev.mtu() + FRAME_OVERHEAD,
-        };
-        if let Err(e) = D::start(&self.hw, &tx.ring, &rx.ring, &rx_config) {
-            D::stop(&self.hw);
-            return Err(e);
-        }
-        if desc.interrupt_interval.is_some() {
-            let usecs = self.settings.interrupt_usecs.load(Ordering::Relaxed);
-            D::set_interrupt_interval(&self.hw, usecs);
-        }
-        if desc.flow_control {
-            D::set_flow_control(&self.hw, self.settings.flow_control());
-        }
-        if self.rx_hash {
-            D::set_rx_hash_key(&self.hw, &self.settings.hash_key());
-        }
-        if rx.refill::<D>(&self.hw, off) == rx_len - 1 {
-            D::stop(&self.hw);
-            rx.release_buffers();
-            return Err(ENOMEM);
-        }
-        // Closed since `bring_down` (or never opened), with NAPI disabled (`off`).
-        if let Err((_, tx)) = self.tx.replace(Some(tx), off) {
-            // Not reached: the ring is closed and `off` is our context's.
-            D::stop(&self.hw);
-            drop(tx);
-            rx.release_buffers();
-            return Err(EINVAL);
-        }
-        *self.lock_rx().0 = Some(rx);
-        if let Some(queue) = dev.tx_queue(0) {
-            queue.reset(off);
-        }
-
-        // SAFETY: `self` is pinned inside the bound device's data and outlives the lines: they
-        // are freed in `bring_down`, which runs before the adapter is dropped.
-        let lines = match unsafe { self.request_lines(irqs) } {
-            Ok(lines) => lines,
-            Err(e) => {
-                // The hardware must stop using the rings before they are freed.
-                D::stop(&self.hw);
-                self.release_rings(off);
-                return Err(e);
-            }
-        };
-        self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, true);
-        self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, true);
-        // The xmit path and XDP senders may use the ring from now on, then the poll.
-        let enabled = self.tx.open(off).map_err(|_| EINVAL).and_then(|()| {
-            let off = napi_off.take().ok_or(EINVAL)?;
-            self.napi.enable(off).map_err(|off| {
-                *napi_off = Some(off);
-                EINVAL
-            })
-        });
-        if let Err(e) = enabled {
-            // Not reached: `off` is this context's proof.
-            drop(lines);
-            self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
-            self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
-            D::stop(&self.hw);
-            if let Some(off) = napi_off.as_ref() {
-                if let Some(queue) = dev.tx_queue(0) {
-                    let _ = self.tx.close(queue, off);
-                }
-                self.release_rings(off);
-            }
-            return Err(e);
-        }
-        drop(napi_off);
-        *self.lines.lock() = Some(lines);
-        self.set_rx_filter_live(dev, true);
-        D::enable_interrupts(&self.hw);
-        self.update_link();
-        dev.tx_start_all();
-        self.up.store(true, Ordering::Release);
-        self.admin.run_later();
-        Ok(())
-    }
-
-    /// Lets `set_rx_mode` write the receive filter, applying the current one, or stops it
-    /// (RTNL): under the address lists' lock, which `set_rx_mode` runs under.
-    fn set_rx_filter_live(&self, dev: &netdev::Device, live: bool) {
-        let addresses = dev.lock_addresses();
-        self.rx_filter_live.store(live, Ordering::Relaxed);
-        if live {
-            self.apply_rx_filter(dev, &addresses);
-        }
-    }
-
-    /// Gives the driver the interface's receive filter: promiscuous and all-multicast modes
-    /// and up to 16 multicast addresses (more turn all-multicast on).
-    fn apply_rx_filter(&self, dev: &netdev::Device, addresses: &netdev::AddressListsLocked<'_>) {
-        let mut list = [[0u8; netdev::ETH_ALEN]; 16];
-        let mut count = 0;
-        let mut overflow = false;
-        addresses.for_each_multicast(|addr| {
-            if let Some(slot) = list.get_mut(count) {
-                *slot = *addr;
-                count += 1;
-            } else {
-                overflow = true;
-            }
-        });
-        let filter = RxFilter {
-            promiscuous: dev.is_promiscuous(),
-            all_multicast: dev.is_all_multicast() || overflow,
-        };
-        D::set_rx_filter(&self.hw, filter, &list[..count]);
-    }
-
-    /// Stops the hardware and frees what `bring_up` allocated (RTNL). Does nothing if the
-    /// adapter is not up (a failed `bring_up` after an MTU or ring change leaves it down
-    /// while the stack still sees the interface running).
-    pub(crate) fn bring_down(&self) {
-        if !self.up.swap(false, Ordering::Relaxed) {
-            return;
-        }
-        let dev = self.netdev.device();
-        // NAPI first: a poll after the TX queues are disabled could wake them (its TX
-        // completions do), and the xmit path would then run on rings being freed; and a
-        // poll finishing after the device's interrupts are masked would unmask them again.
-        // Then the queues (waiting for an xmit in progress), then mask the interrupts, so
-        // that the line is quiet when it is freed: an INTx line freed while the device
-        // asserts it can be left pending in the IO-APIC and storm when next requested.
-        // Up, NAPI is enabled and its proof is made here (kept, should it not be).
-        let Some(off) = self.napi.disable().or_else(|| self.napi_off.lock().take()) else {
-            return;
-        };
-        dev.tx_disable();
-        // And XDP senders (which take the queue's lock whatever its state) no longer reach
-        // the TX ring: it is replaced below.
-        if let Some(queue) = dev.tx_queue(0) {
-            let _ = self.tx.close(queue, &off);
-        }
-        dev.carrier_off();
-        D::disable_interrupts(&self.hw);
-        drop(self.lines.lock().take());
-        self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
-        self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
-        // A stop may reset the MAC, and its counters and filters with it.
-        self.fold_mac_counters();
-        self.set_rx_filter_live(dev, false);
-        D::stop(&self.hw);
-        self.release_rings(&off);
-        if let Some(queue) = dev.tx_queue(0) {
-            queue.reset(&off);
-        }
-        *self.napi_off.lock() = Some(off);
-    }
-
-    /// Whether the hardware is started: settings are written to it now rather than at the
-    /// next start (RTNL).
-    pub(crate) fn is_up(&self) -> bool {
-        self.up.load(Ordering::Relaxed)
-    }
-
-    /// The Linux numbers of the interrupt vectors, if there are any.
-    fn irqs(&self) -> Option<Irqs> {
-        self.vectors.lock().as_ref().map(|vectors| vectors.irqs)
-    }
-
-    /// Uses MSI-X (where available) or not from now on: frees the vectors and allocates
-    /// them anew, restarting a running device around it (RTNL).
-    pub(crate) fn set_msix_disabled(&self, disabled: bool) -> Result {
-        let old = self.settings.msix_disabled.load(Ordering::Relaxed);
-        if old == disabled && self.irqs().is_some() {
-            return Ok(());
-        }
-        self.restart_with(
-            "interrupt mode",
-            || {
-                self.settings
-                    .msix_disabled
-                    .store(disabled, Ordering::Relaxed);
-                self.reallocate_vectors(disabled)
-            },
-            || {
-                self.settings.msix_disabled.store(old, Ordering::Relaxed);
-                let _ = self.reallocate_vectors(old);
-            },
-        )
-    }
-
-    /// Frees the vectors and allocates them with MSI-X or without (RTNL, the adapter down:
-    /// it then holds no line).
-    fn reallocate_vectors(&self, msix_disabled: bool) -> Result {
-        let mut vectors = self.vectors.lock();
-        self.napi.set_irq(-1);
-        *vectors = None;
-        let new = Vectors::allocate(self.pdev, D::DESCRIPTION.msix && !msix_disabled)?;
-        self.napi.set_irq(new.irqs.queue as i32);
-        *vectors = Some(new);
-        Ok(())
-    }
-
-    /// Changes a setting that takes a restart (ring sizes, MTU, interrupt mode) under RTNL:
-    /// a running adapter is stopped, `apply` runs and the adapter starts again. If either
-    /// fails (memory, most likely), `undo` puts the old setting back and the adapter starts
-    /// with that: the device keeps working, the kernel log says so (naming the setting
-    /// `what`) and the caller returns the error.
-    pub(crate) fn restart_with(
-        &self,
-        what: &str,
-        apply: impl FnOnce() -> Result,
-        undo: impl FnOnce(),
-    ) -> Result {
-        let running = self.netdev.device().is_running();
-        self.bring_down();
-        let applied = apply().and_then(|()| if running { self.bring_up() } else { Ok(()) });
-        let Err(e) = applied else {
-            return Ok(());
-        };
-        undo();
-        dev_warn!(
-            self.dma(),
-            "cannot apply the new {what} (error {}); keeping the previous setting\n",
-            e.to_errno()
-        );
-        if running && self.bring_up().is_err() {
-            dev_err!(
-                self.dma(),
-                "cannot restart with the previous {what} either; the device stays down\n"
-            );
-        }
-        Err(e)
-    }
-
-    /// Frees the rings (RTNL, the hardware stopped, NAPI disabled as `off` proves and the
-    /// TX ring closed to the queue's lock holders).
-    fn release_rings(&self, off: &NapiOff) {
-        if let Ok(Some(mut tx)) = self.tx.replace(None, off) {
-            tx.discard_all(self.dma());
-        }
-        let rx = self.lock_rx().0.take();
-        if let Some(mut rx) = rx {
-            rx.release_buffers();
-        }
-    }
-
-    /// The RX ring's lock, taken from process context (RTNL, NAPI disabled): with bottom
-    /// halves off, as the NAPI poll takes it in softirq context. The ring's lock drops first.
-    fn lock_rx(&self) -> (SpinLockGuard<'_, Option<RxRing>>, BhDisabled) {
-        let bh = BhDisabled::new();
-        (self.rx.lock(), bh)
-    }
-
-    /// Requests the interrupt lines `irqs` with the handlers that fit the routing.
-    ///
-    /// # Safety
-    ///
-    /// `self` must stay valid until the returned lines are dropped.
-    unsafe fn request_lines(&self, irqs: Irqs) -> Result<Lines> {
-        let cookie = core::ptr::from_ref(self).cast();
-        // Named as Intel's C drivers name theirs, which tools that spread vectors over CPUs
-        // look for: "<interface>-TxRx-<queue set>" for a queue set's own vector,
-        // "<interface>" for the admin vector or the only one.
-        let ifname = self.netdev.device().name();
-        let base = match &ifname {
-            Some(ifname) => ifname.to_str()?,
-            None => D::DESCRIPTION.name.to_str()?,
-        };
-        let name = |suffix: &str| CString::try_from_fmt(fmt!("{base}{suffix}"));
-        let (queue_handler, queue_name, admin) = match irqs.admin {
-            Some(admin) => (
-                Self::queue_interrupt as crate::irq::Handler,
-                name("-TxRx-0")?,
-                Some(admin),
-            ),
-            None => (Self::interrupt as crate::irq::Handler, name("")?, None),
-        };
-        // SAFETY: The caller keeps `self`, the handlers' cookie, valid while requested.
-        let queue = unsafe { Line::request(irqs.queue, queue_handler, queue_name, cookie) }?;
-        let admin = match admin {
-            Some(irq) => {
-                let admin_name = name("")?;
-                // SAFETY: As above.
-                Some(unsafe { Line::request(irq, Self::admin_interrupt, admin_name, cookie) }?)
-            }
-            None => None,
-        };
-        Ok(Lines {
-            _queue: queue,
-            _admin: admin,
-        })
-    }
-
-    /// The hard IRQ handler of a single vector: acknowledge, mask and hand the work to NAPI.
-    ///
-    /// # Safety
-    ///
-    /// `cookie` is the `Adapter` the line was requested for.
-    unsafe extern "C" fn interrupt(_irq: c_int, cookie: *mut c_void) -> bindings::irqreturn_t {
-        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
-        let this = unsafe { &*cookie.cast::<Self>() };
-        let cause = D::interrupt_cause(&this.hw);
-        if !cause.ours {
-            return bindings::irqreturn_t(bindings::irqreturn::IRQ_NONE.0);
-        }
-        if cause.link {
-            this.link_event.store(true, Ordering::Relaxed);
-        }
-        D::disable_interrupts(&this.hw);
-        this.napi.schedule();
-        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
-    }
-
-    /// The MSI-X queue vector's handler: the device masked the queue causes when it raised
-    /// the vector; NAPI does the work and unmasks them.
-    ///
-    /// # Safety
-    ///
-    /// `cookie` is the `Adapter` the line was requested for.
-    unsafe extern "C" fn queue_interrupt(
-        _irq: c_int,
-        cookie: *mut c_void,
-    ) -> bindings::irqreturn_t {
-        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
-        let this = unsafe { &*cookie.cast::<Self>() };
-        this.napi.schedule();
-        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
-    }
-
-    /// The MSI-X admin vector's handler: acknowledge the cause and let NAPI read the link.
-    ///
-    /// # Safety
-    ///
-    /// `cookie` is the `Adapter` the line was requested for.
-    unsafe extern "C" fn admin_interrupt(
-        _irq: c_int,
-        cookie: *mut c_void,
-    ) -> bindings::irqreturn_t {
-        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
-        let this = unsafe { &*cookie.cast::<Self>() };
-        if D::interrupt_cause(&this.hw).link {
-            this.link_event.store(true, Ordering::Relaxed);
-        }
-        this.napi.schedule();
-        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
-    }
-}
-
-impl<D: Datapath> napi::Poll for Adapter<'_, D> {
-    fn poll(&self, poll: Polling<'_>) -> Polled {
-        let budget = poll.budget();
-        let dev = self.netdev.device();
-        // Not from netpoll: the causes it cleared would raise no interrupt for what it
-        // leaves to the poll proper.
-        if budget != 0 {
-            D::clear_queue_causes(&self.hw);
-        }
-        // TX completions first: they free ring space and never count against the budget.
-        let mut retired = Retired::default();
-        if let Some(consumer) = self.tx.get_in_poll(&poll).map(TxRing::consumer) {
-            consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
-            crate::stats::add(&self.counters.tx_packets, retired.frames);
-            crate::stats::add(&self.counters.tx_bytes, retired.bytes);
-            if let Some(queue) = dev.tx_queue(0) {
-                let max = D::DESCRIPTION.tx_max_entries_per_packet;
-                let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
-                // XDP frames free entries too: the queue may have stopped on a ring they
-                // filled, with no packet of the stack's left to complete.
-                let freed = retired.frames > 0;
-                let free = || consumer.free_entries();
-                queue.completed_wake(&poll, frames, bytes, freed, free, 2 * max);
-            }
-        }
-        let Some(receiving) = poll.receiving() else {
-            // Netpoll: TX completions only.
-            crate::stats::add(&self.counters.netpoll_polls, 1);
-            if retired.left_for_napi {
-                // XDP frames only the poll proper may return: have it run soon.
-                crate::stats::add(&self.counters.netpoll_xdp_left, 1);
-                self.napi.schedule();
-            }
-            return poll.complete_done(0).0;
-        };
-        let mut done = 0;
-        let mut rx_short = false;
-        if let Some(rx) = self.rx.lock().as_mut().get_mut() {
-            let rcu = rcu::read_lock();
-            let mut xdp = self.xdp.get(&rcu).map(|prog| XdpPoll::new(prog, receiving));
-            loop {
-                let counters = &self.counters;
-                done += rx.receive::<D>(
-                    &self.hw,
-                    &receiving,
-                    dev,
-                    budget - done,
-                    counters,
-                    xdp.as_mut(),
-                );
-                let Some(xdp) = xdp.as_mut() else {
-                    break;
-                };
-                let batch_full = xdp.tx_full();
-                self.send_xdp_frames(xdp, &receiving);
-                if !batch_full || done >= budget {
-                    break;
-                }
-            }
-            if let Some(xdp) = xdp {
-                xdp.finish();
-            }
-            rx_short = rx.refill::<D>(&self.hw, &receiving) > 0;
-        }
-        if self.link_event.swap(false, Ordering::Relaxed) {
-            self.update_link();
-        }
-        crate::stats::add(&self.counters.napi_polls, 1);
-        if retired.frames == 0 && done == 0 {
-            crate::stats::add(&self.counters.napi_idle_polls, 1);
-        }
-        if rx_short {
-            // No interrupt may come for the empty slots (none, if the ring ran dry); polling
-            // again at once would spin while memory stays short. Try again a little later.
-            crate::stats::add(&self.counters.rx_buffer_short, 1);
-            // Armed once per retry: re-timing the work at every short poll would put off
-            // what else it has to do (a reset) for as long as polls keep coming.
-            if !self.rx_short.swap(true, Ordering::Relaxed) {
-                self.admin.run_after(crate::admin::RX_REFILL_RETRY_MS);
-            }
-        }
-        let (polled, rearm) = poll.complete_done(done);
-        if rearm {
-            D::enable_interrupts(&self.hw);
-        }
-        polled
-    }
-}
-
-impl<D: Datapath> Adapter<'_, D> {
-    /// Places the frames the XDP program sends back out on the TX ring (NAPI). The stack's
-    /// queue lock keeps the doorbell in order with the xmit path's.
-    fn send_xdp_frames(&self, xdp: &mut XdpPoll<'_>, receiving: &Receiving<'_>) {
-        if !xdp.has_tx() {
-            return;
-        }
-        let dev = self.netdev.device();
-        let Some(queue) = dev.tx_queue(0) else {
-            xdp.send_tx(dev, &self.counters, Err);
-            return;
-        };
-        let queue_lock = queue.lock_in_softirq(receiving);
-        let mut tail = None;
-        let producer = self.tx.get_locked(&queue_lock).map(TxRing::producer);
-        xdp.send_tx(dev, &self.counters, |frame| match &producer {
-            Some(producer) => {
-                producer.post_frame::<D>(&self.hw, self.dma(), frame)?;
-                tail = Some(producer.doorbell_tail());
-                Ok(())
-            }
-            None => Err(frame),
-        });
-        if let Some(tail) = tail {
-            D::tx_doorbell(&self.hw, tail);
-            queue_lock.note_progress();
-        }
-    }
-}
-
-#[vtable]
-impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
-    fn open(_dev: &netdev::Device, this: &Self) -> Result {
-        this.bring_up()
-    }
-
-    fn stop(_dev: &netdev::Device, this: &Self) -> Result {
-        this.bring_down();
-        Ok(())
-    }
-
-    fn start_xmit(
-        skb: SkBuff,
-        _dev: &netdev::Device,
-        this: &Self,
-        queue: &netdev::Xmitting<'_>,
-    ) -> Transmit {
-        let Some(producer) = this.tx.get_locked(queue).map(TxRing::producer) else {
-            crate::stats::add(&this.counters.tx_dropped, 1);
-            skb.free_any();
-            return Transmit::Done;
-        };
-        match producer.transmit::<D>(&this.hw, this.dma(), queue, &this.counters, skb) {
-            Ok(()) => Transmit::Done,
-            Err(skb) => Transmit::Busy(skb),
-        }
-    }
-
-    fn get_stats64(_dev: &netdev::Device, this: &Self) -> LinkStats {
-        this.counters.link_stats()
-    }
-
-    fn queue_stats(
-        _dev: &netdev::Device,
-        this: &Self,
-        _queue: u32,
-    ) -> (netdev::QueueRxStats, netdev::QueueTxStats) {
-        // One queue set: the device counters are queue 0's.
-        this.counters.queue_stats()
-    }
-
-    fn set_rx_mode(dev: &netdev::Device, this: &Self, addresses: &netdev::AddressListsLocked<'_>) {
-        // Stopped, the hardware takes no filter: `bring_up` applies the current one.
-        if this.rx_filter_live.load(Ordering::Relaxed) {
-            this.apply_rx_filter(dev, addresses);
-        }
-    }
-
-    fn change_mtu(dev: &netdev::Device, this: &Self, mtu: u32) -> Result {
-        let limits = Self::buffer_limits();
-        limits.buffer_size(mtu).ok_or(EINVAL)?;
-        if this.xdp.is_set() && !limits.fits_one_buffer(mtu) {
-            dev_warn!(
-                this.dma(),
-                "MTU {mtu} refused: an XDP program needs frames in one buffer\n"
-            );
-            return Err(EINVAL);
-        }
-        let old = dev.mtu();
-        this.restart_with(
-            "MTU",
-            || {
-                dev.set_mtu(mtu);
-                Ok(())
-            },
-            || dev.set_mtu(old),
-        )
-    }
-
-    fn features_check(skb: &SkBuffRef, _dev: &netdev::Device, _this: &Self, features: u64) -> u64 {
-        crate::tx::offloads_within_reach::<D>(skb, features)
-    }
-
-    fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {
-        crate::stats::add(&this.counters.tx_timeouts, 1);
-        this.reset_requested.store(true, Ordering::Relaxed);
-        this.admin.run_now();
-    }
-
-    fn set_xdp_program(
-        dev: &netdev::Device,
-        this: &Self,
-        prog: Option<BpfProgram>,
-        extack: &mut ExtAck,
-    ) -> Result {
-        // Programs see whole frames: each must fit one RX buffer (and its page keeps
-        // XDP's headroom and a packet's tailroom, see `buffer_limits`).
-        if prog.is_some() && !Self::buffer_limits().fits_one_buffer(dev.mtu()) {
-            extack.set_message(c"MTU too large for XDP: a frame must fit one RX buffer");
-            return Err(EINVAL);
-        }
-        // The old program (dropped here) is freed once NAPI polls that may run it are over.
-        drop(this.xdp.replace(prog));
-        Ok(())
-    }
-
-    fn xdp_transmit(
-        dev: &netdev::Device,
-        this: &Self,
-        frames: &mut XmitFrames<'_>,
-        flush: bool,
-    ) -> Result {
-        let queue = dev.tx_queue(0).ok_or(ENETDOWN)?;
-        // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
-        let context = frames.context();
-        let queue_lock = queue.lock_in_softirq(&context);
-        // Stopping clears `up`, then takes this lock (`tx_disable`): after that, no frame is
-        // placed on a ring being torn down, nor a doorbell rung on stopped hardware.
-        if !this.up.load(Ordering::Acquire) {
-            return Err(ENETDOWN);
-        }
-        let mut sent = 0;
-        let mut tail = None;
-        let producer = this
-            .tx
-            .get_locked(&queue_lock)
-            .map(TxRing::producer)
-            .ok_or(ENETDOWN)?;
-        while let Some(frame) = frames.take() {
-            if let Err(frame) = producer.post_redirected::<D>(&this.hw, this.dma(), frame) {
-                frames.give_back(frame);
-                break;
-            }
-            sent += 1;
-        }
-        if flush {
-            tail = Some(producer.doorbell_tail());
-        }
-        crate::stats::add(&this.counters.xdp_xmit, sent);
-        if let Some(tail) = tail {
-            D::tx_doorbell(&this.hw, tail);
-            queue_lock.note_progress();
-        }
-        Ok(())
-    }
-}
-
-impl<D: Datapath> Admin for Adapter<'_, D> {
-    fn run_admin(&self) {
-        if self.reset_requested.swap(false, Ordering::Relaxed) {
-            self.reset();
-        }
-        let retry = self.rx_short.swap(false, Ordering::Relaxed);
-        if retry && self.up.load(Ordering::Relaxed) {
-            // Scheduled from process context: the poll runs when bottom halves come back on.
-            let _bh = BhDisabled::new();
-            self.napi.schedule();
-        }
-        // Retries come every 10 ms while memory is short, and the periodic run waits
-        // behind them: they read the MAC counters once in 100 (a second).
-        let retries = self
-            .refill_retries
-            .fetch_add(u32::from(retry), Ordering::Relaxed);
-        if !retry || retries % 100 == 0 {
-            self.fold_mac_counters();
-        }
-        if self.up.load(Ordering::Relaxed) {
-            self.admin.run_later();
-        }
-    }
-}
-
-impl<D: Datapath> Adapter<'_, D> {
-    /// Stops and restarts a running device (admin work).
-    fn reset(&self) {
-        // SAFETY: Process context (a work item); RTNL serialises with open, stop and
-        // the ethtool and MTU paths, which also stop and start the adapter.
-        unsafe { bindings::rtnl_lock() };
-        if self.netdev.device().is_running() {
-            self.bring_down();
-            if self.bring_up().is_err() {
-                dev_err!(
-                    self.dma(),
-                    "reset after a TX timeout failed; the device stays down\n"
-                );
-            }
-        }
-        // SAFETY: Taken above.
-        unsafe { bindings::rtnl_unlock() };
     }
 }
 

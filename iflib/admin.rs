@@ -7,12 +7,20 @@
 //! up, it comes back every [`SERVICE_PERIOD_MS`] to read the MAC's counters before any can
 //! stop at its largest value.
 
+use crate::{
+    adapter::Adapter,
+    driver::Datapath, //
+};
 use core::sync::atomic::{
     AtomicPtr,
     Ordering, //
 };
 use kernel::{
     bindings,
+    net::{
+        device as netdev,
+        napi::BhDisabled, //
+    },
     prelude::*,
     time::msecs_to_jiffies,
     types::Opaque, //
@@ -158,5 +166,49 @@ impl<T: Admin> AdminWork<T> {
 impl<T: Admin> PinnedDrop for AdminWork<T> {
     fn drop(self: Pin<&mut Self>) {
         self.cancel();
+    }
+}
+
+impl<D: Datapath> Admin for Adapter<'_, D> {
+    fn run_admin(&self) {
+        if self.reset_requested.swap(false, Ordering::Relaxed) {
+            self.reset();
+        }
+        let retry = self.rx_short.swap(false, Ordering::Relaxed);
+        if retry && self.up.load(Ordering::Relaxed) {
+            // Scheduled from process context: the poll runs when bottom halves come back on.
+            let _bh = BhDisabled::new();
+            self.napi.schedule();
+        }
+        // Retries come every 10 ms while memory is short, and the periodic run waits
+        // behind them: they read the MAC counters once in 100 (a second).
+        let retries = self
+            .refill_retries
+            .fetch_add(u32::from(retry), Ordering::Relaxed);
+        if !retry || retries % 100 == 0 {
+            self.fold_mac_counters();
+        }
+        if self.up.load(Ordering::Relaxed) {
+            self.admin.run_later();
+        }
+    }
+}
+
+impl<D: Datapath> Adapter<'_, D> {
+    /// Stops and restarts a running device (admin work).
+    pub(crate) fn reset(&self) {
+        // Process context (a work item); RTNL serialises with open, stop and the ethtool
+        // and MTU paths, which also stop and start the adapter.
+        netdev::with_rtnl(|| {
+            if self.netdev.device().is_running() {
+                self.bring_down();
+                if self.bring_up().is_err() {
+                    dev_err!(
+                        self.dma(),
+                        "reset after a TX timeout failed; the device stays down\n"
+                    );
+                }
+            }
+        });
     }
 }

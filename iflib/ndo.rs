@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The net device operations of an adapter (`ndo_*`): open and stop, transmit,
+//! statistics, receive filter, MTU, features, TX timeout and XDP.
+
+use crate::{adapter::Adapter, driver::Datapath, tx::TxRing};
+use core::sync::atomic::Ordering;
+use kernel::{
+    net::{
+        device::{
+            self as netdev,
+            LinkStats,
+            Transmit, //
+        },
+        ethtool::ExtAck,
+        skb::{
+            SkBuff,
+            SkBuffRef, //
+        },
+        xdp::{
+            BpfProgram,
+            XmitFrames, //
+        },
+    },
+    prelude::*,
+};
+
+#[vtable]
+impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
+    fn open(_dev: &netdev::Device, this: &Self) -> Result {
+        this.bring_up()
+    }
+
+    fn stop(_dev: &netdev::Device, this: &Self) -> Result {
+        this.bring_down();
+        Ok(())
+    }
+
+    fn start_xmit(
+        skb: SkBuff,
+        _dev: &netdev::Device,
+        this: &Self,
+        queue: &netdev::Xmitting<'_>,
+    ) -> Transmit {
+        let Some(producer) = this.tx.get_locked(queue).map(TxRing::producer) else {
+            crate::stats::add(&this.counters.tx_dropped, 1);
+            skb.free_any();
+            return Transmit::Done;
+        };
+        match producer.transmit::<D>(&this.hw, this.dma(), queue, &this.counters, skb) {
+            Ok(()) => Transmit::Done,
+            Err(skb) => Transmit::Busy(skb),
+        }
+    }
+
+    fn get_stats64(_dev: &netdev::Device, this: &Self) -> LinkStats {
+        this.counters.link_stats()
+    }
+
+    fn queue_stats(
+        _dev: &netdev::Device,
+        this: &Self,
+        _queue: u32,
+    ) -> (netdev::QueueRxStats, netdev::QueueTxStats) {
+        // One queue set: the device counters are queue 0's.
+        this.counters.queue_stats()
+    }
+
+    fn set_rx_mode(dev: &netdev::Device, this: &Self, addresses: &netdev::AddressListsLocked<'_>) {
+        // Stopped, the hardware takes no filter: `bring_up` applies the current one.
+        if this.rx_filter_live.load(Ordering::Relaxed) {
+            this.apply_rx_filter(dev, addresses);
+        }
+    }
+
+    fn change_mtu(dev: &netdev::Device, this: &Self, mtu: u32) -> Result {
+        let limits = Self::buffer_limits();
+        limits.buffer_size(mtu).ok_or(EINVAL)?;
+        if this.xdp.is_set() && !limits.fits_one_buffer(mtu) {
+            dev_warn!(
+                this.dma(),
+                "MTU {mtu} refused: an XDP program needs frames in one buffer\n"
+            );
+            return Err(EINVAL);
+        }
+        let old = dev.mtu();
+        this.restart_with(
+            "MTU",
+            || {
+                dev.set_mtu(mtu);
+                Ok(())
+            },
+            || dev.set_mtu(old),
+        )
+    }
+
+    fn features_check(skb: &SkBuffRef, _dev: &netdev::Device, _this: &Self, features: u64) -> u64 {
+        crate::tx::offloads_within_reach::<D>(skb, features)
+    }
+
+    fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {
+        crate::stats::add(&this.counters.tx_timeouts, 1);
+        this.reset_requested.store(true, Ordering::Relaxed);
+        this.admin.run_now();
+    }
+
+    fn set_xdp_program(
+        dev: &netdev::Device,
+        this: &Self,
+        prog: Option<BpfProgram>,
+        extack: &mut ExtAck,
+    ) -> Result {
+        // Programs see whole frames: each must fit one RX buffer (and its page keeps
+        // XDP's headroom and a packet's tailroom, see `buffer_limits`).
+        if prog.is_some() && !Self::buffer_limits().fits_one_buffer(dev.mtu()) {
+            extack.set_message(c"MTU too large for XDP: a frame must fit one RX buffer");
+            return Err(EINVAL);
+        }
+        // The old program (dropped here) is freed once NAPI polls that may run it are over.
+        drop(this.xdp.replace(prog));
+        Ok(())
+    }
+
+    fn xdp_transmit(
+        dev: &netdev::Device,
+        this: &Self,
+        frames: &mut XmitFrames<'_>,
+        flush: bool,
+    ) -> Result {
+        let queue = dev.tx_queue(0).ok_or(ENETDOWN)?;
+        // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
+        let context = frames.context();
+        let queue_lock = queue.lock_in_softirq(&context);
+        // Stopping clears `up`, then takes this lock (`tx_disable`): after that, no frame is
+        // placed on a ring being torn down, nor a doorbell rung on stopped hardware.
+        if !this.up.load(Ordering::Acquire) {
+            return Err(ENETDOWN);
+        }
+        let mut sent = 0;
+        let mut tail = None;
+        let producer = this
+            .tx
+            .get_locked(&queue_lock)
+            .map(TxRing::producer)
+            .ok_or(ENETDOWN)?;
+        while let Some(frame) = frames.take() {
+            if let Err(frame) = producer.post_redirected::<D>(&this.hw, this.dma(), frame) {
+                frames.give_back(frame);
+                break;
+            }
+            sent += 1;
+        }
+        if flush {
+            tail = Some(producer.doorbell_tail());
+        }
+        crate::stats::add(&this.counters.xdp_xmit, sent);
+        if let Some(tail) = tail {
+            D::tx_doorbell(&this.hw, tail);
+            queue_lock.note_progress();
+        }
+        Ok(())
+    }
+}
