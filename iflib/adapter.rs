@@ -342,7 +342,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     }
 
     /// Adds what the MAC counted since the last read to the totals, before the hardware
-    /// counters can be lost (a stop or reset) or saturate (process context).
+    /// counters can saturate (process context; `bring_down` adds them up itself before a
+    /// stop can reset them).
     pub(crate) fn fold_mac_counters(&self) {
         let _ = self.mac_counters();
     }

@@ -203,10 +203,16 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         drop(self.lines.lock().take());
         self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
         self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
-        // A stop may reset the MAC, and its counters and filters with it.
-        self.fold_mac_counters();
+        // A stop may reset the MAC, and its counters and filters with it. The counters are
+        // added up first, and their totals stay locked until the stop is done: the admin
+        // work reads them too, and a read in the middle of a reset would be lost.
+        let mut totals = self.mac_totals.lock();
+        if let Some(counted) = D::read_mac_counters(&self.hw) {
+            totals.add(&counted);
+        }
         self.set_rx_filter_live(dev, false);
         D::stop(&self.hw);
+        drop(totals);
         self.release_rings(&off);
         if let Some(queue) = dev.tx_queue(0) {
             queue.reset(&off);
