@@ -15,18 +15,15 @@ use crate::{
         LinkState,
         RX_HASH_KEY_LEN, //
     },
-    installed::Installed,
     irq::{
+        Irqs,
         Lines,
         Vectors, //
     },
     mac_stats::MacCounters,
-    rx::{
-        RxRing,
-        RX_HEADROOM, //
-    },
+    queue_set::QueueSet,
+    rx::RX_HEADROOM,
     stats::Counters,
-    tx::TxRing,
 };
 use core::{
     marker::PhantomData,
@@ -47,10 +44,6 @@ use kernel::{
             self as netdev,
             Registration, //
         },
-        napi::{
-            Napi,
-            NapiOff, //
-        },
         xdp::{
             self,
             ProgramSlot, //
@@ -59,11 +52,11 @@ use kernel::{
     page::PAGE_SIZE,
     pci,
     prelude::*,
-    sync::{
-        Mutex,
-        SpinLock, //
-    },
+    sync::Mutex,
 };
+
+/// How many queue sets an adapter has: one until the drivers describe more.
+const QUEUE_SETS: usize = 1;
 
 /// The TX watchdog period.
 const TX_TIMEOUT_MS: u32 = 5000;
@@ -128,23 +121,13 @@ impl Settings {
 ///
 /// Teardown: `drop` unregisters the net device (which stops it: rings, page pools, lines
 /// and NAPI polls are gone then), cancels the admin work and detaches the hardware; then
-/// the fields drop in declaration order. `napi` is deleted while the net device it
-/// belongs to is still allocated (`netif_napi_del` takes the device's lock), and `netdev`,
-/// which frees the net device, is the last field.
+/// the fields drop in declaration order. The queue sets' NAPI contexts are deleted while
+/// the net device they belong to is still allocated (`netif_napi_del` takes the device's
+/// lock), and `netdev`, which frees the net device, is the last field.
 #[pin_data(PinnedDrop)]
 pub struct Adapter<'bound, D: Datapath> {
-    /// Proof that `napi` is disabled, kept while the adapter is down: `bring_up` fills the
-    /// RX ring's pool with it and spends it to enable NAPI; `bring_down` gets it back. It
-    /// names `napi` by address: it drops first.
-    #[pin]
-    pub(crate) napi_off: Mutex<Option<NapiOff>>,
-    #[pin]
-    pub(crate) napi: Napi<Self>,
-    /// The TX ring, shared by the xmit path, the XDP senders and NAPI without a lock of
-    /// iflib's (see [`TxRing`]).
-    pub(crate) tx: Installed<TxRing>,
-    #[pin]
-    pub(crate) rx: SpinLock<Option<RxRing>>,
+    /// The queue sets, each a NAPI context with its rings; dropped first (see above).
+    pub(crate) queue_sets: Pin<KBox<[QueueSet<'bound, D>]>>,
     #[pin]
     pub(crate) lines: Mutex<Option<Lines>>,
     /// The MAC counters' totals (see [`Adapter::mac_counters`]).
@@ -205,7 +188,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             let irqs = vectors.irqs;
 
             let desc = &D::DESCRIPTION;
-            let netdev = Registration::<Self>::new(pdev.as_ref(), 1, 1)?;
+            let queues = QUEUE_SETS as u32;
+            let netdev = Registration::<Self>::new(pdev.as_ref(), queues, queues)?;
             let dev = netdev.device();
             dev.set_mac_address(&attached.mac_address);
             dev.set_mtu_range(68, Self::buffer_limits().max_mtu());
@@ -242,14 +226,15 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             let pdev: &'bound pci::Device<Bound> = pdev;
 
             // `netdev` is initialised first, so that on a failure below it is dropped last
-            // (pin-init drops in reverse order), after `napi` is deleted.
+            // (pin-init drops in reverse order), after the NAPI contexts are deleted.
             Ok(try_pin_init!(&this in Self {
                 netdev,
-                napi <- Napi::new(),
-                tx: Installed::new(),
-                rx <- kernel::new_spinlock!(None, "iflib_rx"),
+                queue_sets: KBox::pin_slice(
+                    |index| QueueSet::new(index as u32),
+                    QUEUE_SETS,
+                    GFP_KERNEL
+                )?,
                 lines <- kernel::new_mutex!(None, "iflib_irq"),
-                napi_off <- kernel::new_mutex!(None, "iflib_napi_off"),
                 mac_totals <- kernel::new_mutex!(MacCounters::default(), "iflib_mac_totals"),
                 admin <- AdminWork::new(),
                 reset_requested: AtomicBool::new(false),
@@ -286,13 +271,15 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     // net device are torn down (in `drop`) before `this` goes away.
                     unsafe {
                         let adapter = &*this;
-                        let off =
-                            Pin::new_unchecked(&adapter.napi).add(adapter.netdev.device(), 0, this);
-                        *adapter.napi_off.lock() = Some(off);
-                        let queue = adapter.netdev.device().tx_queue(0).ok_or(ENODEV)?;
-                        adapter.tx.set_readers(adapter.napi.id(), queue);
+                        let dev = adapter.netdev.device();
+                        for set in adapter.queue_sets.iter() {
+                            let off = Pin::new_unchecked(&set.napi).add(dev, set.index, this);
+                            *set.napi_off.lock() = Some(off);
+                            let queue = dev.tx_queue(set.index).ok_or(ENODEV)?;
+                            set.tx.set_readers(set.napi.id(), queue);
+                        }
                         adapter.admin.set_owner(this);
-                        adapter.napi.set_irq(irqs.queue as i32);
+                        adapter.set_queue_irqs(Some(irqs));
                         // The link is down until `open` reads it from the hardware; said
                         // before registering, as an `open` may run as soon as that returns.
                         adapter.netdev.device().carrier_off();
@@ -310,6 +297,29 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             max_frame: D::DESCRIPTION.max_frame_size,
             // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) is at most 384 bytes.
             usable: (PAGE_SIZE as u32) - RX_HEADROOM - 384,
+        }
+    }
+
+    /// Queue set `index`, if there is one.
+    #[inline]
+    pub(crate) fn queue_set(&self, index: u32) -> Option<&QueueSet<'bound, D>> {
+        self.queue_sets.get(index as usize)
+    }
+
+    /// Tells the NAPI contexts which interrupt line raises them (netdev-genl shows it), or
+    /// that none does.
+    pub(crate) fn set_queue_irqs(&self, irqs: Option<Irqs>) {
+        for set in self.queue_sets.iter() {
+            // One queue vector: it raises every queue set's context.
+            set.napi.set_irq(irqs.map_or(-1, |irqs| irqs.queue as i32));
+        }
+    }
+
+    /// Schedules every queue set's poll (hard IRQ, or bottom halves off): the one vector
+    /// without MSI-X raises them all.
+    pub(crate) fn schedule_polls(&self) {
+        for set in self.queue_sets.iter() {
+            set.napi.schedule();
         }
     }
 

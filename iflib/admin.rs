@@ -178,7 +178,7 @@ impl<D: Datapath> Admin for Adapter<'_, D> {
         if retry && self.up.load(Ordering::Relaxed) {
             // Scheduled from process context: the poll runs when bottom halves come back on.
             let _bh = BhDisabled::new();
-            self.napi.schedule();
+            self.schedule_polls();
         }
         // Retries come every 10 ms while memory is short, and the periodic run waits
         // behind them: they read the MAC counters once in 100 (a second).

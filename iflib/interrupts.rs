@@ -76,7 +76,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             this.link_event.store(true, Ordering::Relaxed);
         }
         D::disable_interrupts(&this.hw);
-        this.napi.schedule();
+        this.schedule_polls();
         bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
     }
 
@@ -92,7 +92,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     ) -> bindings::irqreturn_t {
         // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
         let this = unsafe { &*cookie.cast::<Self>() };
-        this.napi.schedule();
+        this.schedule_polls();
         bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
     }
 
@@ -110,7 +110,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if D::interrupt_cause(&this.hw).link {
             this.link_event.store(true, Ordering::Relaxed);
         }
-        this.napi.schedule();
+        // Any queue set's poll reads the link.
+        if let Some(set) = this.queue_set(0) {
+            set.napi.schedule();
+        }
         bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
     }
 }

@@ -25,6 +25,7 @@ mod lifecycle;
 mod mac_stats;
 mod ndo;
 mod poll;
+mod queue_set;
 mod ring;
 mod rx;
 mod segments;

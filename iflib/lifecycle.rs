@@ -23,21 +23,18 @@ use core::sync::atomic::Ordering;
 use kernel::{
     net::{
         device as netdev,
-        napi::{
-            self,
-            BhDisabled,
-            NapiOff, //
-        },
+        napi, //
     },
     prelude::*,
-    sync::SpinLockGuard,
 };
 
 impl<'bound, D: Datapath> Adapter<'bound, D> {
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
     pub(crate) fn bring_up(&self) -> Result {
         let irqs = self.irqs().ok_or(ENODEV)?;
-        let mut napi_off = self.napi_off.lock();
+        // The lifecycle drives one queue set so far (`QUEUE_SETS`).
+        let set = self.queue_set(0).ok_or(EINVAL)?;
+        let mut napi_off = set.napi_off.lock();
         // Down, NAPI is disabled: the proof is here.
         let off = napi_off.as_ref().ok_or(EBUSY)?;
         let dev = self.netdev.device();
@@ -48,7 +45,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
         let mut rx = RxRing::new(
             self.dma(),
-            &self.napi,
+            &set.napi,
             dev,
             rx_len,
             desc.rx_entry_size,
@@ -81,15 +78,15 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             return Err(ENOMEM);
         }
         // Closed since `bring_down` (or never opened), with NAPI disabled (`off`).
-        if let Err((_, tx)) = self.tx.replace(Some(tx), off) {
+        if let Err((_, tx)) = set.tx.replace(Some(tx), off) {
             // Not reached: the ring is closed and `off` is our context's.
             D::stop(&self.hw);
             drop(tx);
             rx.release_buffers();
             return Err(EINVAL);
         }
-        *self.lock_rx().0 = Some(rx);
-        if let Some(queue) = dev.tx_queue(0) {
+        *set.lock_rx().0 = Some(rx);
+        if let Some(queue) = dev.tx_queue(set.index) {
             queue.reset(off);
         }
 
@@ -100,16 +97,18 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             Err(e) => {
                 // The hardware must stop using the rings before they are freed.
                 D::stop(&self.hw);
-                self.release_rings(off);
+                set.release_rings(self.dma(), off);
                 return Err(e);
             }
         };
-        self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, true);
-        self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, true);
+        set.napi
+            .bind_queue(dev, napi::QueueKind::Rx, set.index, true);
+        set.napi
+            .bind_queue(dev, napi::QueueKind::Tx, set.index, true);
         // The xmit path and XDP senders may use the ring from now on, then the poll.
-        let enabled = self.tx.open(off).map_err(|_| EINVAL).and_then(|()| {
+        let enabled = set.tx.open(off).map_err(|_| EINVAL).and_then(|()| {
             let off = napi_off.take().ok_or(EINVAL)?;
-            self.napi.enable(off).map_err(|off| {
+            set.napi.enable(off).map_err(|off| {
                 *napi_off = Some(off);
                 EINVAL
             })
@@ -117,14 +116,16 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if let Err(e) = enabled {
             // Not reached: `off` is this context's proof.
             drop(lines);
-            self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
-            self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
+            set.napi
+                .bind_queue(dev, napi::QueueKind::Rx, set.index, false);
+            set.napi
+                .bind_queue(dev, napi::QueueKind::Tx, set.index, false);
             D::stop(&self.hw);
             if let Some(off) = napi_off.as_ref() {
-                if let Some(queue) = dev.tx_queue(0) {
-                    let _ = self.tx.close(queue, off);
+                if let Some(queue) = dev.tx_queue(set.index) {
+                    let _ = set.tx.close(queue, off);
                 }
-                self.release_rings(off);
+                set.release_rings(self.dma(), off);
             }
             return Err(e);
         }
@@ -182,6 +183,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             return;
         }
         let dev = self.netdev.device();
+        let Some(set) = self.queue_set(0) else {
+            return;
+        };
         // NAPI first: a poll after the TX queues are disabled could wake them (its TX
         // completions do), and the xmit path would then run on rings being freed; and a
         // poll finishing after the device's interrupts are masked would unmask them again.
@@ -189,20 +193,22 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         // that the line is quiet when it is freed: an INTx line freed while the device
         // asserts it can be left pending in the IO-APIC and storm when next requested.
         // Up, NAPI is enabled and its proof is made here (kept, should it not be).
-        let Some(off) = self.napi.disable().or_else(|| self.napi_off.lock().take()) else {
+        let Some(off) = set.napi.disable().or_else(|| set.napi_off.lock().take()) else {
             return;
         };
         dev.tx_disable();
         // And XDP senders (which take the queue's lock whatever its state) no longer reach
         // the TX ring: it is replaced below.
-        if let Some(queue) = dev.tx_queue(0) {
-            let _ = self.tx.close(queue, &off);
+        if let Some(queue) = dev.tx_queue(set.index) {
+            let _ = set.tx.close(queue, &off);
         }
         dev.carrier_off();
         D::disable_interrupts(&self.hw);
         drop(self.lines.lock().take());
-        self.napi.bind_queue(dev, napi::QueueKind::Rx, 0, false);
-        self.napi.bind_queue(dev, napi::QueueKind::Tx, 0, false);
+        set.napi
+            .bind_queue(dev, napi::QueueKind::Rx, set.index, false);
+        set.napi
+            .bind_queue(dev, napi::QueueKind::Tx, set.index, false);
         // A stop may reset the MAC, and its counters and filters with it. The counters are
         // added up first, and their totals stay locked until the stop is done: the admin
         // work reads them too, and a read in the middle of a reset would be lost.
@@ -213,11 +219,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.set_rx_filter_live(dev, false);
         D::stop(&self.hw);
         drop(totals);
-        self.release_rings(&off);
-        if let Some(queue) = dev.tx_queue(0) {
+        set.release_rings(self.dma(), &off);
+        if let Some(queue) = dev.tx_queue(set.index) {
             queue.reset(&off);
         }
-        *self.napi_off.lock() = Some(off);
+        *set.napi_off.lock() = Some(off);
     }
 
     /// Whether the hardware is started: settings are written to it now rather than at the
@@ -257,10 +263,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     /// it then holds no line).
     fn reallocate_vectors(&self, msix_disabled: bool) -> Result {
         let mut vectors = self.vectors.lock();
-        self.napi.set_irq(-1);
+        self.set_queue_irqs(None);
         *vectors = None;
         let new = Vectors::allocate(self.pdev, D::DESCRIPTION.msix && !msix_disabled)?;
-        self.napi.set_irq(new.irqs.queue as i32);
+        self.set_queue_irqs(Some(new.irqs));
         *vectors = Some(new);
         Ok(())
     }
@@ -295,24 +301,5 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             );
         }
         Err(e)
-    }
-
-    /// Frees the rings (RTNL, the hardware stopped, NAPI disabled as `off` proves and the
-    /// TX ring closed to the queue's lock holders).
-    fn release_rings(&self, off: &NapiOff) {
-        if let Ok(Some(mut tx)) = self.tx.replace(None, off) {
-            tx.discard_all(self.dma());
-        }
-        let rx = self.lock_rx().0.take();
-        if let Some(mut rx) = rx {
-            rx.release_buffers();
-        }
-    }
-
-    /// The RX ring's lock, taken from process context (RTNL, NAPI disabled): with bottom
-    /// halves off, as the NAPI poll takes it in softirq context. The ring's lock drops first.
-    fn lock_rx(&self) -> (SpinLockGuard<'_, Option<RxRing>>, BhDisabled) {
-        let bh = BhDisabled::new();
-        (self.rx.lock(), bh)
     }
 }

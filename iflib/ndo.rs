@@ -42,7 +42,12 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         this: &Self,
         queue: &netdev::Xmitting<'_>,
     ) -> Transmit {
-        let Some(producer) = this.tx.get_locked(queue).map(TxRing::producer) else {
+        // The stack's queue is the queue set's: the ring its lock holders may read.
+        let set = this.queue_set(u32::from(skb.queue_mapping()));
+        let Some(producer) = set
+            .and_then(|set| set.tx.get_locked(queue))
+            .map(TxRing::producer)
+        else {
             crate::stats::add(&this.counters.tx_dropped, 1);
             skb.free_any();
             return Transmit::Done;
@@ -127,7 +132,9 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         frames: &mut XmitFrames<'_>,
         flush: bool,
     ) -> Result {
-        let queue = dev.tx_queue(0).ok_or(ENETDOWN)?;
+        // One queue set so far: its TX ring takes every redirected frame.
+        let set = this.queue_set(0).ok_or(ENETDOWN)?;
+        let queue = dev.tx_queue(set.index).ok_or(ENETDOWN)?;
         // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
         let context = frames.context();
         let queue_lock = queue.lock_in_softirq(&context);
@@ -138,7 +145,7 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         }
         let mut sent = 0;
         let mut tail = None;
-        let producer = this
+        let producer = set
             .tx
             .get_locked(&queue_lock)
             .map(TxRing::producer)

@@ -6,6 +6,7 @@
 use crate::{
     adapter::Adapter,
     driver::Datapath,
+    queue_set::QueueSet,
     tx::{
         Retired,
         TxRing, //
@@ -27,6 +28,10 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
     fn poll(&self, poll: Polling<'_>) -> Polled {
         let budget = poll.budget();
         let dev = self.netdev.device();
+        let Some(set) = self.queue_set(poll.index()) else {
+            // Not reached: the contexts are added with their queue set's index.
+            return poll.complete_done(0).0;
+        };
         // Not from netpoll: the causes it cleared would raise no interrupt for what it
         // leaves to the poll proper.
         if budget != 0 {
@@ -34,11 +39,11 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         // TX completions first: they free ring space and never count against the budget.
         let mut retired = Retired::default();
-        if let Some(consumer) = self.tx.get_in_poll(&poll).map(TxRing::consumer) {
+        if let Some(consumer) = set.tx.get_in_poll(&poll).map(TxRing::consumer) {
             consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
             crate::stats::add(&self.counters.tx_packets, retired.frames);
             crate::stats::add(&self.counters.tx_bytes, retired.bytes);
-            if let Some(queue) = dev.tx_queue(0) {
+            if let Some(queue) = dev.tx_queue(set.index) {
                 let max = D::DESCRIPTION.tx_max_entries_per_packet;
                 let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
                 // XDP frames free entries too: the queue may have stopped on a ring they
@@ -54,13 +59,13 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             if retired.left_for_napi {
                 // XDP frames only the poll proper may return: have it run soon.
                 crate::stats::add(&self.counters.netpoll_xdp_left, 1);
-                self.napi.schedule();
+                set.napi.schedule();
             }
             return poll.complete_done(0).0;
         };
         let mut done = 0;
         let mut rx_short = false;
-        if let Some(rx) = self.rx.lock().as_mut().get_mut() {
+        if let Some(rx) = set.rx.lock().as_mut().get_mut() {
             let rcu = rcu::read_lock();
             let mut xdp = self.xdp.get(&rcu).map(|prog| XdpPoll::new(prog, receiving));
             loop {
@@ -77,7 +82,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                     break;
                 };
                 let batch_full = xdp.tx_full();
-                self.send_xdp_frames(xdp, &receiving);
+                self.send_xdp_frames(set, xdp, &receiving);
                 if !batch_full || done >= budget {
                     break;
                 }
@@ -113,20 +118,26 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
 }
 
 impl<D: Datapath> Adapter<'_, D> {
-    /// Places the frames the XDP program sends back out on the TX ring (NAPI). The stack's
-    /// queue lock keeps the doorbell in order with the xmit path's.
-    fn send_xdp_frames(&self, xdp: &mut XdpPoll<'_>, receiving: &Receiving<'_>) {
+    /// Places the frames the XDP program sends back out on the TX ring of the queue set
+    /// they came in on (NAPI). The stack's queue lock keeps the doorbell in order with the
+    /// xmit path's.
+    fn send_xdp_frames(
+        &self,
+        set: &QueueSet<'_, D>,
+        xdp: &mut XdpPoll<'_>,
+        receiving: &Receiving<'_>,
+    ) {
         if !xdp.has_tx() {
             return;
         }
         let dev = self.netdev.device();
-        let Some(queue) = dev.tx_queue(0) else {
+        let Some(queue) = dev.tx_queue(set.index) else {
             xdp.send_tx(dev, &self.counters, Err);
             return;
         };
         let queue_lock = queue.lock_in_softirq(receiving);
         let mut tail = None;
-        let producer = self.tx.get_locked(&queue_lock).map(TxRing::producer);
+        let producer = set.tx.get_locked(&queue_lock).map(TxRing::producer);
         xdp.send_tx(dev, &self.counters, |frame| match &producer {
             Some(producer) => {
                 producer.post_frame::<D>(&self.hw, self.dma(), frame)?;

@@ -65,6 +65,16 @@ impl<'a> Polling<'a> {
         (self.budget > 0).then_some(Receiving { poll: self })
     }
 
+    /// The configuration index the context being polled was added with ([`Napi::add`]):
+    /// which of its owner's contexts it is.
+    #[inline]
+    pub fn index(&self) -> u32 {
+        // SAFETY: `self.napi` is the context being polled, valid for the poll; `index` is
+        // set when it is added and not changed while it is.
+        let index = unsafe { (*self.napi.as_ptr()).index };
+        index as u32
+    }
+
     /// The identity of the context being polled.
     #[inline]
     pub fn napi_id(&self) -> NapiId {
