@@ -83,6 +83,14 @@ pub fn fill_rss_key(key: &mut [u8]) {
     unsafe { bindings::netdev_rss_key_fill(key.as_mut_ptr().cast(), len) };
 }
 
+/// The number of RSS queues the kernel suggests a device start with: one per physical
+/// core online, halved above two (`netif_get_num_default_rss_queues`).
+pub fn default_rss_queues() -> u32 {
+    // SAFETY: No preconditions; it reads the online CPU mask.
+    let count = unsafe { bindings::netif_get_num_default_rss_queues() };
+    u32::try_from(count).unwrap_or(1).max(1)
+}
+
 /// Length of an Ethernet (MAC) address.
 pub const ETH_ALEN: usize = bindings::ETH_ALEN as usize;
 
@@ -207,6 +215,30 @@ impl Device {
     pub fn num_tx_queues(&self) -> u32 {
         // SAFETY: `self.as_raw()` is valid; the field does not change after allocation.
         unsafe { (*self.as_raw()).num_tx_queues }
+    }
+
+    /// Sets how many of the allocated TX and RX queues the stack uses (RTNL; before
+    /// registration, or while the queues' rings are stopped). Fails if either count is 0 or
+    /// above what was allocated, or for want of memory (sysfs queue objects).
+    pub fn set_real_num_queues(&self, tx: u32, rx: u32) -> Result {
+        // SAFETY: `self.as_raw()` is valid; the function checks the counts against the
+        // allocated queues and asserts RTNL on a registered device.
+        to_result(unsafe { bindings::netif_set_real_num_queues(self.as_raw(), tx, rx) })
+    }
+
+    /// Returns the number of TX queues the stack uses.
+    #[inline]
+    pub fn real_num_tx_queues(&self) -> u32 {
+        // SAFETY: `self.as_raw()` is valid; the field changes only under RTNL, a plain
+        // integer read racing it sees the old or the new count.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_raw()).real_num_tx_queues) }
+    }
+
+    /// Whether the operator set the RSS indirection table (`ethtool -X`): then a channel
+    /// count change keeps it, and ethtool refuses counts it points beyond.
+    pub fn rx_hash_table_configured(&self) -> bool {
+        // SAFETY: `self.as_raw()` is valid; the flag changes under RTNL.
+        unsafe { bindings::netif_is_rxfh_configured(self.as_raw()) }
     }
 
     /// Returns the interface name ("eth0"), or `None` if it is not UTF-8. Renames take
@@ -620,10 +652,17 @@ pub trait Operations: Sized + Sync {
     }
 
     /// Returns the statistics of RX queue `queue` and TX queue `queue` (any context). The
-    /// sum over all queues must match [`Operations::get_stats64`]; the device then
-    /// reports per-queue statistics through netdev-genl.
+    /// sum over the queues in use and [`Operations::base_queue_stats`] must match
+    /// [`Operations::get_stats64`]; the device then reports per-queue statistics through
+    /// netdev-genl.
     fn queue_stats(_dev: &Device, _this: &Self, _queue: u32) -> (QueueRxStats, QueueTxStats) {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Returns what no queue in use reports: the counts of queues no longer in use (after
+    /// the channel count went down). Only asked where [`Operations::queue_stats`] is given.
+    fn base_queue_stats(_dev: &Device, _this: &Self) -> (QueueRxStats, QueueTxStats) {
+        (QueueRxStats::default(), QueueTxStats::default())
     }
 
     /// Applies the promiscuous/multicast state (atomic context, the address lists locked:
@@ -954,20 +993,22 @@ impl<T: Operations> Registration<T> {
     }
 
     extern "C" fn base_stats_callback(
-        _dev: *mut bindings::net_device,
+        dev: *mut bindings::net_device,
         rx: *mut bindings::netdev_queue_stats_rx,
         tx: *mut bindings::netdev_queue_stats_tx,
     ) {
-        // Everything is accounted to a queue: the base is zero for what queues report.
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        let (base_rx, base_tx) = T::base_queue_stats(dev, this);
         // SAFETY: `rx` and `tx` are valid for the call.
         unsafe {
-            (*rx).packets = 0;
-            (*rx).bytes = 0;
-            (*rx).alloc_fail = 0;
-            (*rx).csum_unnecessary = 0;
-            (*rx).csum_bad = 0;
-            (*tx).packets = 0;
-            (*tx).bytes = 0;
+            (*rx).packets = base_rx.packets;
+            (*rx).bytes = base_rx.bytes;
+            (*rx).alloc_fail = base_rx.alloc_fail;
+            (*rx).csum_unnecessary = base_rx.csum_unnecessary;
+            (*rx).csum_bad = base_rx.csum_bad;
+            (*tx).packets = base_tx.packets;
+            (*tx).bytes = base_tx.bytes;
         }
     }
 

@@ -434,6 +434,30 @@ pub trait Operations: crate::net::device::Operations {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Entries of the table that maps a received flow's hash to its RX ring (the RSS
+    /// indirection table, `ethtool -x`).
+    fn rx_hash_table_len(_dev: &Device, _this: &Self) -> u32 {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Reads the RSS indirection table into `table`, [`Operations::rx_hash_table_len`]
+    /// entries (RTNL or ethtool's RSS lock).
+    fn get_rx_hash_table(_dev: &Device, _this: &Self, _table: &mut [u32]) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies a new RSS indirection table (`ethtool -X equal | weight | default`, RTNL and
+    /// ethtool's RSS lock), [`Operations::rx_hash_table_len`] entries, each below
+    /// [`Operations::rx_ring_count`] (ethtool checked both).
+    fn set_rx_hash_table(
+        _dev: &Device,
+        _this: &Self,
+        _table: &[u32],
+        _extack: &mut ExtAck,
+    ) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Names of the private flags (`ethtool --show-priv-flags`), flag `n` being bit `n`: at
     /// most [`MAX_PRIVATE_FLAGS`] of 32 bytes each. May differ from device to device.
     fn private_flag_names(_dev: &Device, _this: &Self) -> &'static [&'static CStr] {
@@ -612,6 +636,11 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_rxfh_indir_size: if T::HAS_RX_HASH_TABLE_LEN {
+            Some(Self::get_rxfh_indir_size)
+        } else {
+            None
+        },
         get_rxfh_key_size: if T::HAS_RX_HASH_KEY_LEN {
             Some(Self::get_rxfh_key_size)
         } else {
@@ -646,6 +675,26 @@ impl<T: Operations> Table<T> {
         T::rx_ring_count(dev, this)
     }
 
+    extern "C" fn get_rxfh_indir_size(dev: *mut bindings::net_device) -> u32 {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        T::rx_hash_table_len(dev, this)
+    }
+
+    /// The indirection table of an RSS request, if it has one.
+    ///
+    /// # Safety
+    ///
+    /// `rxfh` is valid for the call and its `indir`, if not null, points to `indir_size`
+    /// entries (ethtool sizes it with `get_rxfh_indir_size`).
+    unsafe fn hash_table<'a>(rxfh: &bindings::ethtool_rxfh_param) -> Option<&'a mut [u32]> {
+        if rxfh.indir.is_null() || rxfh.indir_size == 0 {
+            return None;
+        }
+        // SAFETY: Per the safety requirement.
+        Some(unsafe { core::slice::from_raw_parts_mut(rxfh.indir, rxfh.indir_size as usize) })
+    }
+
     extern "C" fn get_rxfh_key_size(dev: *mut bindings::net_device) -> u32 {
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
         let (dev, this) = unsafe { Registration::<T>::context(dev) };
@@ -677,8 +726,19 @@ impl<T: Operations> Table<T> {
         rxfh.hfunc = HASH_TOEPLITZ;
         // SAFETY: ethtool sized the key buffer with `get_rxfh_key_size`.
         let key = unsafe { Self::hash_key(rxfh) }.unwrap_or_default();
-        // Called without a buffer too: a device that does not hash refuses.
-        from_result(|| T::get_rx_hash_key(dev, this, key).map(|()| 0))
+        // SAFETY: ethtool sized the table with `get_rxfh_indir_size`.
+        let table = unsafe { Self::hash_table(rxfh) };
+        from_result(|| {
+            // Called without a buffer too: a device that does not hash refuses.
+            T::get_rx_hash_key(dev, this, key)?;
+            if let Some(table) = table {
+                if !T::HAS_GET_RX_HASH_TABLE {
+                    return Err(EOPNOTSUPP);
+                }
+                T::get_rx_hash_table(dev, this, table)?;
+            }
+            Ok(0)
+        })
     }
 
     extern "C" fn set_rxfh(
@@ -696,11 +756,17 @@ impl<T: Operations> Table<T> {
             extack.set_message(c"the hardware only computes the Toeplitz hash");
             return EINVAL.to_errno();
         }
-        // Without an indirection table (`get_rxfh_indir_size`) ethtool passes none, or an
-        // empty one for "reset to default".
-        if !rxfh.indir.is_null() && rxfh.indir_size != 0 {
-            extack.set_message(c"no indirection table: one RX queue");
-            return EOPNOTSUPP.to_errno();
+        // Without an indirection table (`get_rxfh_indir_size`) ethtool passes none; with
+        // one, it passes the default spread for "reset to default".
+        // SAFETY: ethtool sized the table with `get_rxfh_indir_size`.
+        if let Some(table) = unsafe { Self::hash_table(rxfh) } {
+            if !T::HAS_SET_RX_HASH_TABLE {
+                extack.set_message(c"no indirection table: one RX queue");
+                return EOPNOTSUPP.to_errno();
+            }
+            if let Err(e) = T::set_rx_hash_table(dev, this, table, &mut extack) {
+                return e.to_errno();
+            }
         }
         // SAFETY: ethtool sized the key buffer with `get_rxfh_key_size`.
         match unsafe { Self::hash_key(rxfh) } {

@@ -279,13 +279,14 @@ impl<T: Poll> Napi<T> {
     }
 
     /// Adds the context to `dev` with persistent configuration slot `index`, disabled.
+    /// The slot keeps the NAPI id and settings across [`Napi::remove`] and a new `add`.
     ///
     /// # Safety
     ///
-    /// `owner` stays valid until `self` is dropped; `self` is added at most once; `dev` is
-    /// freed only after `self` is dropped (dropping deletes the context, which locks `dev`);
-    /// every [`NapiOff`] of `self` is dropped before `self` (another context at the same
-    /// address would take it for its own).
+    /// `owner` stays valid until `self` is dropped; `self` is not added (never, or removed
+    /// since); `dev` is freed only after `self` is dropped (dropping deletes the context,
+    /// which locks `dev`); every [`NapiOff`] of `self` is dropped before `self` (another
+    /// context at the same address would take it for its own).
     pub unsafe fn add(self: Pin<&Self>, dev: &Device, index: u32, owner: *const T) -> NapiOff {
         self.owner.store(owner.cast_mut(), Ordering::Release);
         // SAFETY: `self` is pinned and zero-initialised; `dev` is valid; the poll callback
@@ -299,6 +300,28 @@ impl<T: Poll> Napi<T> {
             )
         };
         self.off()
+    }
+
+    /// Whether the context is added to a device.
+    #[inline]
+    pub fn is_added(&self) -> bool {
+        self.added()
+    }
+
+    /// Deletes the context from its device (process context, may sleep: it waits for an
+    /// RCU grace period), spending the proof that it is disabled. netdev-genl no longer
+    /// lists it; [`Napi::add`] may add it again. The proof of another context, or of one
+    /// not added, comes back.
+    pub fn remove(&self, off: NapiOff) -> core::result::Result<(), NapiOff> {
+        if !off.is(self.as_raw()) || !self.added() {
+            return Err(off);
+        }
+        // SAFETY: The context is added and disabled (`off` proves it). A concurrent
+        // `schedule` finds it still marked scheduled (disabled contexts are) and does
+        // nothing, before or after the deletion.
+        unsafe { bindings::netif_napi_del(self.as_raw()) };
+        self.owner.store(core::ptr::null_mut(), Ordering::Release);
+        Ok(())
     }
 
     fn off(&self) -> NapiOff {
