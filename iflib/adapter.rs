@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The adapter: one bound PCI device with its net device, queue set and interrupt.
+//! The adapter: one bound PCI device with its net device, queue sets and interrupts.
 //!
 //! Lifecycle: probe maps the device ([`Driver::attach`]) and registers the net device; open
-//! allocates the rings, requests the interrupt and starts the hardware; stop undoes open in
-//! reverse; unbind unregisters the net device (stopping it), then detaches the hardware.
+//! allocates the rings of the queue sets in use, requests their interrupts and starts the
+//! hardware; stop undoes open in reverse; unbind unregisters the net device (stopping it),
+//! then detaches the hardware.
 
 use crate::{
     admin::AdminWork,
@@ -13,17 +14,16 @@ use crate::{
         Datapath,
         FlowControl,
         LinkState,
+        MAX_QUEUE_SETS,
         RX_HASH_KEY_LEN, //
     },
     irq::{
-        Irqs,
         Lines,
         Vectors, //
     },
     mac_stats::MacCounters,
     queue_set::QueueSet,
     rx::RX_HEADROOM,
-    stats::Counters,
 };
 use core::{
     marker::PhantomData,
@@ -54,9 +54,6 @@ use kernel::{
     prelude::*,
     sync::Mutex,
 };
-
-/// How many queue sets an adapter has: one until the drivers describe more.
-const QUEUE_SETS: usize = 1;
 
 /// The TX watchdog period.
 const TX_TIMEOUT_MS: u32 = 5000;
@@ -92,6 +89,8 @@ pub(crate) struct Settings {
     hash_key: [AtomicU8; RX_HASH_KEY_LEN],
     /// The operator turned MSI-X off (`ethtool --set-priv-flags IFACE disable-msix on`).
     pub(crate) msix_disabled: AtomicBool,
+    /// Queue sets to use (`ethtool -L combined`), fewer if the vectors are fewer.
+    pub(crate) queue_sets: AtomicU32,
 }
 
 impl Settings {
@@ -126,8 +125,17 @@ impl Settings {
 /// lock), and `netdev`, which frees the net device, is the last field.
 #[pin_data(PinnedDrop)]
 pub struct Adapter<'bound, D: Datapath> {
-    /// The queue sets, each a NAPI context with its rings; dropped first (see above).
+    /// The queue sets, each a NAPI context with its rings, as many as the device has;
+    /// dropped first (see above).
     pub(crate) queue_sets: Pin<KBox<[QueueSet<'bound, D>]>>,
+    /// The queue sets started: the first `running_sets` (0 while down; changed under RTNL).
+    pub(crate) running_sets: AtomicU32,
+    /// Each queue set has its own vector: a poll unmasks its set's causes only (changed
+    /// under RTNL while down).
+    pub(crate) vector_per_set: AtomicBool,
+    /// The RSS indirection table: queue set by hash (where the device hashes flows).
+    #[pin]
+    pub(crate) rx_hash_table: Mutex<KVec<u32>>,
     #[pin]
     pub(crate) lines: Mutex<Option<Lines>>,
     /// The MAC counters' totals (see [`Adapter::mac_counters`]).
@@ -157,7 +165,6 @@ pub struct Adapter<'bound, D: Datapath> {
     /// The driver routes MSI-X and the device has it: the operator may turn it off.
     pub(crate) msix_available: bool,
     pub(crate) settings: Settings,
-    pub(crate) counters: Counters,
     pub(crate) hw: D::Hardware<'bound>,
     pub(crate) pdev: &'bound pci::Device<Bound>,
     /// The interrupt vectors; replaced, under RTNL while the adapter is down, when the
@@ -184,13 +191,26 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             // requested or queued yet, so nothing allocates or maps for it concurrently
             // (`attach`, which ran on this thread, allocates and maps nothing).
             unsafe { kernel::dma::Device::dma_set_mask_and_coherent(pdev, mask) }?;
-            let vectors = Vectors::allocate(pdev, D::DESCRIPTION.msix)?;
-            let irqs = vectors.irqs;
+            let max_sets = attached.queue_sets.clamp(1, MAX_QUEUE_SETS);
+            let vectors = Vectors::allocate(pdev, D::DESCRIPTION.msix, max_sets)?;
+            let msix_available = vectors.admin.is_some();
+            let sets = vectors
+                .queue_sets()
+                .min(max_sets)
+                .min(netdev::default_rss_queues())
+                .max(1);
 
             let desc = &D::DESCRIPTION;
-            let queues = QUEUE_SETS as u32;
-            let netdev = Registration::<Self>::new(pdev.as_ref(), queues, queues)?;
+            let netdev = Registration::<Self>::new(pdev.as_ref(), max_sets, max_sets)?;
             let dev = netdev.device();
+            dev.set_real_num_queues(sets, sets)?;
+            let mut rx_hash_table = KVec::new();
+            if attached.rx_hash {
+                // Spread over the sets in use, as ethtool's default (`-X default`) does.
+                for entry in 0..desc.rx_hash_table_len {
+                    rx_hash_table.push(entry % sets, GFP_KERNEL)?;
+                }
+            }
             dev.set_mac_address(&attached.mac_address);
             dev.set_mtu_range(68, Self::buffer_limits().max_mtu());
             netdev.set_ethtool_ops();
@@ -231,9 +251,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 netdev,
                 queue_sets: KBox::pin_slice(
                     |index| QueueSet::new(index as u32),
-                    QUEUE_SETS,
+                    max_sets as usize,
                     GFP_KERNEL
                 )?,
+                running_sets: AtomicU32::new(0),
+                vector_per_set: AtomicBool::new(false),
+                rx_hash_table <- kernel::new_mutex!(rx_hash_table, "iflib_rx_hash_table"),
                 lines <- kernel::new_mutex!(None, "iflib_irq"),
                 mac_totals <- kernel::new_mutex!(MacCounters::default(), "iflib_mac_totals"),
                 admin <- AdminWork::new(),
@@ -245,7 +268,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 rx_filter_live: AtomicBool::new(false),
                 xdp: ProgramSlot::new(),
                 rx_hash: attached.rx_hash,
-                msix_available: irqs.admin.is_some(),
+                msix_available,
                 settings: Settings {
                     tx_len: AtomicU32::new(desc.tx_ring.default),
                     rx_len: AtomicU32::new(desc.rx_ring.default),
@@ -260,26 +283,25 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         key.map(AtomicU8::new)
                     },
                     msix_disabled: AtomicBool::new(false),
+                    queue_sets: AtomicU32::new(sets),
                 },
-                counters: Counters::default(),
                 hw: attached.hardware,
                 pdev,
                 vectors <- kernel::new_mutex!(Some(vectors), "iflib_vectors"),
                 _: {
                     let this = this.as_ptr().cast_const();
-                    // SAFETY: `this` is pinned and fully initialised; the NAPI context and the
-                    // net device are torn down (in `drop`) before `this` goes away.
+                    // SAFETY: `this` is pinned and fully initialised; the net device is torn
+                    // down (in `drop`) before `this` goes away.
                     unsafe {
                         let adapter = &*this;
                         let dev = adapter.netdev.device();
                         for set in adapter.queue_sets.iter() {
-                            let off = Pin::new_unchecked(&set.napi).add(dev, set.index, this);
-                            *set.napi_off.lock() = Some(off);
+                            // The NAPI contexts are added at the first open
+                            // (`add_napi_contexts`).
                             let queue = dev.tx_queue(set.index).ok_or(ENODEV)?;
                             set.tx.set_readers(set.napi.id(), queue);
                         }
                         adapter.admin.set_owner(this);
-                        adapter.set_queue_irqs(Some(irqs));
                         // The link is down until `open` reads it from the hardware; said
                         // before registering, as an `open` may run as soon as that returns.
                         adapter.netdev.device().carrier_off();
@@ -308,11 +330,50 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 
     /// Tells the NAPI contexts which interrupt line raises them (netdev-genl shows it), or
     /// that none does.
-    pub(crate) fn set_queue_irqs(&self, irqs: Option<Irqs>) {
+    pub(crate) fn set_queue_irqs(&self, vectors: Option<&Vectors<'_>>) {
         for set in self.queue_sets.iter() {
-            // One queue vector: it raises every queue set's context.
-            set.napi.set_irq(irqs.map_or(-1, |irqs| irqs.queue as i32));
+            let irq = vectors.and_then(|vectors| match vectors.admin {
+                Some(_) => vectors.queue.get(set.index as usize),
+                // One vector for one queue set.
+                None => vectors.queue.first().filter(|_| set.index == 0),
+            });
+            set.napi.set_irq(irq.map_or(-1, |irq| *irq as i32));
         }
+    }
+
+    /// The most queue sets the vectors serve (`ethtool -l`'s maximum; RTNL).
+    pub(crate) fn max_channels(&self) -> u32 {
+        let vectors = self.vectors.lock();
+        let served = vectors.as_ref().map_or(1, |vectors| vectors.queue_sets());
+        served.min(self.queue_sets.len() as u32).max(1)
+    }
+
+    /// The queue sets in use, or to be used at the next start (RTNL).
+    pub(crate) fn channels(&self) -> u32 {
+        match self.running_sets.load(Ordering::Relaxed) {
+            0 => {
+                let vectors = self.vectors.lock();
+                vectors
+                    .as_ref()
+                    .map_or(1, |vectors| self.usable_sets(vectors))
+            }
+            running => running,
+        }
+    }
+
+    /// Spreads the RSS indirection table evenly over `sets` queue sets, as ethtool's
+    /// default does (RTNL; the hardware gets it at the next start).
+    pub(crate) fn spread_rx_hash_table(&self, sets: u32) {
+        for (index, entry) in self.rx_hash_table.lock().iter_mut().enumerate() {
+            *entry = index as u32 % sets.max(1);
+        }
+    }
+
+    /// The queue sets started (none while down).
+    #[inline]
+    pub(crate) fn running_sets(&self) -> &[QueueSet<'bound, D>] {
+        let count = self.running_sets.load(Ordering::Relaxed) as usize;
+        self.queue_sets.get(..count).unwrap_or(&[])
     }
 
     /// Schedules every queue set's poll (hard IRQ, or bottom halves off): the one vector

@@ -113,8 +113,13 @@ pub struct Description {
     /// tested.
     pub self_test: bool,
     /// The driver routes interrupts to MSI-X vectors ([`Driver::route_interrupts`]);
-    /// without it iflib uses MSI or INTx even when the device offers MSI-X.
+    /// without it iflib uses MSI or INTx even when the device offers MSI-X (and one queue
+    /// set).
     pub msix: bool,
+    /// Entries of the table that sends a received flow to a queue set by its hash (the RSS
+    /// indirection table, [`Driver::set_rx_hash_table`]) where [`Attached::rx_hash`]; 0
+    /// for none.
+    pub rx_hash_table_len: u32,
 }
 
 impl Description {
@@ -137,6 +142,7 @@ impl Description {
         };
         self.tx_ring.is_consistent()
             && self.rx_ring.is_consistent()
+            && self.rx_hash_table_len <= MAX_RX_HASH_TABLE_LEN
             && !self.rx_buffer_sizes.is_empty()
             && self.tx_max_segments >= 1
             && self.tx_max_entries_per_packet >= self.tx_max_segments
@@ -160,6 +166,13 @@ impl Description {
         limit
     }
 }
+
+/// The most entries an RSS indirection table may have (ethtool's own limit is far above
+/// what NICs have: 128 for Intel's, 512 for Broadcom's).
+pub const MAX_RX_HASH_TABLE_LEN: u32 = 512;
+
+/// The most queue sets iflib gives one device.
+pub const MAX_QUEUE_SETS: u32 = 64;
 
 /// The largest packet the stack hands over for segmentation (`GSO_LEGACY_MAX_SIZE`: iflib
 /// does not raise the device's GSO limit).
@@ -209,10 +222,24 @@ pub struct Attached<H> {
     /// Bits of bus address the device reads and writes (rings, buffers): 32 to 64. Buffers
     /// above that limit are bounced, so tell the most the device handles.
     pub dma_address_bits: u32,
+    /// The most queue sets this device drives at once: pairs of a TX and an RX ring, each
+    /// pair with an interrupt vector of its own under MSI-X (at most [`MAX_QUEUE_SETS`]).
+    /// iflib uses as many as the vectors it gets, the CPUs online and `ethtool -L` allow;
+    /// one without MSI-X.
+    pub queue_sets: u32,
 }
 
 /// Bytes of the receive-hash key: Toeplitz over IPv6 addresses and TCP ports needs 40.
 pub const RX_HASH_KEY_LEN: usize = 40;
+
+/// The rings of one queue set, as given to [`Driver::start`]: queue set `i` is element `i`.
+#[derive(Clone, Copy)]
+pub struct QueueSetRings<'a> {
+    /// Its TX ring.
+    pub tx: &'a Ring,
+    /// Its RX ring.
+    pub rx: &'a Ring,
+}
 
 /// How the RX ring is to be programmed, decided by iflib from the MTU.
 #[derive(Clone, Copy, Debug)]
@@ -243,11 +270,12 @@ pub enum LinkState {
 pub enum InterruptRouting {
     /// One vector (MSI or INTx) for every cause; [`Driver::interrupt_cause`] tells them apart.
     Single,
-    /// MSI-X: queue work (RX and TX completions) on `queue_vector`, everything else (link)
-    /// on `admin_vector`. Vectors are MSI-X table entries.
+    /// MSI-X: queue set `i`'s work (its RX and TX completions) on vector `i`, for each of
+    /// the `queue_sets` started; everything else (link) on `admin_vector`. Vectors are
+    /// MSI-X table entries.
     MsiX {
-        /// The vector of the queue set.
-        queue_vector: u16,
+        /// How many queue sets have a vector: vectors `0..queue_sets`.
+        queue_sets: u16,
         /// The vector of the other causes.
         admin_vector: u16,
     },
@@ -376,8 +404,10 @@ pub trait Driver: Sized + 'static {
     /// Quiesces the device before it is released (unbind, may sleep).
     fn detach(hw: &Self::Hardware<'_>);
 
-    /// Programs the rings and starts TX and RX (RTNL). Interrupts stay masked.
-    fn start(hw: &Self::Hardware<'_>, tx: &Ring, rx: &Ring, rx_config: &RxConfig) -> Result;
+    /// Programs the rings of the queue sets in use, `sets[i]` for queue set `i`, and starts
+    /// TX and RX (RTNL). Interrupts stay masked. Received flows go to queue set 0 until
+    /// [`Driver::set_rx_hash_table`] spreads them.
+    fn start(hw: &Self::Hardware<'_>, sets: &[QueueSetRings<'_>], rx_config: &RxConfig) -> Result;
 
     /// Stops TX and RX and leaves the device idle with interrupts masked (RTNL, may sleep).
     ///
@@ -392,21 +422,29 @@ pub trait Driver: Sized + 'static {
     /// [`InterruptRouting::MsiX`] when [`Description::msix`] is set and the device got its
     /// vectors, [`InterruptRouting::Single`] otherwise.
     ///
-    /// With MSI-X the queue vector's handler only schedules NAPI: the device must mask the
-    /// queue causes itself when it raises that vector (auto-mask), and
-    /// [`Driver::enable_interrupts`] unmasks them again. The admin vector's handler calls
-    /// [`Driver::interrupt_cause`], then schedules NAPI.
+    /// With MSI-X a queue set's vector handler only schedules that set's NAPI: the device
+    /// must mask the set's causes itself when it raises the vector (auto-mask), and
+    /// [`Driver::enable_queue_interrupts`] unmasks them again. The admin vector's handler
+    /// calls [`Driver::interrupt_cause`], then schedules queue set 0's NAPI (which reads
+    /// the link).
     fn route_interrupts(_hw: &Self::Hardware<'_>, _routing: InterruptRouting) {}
 
-    /// Unmasks the queue and link interrupts (NAPI, RTNL).
+    /// Unmasks the queue and link interrupts of every queue set in use (NAPI with a single
+    /// vector, RTNL).
     fn enable_interrupts(hw: &Self::Hardware<'_>);
 
-    /// Clears the queue causes the device latched while they were masked (NAPI, before it
-    /// looks for work). The work they announce is about to be found; left set, they would
-    /// raise the vector again as soon as [`Driver::enable_interrupts`] unmasks it, for a
-    /// poll that finds nothing. Needed where the device keeps causes latched across the
-    /// interrupt (MSI-X auto-mask); the default does nothing.
-    fn clear_queue_causes(_hw: &Self::Hardware<'_>) {}
+    /// Unmasks queue set `set`'s causes (its NAPI, with MSI-X routing). The default unmasks
+    /// everything, which fits a device with one queue set.
+    fn enable_queue_interrupts(hw: &Self::Hardware<'_>, _set: u32) {
+        Self::enable_interrupts(hw)
+    }
+
+    /// Clears queue set `set`'s causes the device latched while they were masked (its
+    /// NAPI, before it looks for work). The work they announce is about to be found; left
+    /// set, they would raise the vector again as soon as it is unmasked, for a poll that
+    /// finds nothing. Needed where the device keeps causes latched across the interrupt
+    /// (MSI-X auto-mask); the default does nothing.
+    fn clear_queue_causes(_hw: &Self::Hardware<'_>, _set: u32) {}
 
     /// Masks all interrupts (hard IRQ, NAPI, RTNL).
     fn disable_interrupts(hw: &Self::Hardware<'_>);
@@ -451,6 +489,13 @@ pub trait Driver: Sized + 'static {
     /// `ethtool -X hkey`). Only called where [`Attached::rx_hash`] is set.
     fn set_rx_hash_key(_hw: &Self::Hardware<'_>, _key: &[u8; RX_HASH_KEY_LEN]) {}
 
+    /// Programs the table that sends received flows to queue sets: a flow whose hash is `h`
+    /// goes to queue set `table[h % table.len()]`, each entry below the number of queue
+    /// sets started ([`Description::rx_hash_table_len`] entries; RTNL, after
+    /// [`Driver::start`] and again on `ethtool -X`). Only called where
+    /// [`Attached::rx_hash`] is set.
+    fn set_rx_hash_table(_hw: &Self::Hardware<'_>, _table: &[u32]) {}
+
     /// Writes test patterns to registers, reads them back and restores them (RTNL, the
     /// device stopped). Only called if [`Description::self_test`] is set.
     fn test_registers(_hw: &Self::Hardware<'_>) -> Result {
@@ -490,9 +535,9 @@ pub trait Datapath: Driver {
         packet: &TxPacket<'_>,
     ) -> u32;
 
-    /// Tells the hardware entries up to (not including) `next_slot` are ready (the stack's TX
-    /// queue lock held).
-    fn tx_doorbell(hw: &Self::Hardware<'_>, next_slot: u32);
+    /// Tells the hardware queue set `set`'s TX entries up to (not including) `next_slot` are
+    /// ready (the stack's TX queue lock held).
+    fn tx_doorbell(hw: &Self::Hardware<'_>, set: u32, next_slot: u32);
 
     /// Returns whether the hardware is done with the entry at `slot`.
     fn tx_done(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32) -> bool;
@@ -503,6 +548,7 @@ pub trait Datapath: Driver {
     /// Gives the RX entry at `slot` a fresh buffer at `address`.
     fn rx_refill(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32, address: DmaAddress);
 
-    /// Tells the hardware entries before `next_slot` hold fresh buffers.
-    fn rx_doorbell(hw: &Self::Hardware<'_>, next_slot: u32);
+    /// Tells the hardware queue set `set`'s RX entries before `next_slot` hold fresh
+    /// buffers.
+    fn rx_doorbell(hw: &Self::Hardware<'_>, set: u32, next_slot: u32);
 }

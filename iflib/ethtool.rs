@@ -59,24 +59,41 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         D::dump_registers(&this.hw, out)
     }
 
-    fn get_channels(_dev: &netdev::Device, _this: &Self) -> netdev_ethtool::Channels {
-        // One queue set for now.
+    fn get_channels(_dev: &netdev::Device, this: &Self) -> netdev_ethtool::Channels {
         netdev_ethtool::Channels {
-            max_combined: 1,
-            combined: 1,
+            max_combined: this.max_channels(),
+            combined: this.channels(),
         }
     }
 
     fn set_channels(
-        _dev: &netdev::Device,
-        _this: &Self,
+        dev: &netdev::Device,
+        this: &Self,
         channels: netdev_ethtool::Channels,
     ) -> Result {
-        if channels.combined == 1 {
-            Ok(())
-        } else {
-            Err(EINVAL)
+        // ethtool checked the count against the maximum and the RSS table.
+        let count = channels.combined;
+        if count == 0 || count > this.max_channels() {
+            return Err(EINVAL);
         }
+        let old = this.settings.queue_sets.load(Ordering::Relaxed);
+        if old == count {
+            return Ok(());
+        }
+        let set_count = |count: u32| -> Result {
+            this.settings.queue_sets.store(count, Ordering::Relaxed);
+            if !dev.rx_hash_table_configured() {
+                this.spread_rx_hash_table(count);
+            }
+            dev.set_real_num_queues(count, count)
+        };
+        this.restart_with(
+            "channel count",
+            || set_count(count),
+            || {
+                let _ = set_count(old);
+            },
+        )
     }
 
     fn stats_names(_dev: &netdev::Device, _this: &Self) -> &'static [&'static CStr] {
@@ -84,7 +101,10 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     }
 
     fn stats_values(_dev: &netdev::Device, this: &Self, values: &mut [u64]) {
-        this.counters.values(values);
+        values.fill(0);
+        for set in this.queue_sets.iter() {
+            set.counters.add_values(values);
+        }
     }
 
     fn get_ring_sizes(_dev: &netdev::Device, this: &Self) -> netdev_ethtool::RingSizes {
@@ -271,8 +291,42 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         (stats, lengths)
     }
 
-    fn rx_ring_count(_dev: &netdev::Device, _this: &Self) -> u32 {
-        1
+    fn rx_ring_count(_dev: &netdev::Device, this: &Self) -> u32 {
+        this.channels()
+    }
+
+    fn rx_hash_table_len(_dev: &netdev::Device, this: &Self) -> u32 {
+        this.rx_hash_table.lock().len() as u32
+    }
+
+    fn get_rx_hash_table(_dev: &netdev::Device, this: &Self, table: &mut [u32]) -> Result {
+        let ours = this.rx_hash_table.lock();
+        if ours.len() != table.len() {
+            return Err(EINVAL);
+        }
+        table.copy_from_slice(&ours);
+        Ok(())
+    }
+
+    fn set_rx_hash_table(
+        _dev: &netdev::Device,
+        this: &Self,
+        table: &[u32],
+        extack: &mut netdev_ethtool::ExtAck,
+    ) -> Result {
+        let channels = this.channels();
+        {
+            let mut ours = this.rx_hash_table.lock();
+            if ours.len() != table.len() || table.iter().any(|&entry| entry >= channels) {
+                extack.set_message(c"the table names a queue the device does not use");
+                return Err(EINVAL);
+            }
+            ours.copy_from_slice(table);
+        }
+        if this.is_up() {
+            this.apply_rx_hash_table(this.running_sets.load(Ordering::Relaxed));
+        }
+        Ok(())
     }
 
     fn rx_hash_key_len(_dev: &netdev::Device, this: &Self) -> u32 {

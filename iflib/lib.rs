@@ -51,6 +51,7 @@ pub use driver::{
     InterruptRouting,
     LinkModes,
     LinkState,
+    QueueSetRings,
     RingLimits,
     RxChecksum,
     RxConfig,
@@ -61,6 +62,8 @@ pub use driver::{
     TxPacket,
     TxSegment,
     TxTso,
+    MAX_QUEUE_SETS,
+    MAX_RX_HASH_TABLE_LEN,
     RX_HASH_KEY_LEN, //
 };
 pub use mac_stats::MacCounters;

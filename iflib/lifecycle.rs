@@ -9,13 +9,12 @@ use crate::{
     buffer::FRAME_OVERHEAD,
     driver::{
         Datapath,
+        InterruptRouting,
+        QueueSetRings,
         RxConfig,
         RxFilter, //
     },
-    irq::{
-        Irqs,
-        Vectors, //
-    },
+    irq::Vectors,
     rx::RxRing,
     tx::TxRing,
 };
@@ -29,36 +28,69 @@ use kernel::{
 };
 
 impl<'bound, D: Datapath> Adapter<'bound, D> {
+    /// How many queue sets to start: what the operator asked for, as far as the vectors
+    /// serve them (one without MSI-X).
+    pub(crate) fn usable_sets(&self, vectors: &Vectors<'_>) -> u32 {
+        let wanted = self.settings.queue_sets.load(Ordering::Relaxed);
+        wanted
+            .min(vectors.queue_sets())
+            .min(self.queue_sets.len() as u32)
+            .max(1)
+    }
+
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
     pub(crate) fn bring_up(&self) -> Result {
-        let irqs = self.irqs().ok_or(ENODEV)?;
-        // The lifecycle drives one queue set so far (`QUEUE_SETS`).
-        let set = self.queue_set(0).ok_or(EINVAL)?;
-        let mut napi_off = set.napi_off.lock();
-        // Down, NAPI is disabled: the proof is here.
-        let off = napi_off.as_ref().ok_or(EBUSY)?;
+        let vectors = self.vectors.lock();
+        let vectors = vectors.as_ref().ok_or(ENODEV)?;
+        let count = self.usable_sets(vectors);
+        let sets = self.queue_sets.get(..count as usize).ok_or(EINVAL)?;
+        self.add_napi_contexts(count);
+        self.set_queue_irqs(Some(vectors));
+        // Down, every NAPI context is disabled: the proofs are here.
+        if sets.iter().any(|set| set.napi_off.lock().is_none()) {
+            return Err(EBUSY);
+        }
         let dev = self.netdev.device();
+        dev.set_real_num_queues(count, count)?;
         let desc = &D::DESCRIPTION;
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
         let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
         let rx_len = self.settings.rx_len.load(Ordering::Relaxed);
-        let tx = TxRing::new(self.dma(), tx_len, desc.tx_entry_size)?;
-        let mut rx = RxRing::new(
-            self.dma(),
-            &set.napi,
-            dev,
-            rx_len,
-            desc.rx_entry_size,
-            buffer_size,
-        )?;
+        let mut rings = KVec::with_capacity(sets.len(), GFP_KERNEL)?;
+        for set in sets {
+            let tx = TxRing::new(self.dma(), set.index, tx_len, desc.tx_entry_size)?;
+            let rx = RxRing::new(
+                self.dma(),
+                &set.napi,
+                dev,
+                set.index,
+                rx_len,
+                desc.rx_entry_size,
+                buffer_size,
+            )?;
+            rings.push((tx, rx), GFP_KERNEL)?;
+        }
+        let mut ring_list = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
+        for (tx, rx) in rings.iter() {
+            ring_list.push(
+                QueueSetRings {
+                    tx: &tx.ring,
+                    rx: &rx.ring,
+                },
+                GFP_KERNEL,
+            )?;
+        }
 
         D::set_mac_address(&self.hw, &dev.mac_address());
-        D::route_interrupts(&self.hw, irqs.routing());
+        let routing = vectors.routing(count);
+        D::route_interrupts(&self.hw, routing);
         let rx_config = RxConfig {
             buffer_size,
             max_frame_size: dev.mtu() + FRAME_OVERHEAD,
         };
-        if let Err(e) = D::start(&self.hw, &tx.ring, &rx.ring, &rx_config) {
+        let started = D::start(&self.hw, &ring_list, &rx_config);
+        drop(ring_list);
+        if let Err(e) = started {
             D::stop(&self.hw);
             return Err(e);
         }
@@ -71,65 +103,73 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         if self.rx_hash {
             D::set_rx_hash_key(&self.hw, &self.settings.hash_key());
+            self.apply_rx_hash_table(count);
         }
-        if rx.refill::<D>(&self.hw, off) == rx_len - 1 {
-            D::stop(&self.hw);
-            rx.release_buffers();
-            return Err(ENOMEM);
+        for (set, (_, rx)) in sets.iter().zip(rings.iter_mut()) {
+            let off = set.napi_off.lock();
+            let full = off
+                .as_ref()
+                .map(|off| rx.refill::<D>(&self.hw, off) < rx_len - 1);
+            if full != Some(true) {
+                D::stop(&self.hw);
+                for (_, rx) in rings.iter_mut() {
+                    rx.release_buffers();
+                }
+                return Err(ENOMEM);
+            }
         }
-        // Closed since `bring_down` (or never opened), with NAPI disabled (`off`).
-        if let Err((_, tx)) = set.tx.replace(Some(tx), off) {
-            // Not reached: the ring is closed and `off` is our context's.
-            D::stop(&self.hw);
-            drop(tx);
-            rx.release_buffers();
-            return Err(EINVAL);
-        }
-        *set.lock_rx().0 = Some(rx);
-        if let Some(queue) = dev.tx_queue(set.index) {
-            queue.reset(off);
+        for (set, (tx, rx)) in sets.iter().zip(rings) {
+            let off = set.napi_off.lock();
+            let Some(off) = off.as_ref() else {
+                // Not reached: checked above, and only this thread takes the proofs.
+                continue;
+            };
+            // Closed since `bring_down` (or never opened), with NAPI disabled (`off`).
+            if let Err((_, tx)) = set.tx.replace(Some(tx), off) {
+                // Not reached: the ring is closed and `off` is its context's.
+                drop(tx);
+            }
+            *set.lock_rx().0 = Some(rx);
+            if let Some(queue) = dev.tx_queue(set.index) {
+                queue.reset(off);
+            }
         }
 
+        self.vector_per_set.store(
+            matches!(routing, InterruptRouting::MsiX { .. }),
+            Ordering::Relaxed,
+        );
         // SAFETY: `self` is pinned inside the bound device's data and outlives the lines: they
         // are freed in `bring_down`, which runs before the adapter is dropped.
-        let lines = match unsafe { self.request_lines(irqs) } {
+        let lines = match unsafe { self.request_lines(vectors, count) } {
             Ok(lines) => lines,
             Err(e) => {
                 // The hardware must stop using the rings before they are freed.
                 D::stop(&self.hw);
-                set.release_rings(self.dma(), off);
+                for set in sets {
+                    if let Some(off) = set.napi_off.lock().as_ref() {
+                        set.release_rings(self.dma(), off);
+                    }
+                }
                 return Err(e);
             }
         };
-        set.napi
-            .bind_queue(dev, napi::QueueKind::Rx, set.index, true);
-        set.napi
-            .bind_queue(dev, napi::QueueKind::Tx, set.index, true);
-        // The xmit path and XDP senders may use the ring from now on, then the poll.
-        let enabled = set.tx.open(off).map_err(|_| EINVAL).and_then(|()| {
-            let off = napi_off.take().ok_or(EINVAL)?;
-            set.napi.enable(off).map_err(|off| {
-                *napi_off = Some(off);
-                EINVAL
-            })
-        });
-        if let Err(e) = enabled {
-            // Not reached: `off` is this context's proof.
-            drop(lines);
+        self.running_sets.store(count, Ordering::Relaxed);
+        for set in sets {
             set.napi
-                .bind_queue(dev, napi::QueueKind::Rx, set.index, false);
+                .bind_queue(dev, napi::QueueKind::Rx, set.index, true);
             set.napi
-                .bind_queue(dev, napi::QueueKind::Tx, set.index, false);
-            D::stop(&self.hw);
-            if let Some(off) = napi_off.as_ref() {
-                if let Some(queue) = dev.tx_queue(set.index) {
-                    let _ = set.tx.close(queue, off);
+                .bind_queue(dev, napi::QueueKind::Tx, set.index, true);
+            // The xmit path and XDP senders may use the ring from now on, then the poll.
+            let mut napi_off = set.napi_off.lock();
+            let opened = napi_off.as_ref().map(|off| set.tx.open(off));
+            if let (Some(Ok(())), Some(off)) = (opened, napi_off.take()) {
+                if let Err(off) = set.napi.enable(off) {
+                    // Not reached: `off` is this context's proof.
+                    *napi_off = Some(off);
                 }
-                set.release_rings(self.dma(), off);
             }
-            return Err(e);
         }
-        drop(napi_off);
         *self.lines.lock() = Some(lines);
         self.set_rx_filter_live(dev, true);
         D::enable_interrupts(&self.hw);
@@ -138,6 +178,62 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.up.store(true, Ordering::Release);
         self.admin.run_later();
         Ok(())
+    }
+
+    /// Adds the NAPI contexts of the first `count` queue sets to the net device, and
+    /// removes the others' (RTNL, the adapter down): netdev-genl lists the contexts in use
+    /// only. A context's configuration slot keeps its NAPI id and settings meanwhile.
+    fn add_napi_contexts(&self, count: u32) {
+        let dev = self.netdev.device();
+        let this = core::ptr::from_ref(self);
+        for set in self.queue_sets.iter() {
+            let mut napi_off = set.napi_off.lock();
+            if set.index >= count {
+                if let Some(off) = napi_off.take() {
+                    if let Err(off) = set.napi.remove(off) {
+                        *napi_off = Some(off);
+                    }
+                }
+            } else if !set.napi.is_added() {
+                // SAFETY: The adapter is pinned in the bound device's data and drops its
+                // queue sets, deleting the contexts, before the net device is freed; the
+                // context is not added; its proof is kept in the queue set, which drops
+                // it before the context.
+                let off = unsafe { Pin::new_unchecked(&set.napi).add(dev, set.index, this) };
+                *napi_off = Some(off);
+            }
+        }
+    }
+
+    /// Gives the driver the RSS indirection table for `sets` queue sets started (RTNL, the
+    /// hardware started). Entries beyond them (an operator's table kept while MSI-X is off)
+    /// fold onto the sets started.
+    pub(crate) fn apply_rx_hash_table(&self, sets: u32) {
+        let mut table = self.rx_hash_table.lock();
+        if table.is_empty() {
+            return;
+        }
+        if table.iter().all(|&entry| entry < sets) {
+            D::set_rx_hash_table(&self.hw, &table);
+            return;
+        }
+        let folded: Option<KVec<u32>> = (|| {
+            let mut folded = KVec::with_capacity(table.len(), GFP_KERNEL).ok()?;
+            for &entry in table.iter() {
+                folded.push(entry % sets.max(1), GFP_KERNEL).ok()?;
+            }
+            Some(folded)
+        })();
+        match folded {
+            Some(folded) => D::set_rx_hash_table(&self.hw, &folded),
+            None => {
+                // No memory for a copy: spread the table itself anew.
+                for (index, entry) in table.iter_mut().enumerate() {
+                    *entry = index as u32 % sets.max(1);
+                }
+                D::set_rx_hash_table(&self.hw, &table);
+            }
+        }
     }
 
     /// Lets `set_rx_mode` write the receive filter, applying the current one, or stops it
@@ -183,9 +279,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             return;
         }
         let dev = self.netdev.device();
-        let Some(set) = self.queue_set(0) else {
-            return;
-        };
+        let sets = self.running_sets();
         // NAPI first: a poll after the TX queues are disabled could wake them (its TX
         // completions do), and the xmit path would then run on rings being freed; and a
         // poll finishing after the device's interrupts are masked would unmask them again.
@@ -193,22 +287,31 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         // that the line is quiet when it is freed: an INTx line freed while the device
         // asserts it can be left pending in the IO-APIC and storm when next requested.
         // Up, NAPI is enabled and its proof is made here (kept, should it not be).
-        let Some(off) = set.napi.disable().or_else(|| set.napi_off.lock().take()) else {
-            return;
-        };
+        for set in sets {
+            let mut napi_off = set.napi_off.lock();
+            if let Some(off) = set.napi.disable() {
+                *napi_off = Some(off);
+            }
+        }
         dev.tx_disable();
         // And XDP senders (which take the queue's lock whatever its state) no longer reach
-        // the TX ring: it is replaced below.
-        if let Some(queue) = dev.tx_queue(set.index) {
-            let _ = set.tx.close(queue, &off);
+        // the TX rings: they are replaced below.
+        for set in sets {
+            if let (Some(queue), Some(off)) =
+                (dev.tx_queue(set.index), set.napi_off.lock().as_ref())
+            {
+                let _ = set.tx.close(queue, off);
+            }
         }
         dev.carrier_off();
         D::disable_interrupts(&self.hw);
         drop(self.lines.lock().take());
-        set.napi
-            .bind_queue(dev, napi::QueueKind::Rx, set.index, false);
-        set.napi
-            .bind_queue(dev, napi::QueueKind::Tx, set.index, false);
+        for set in sets {
+            set.napi
+                .bind_queue(dev, napi::QueueKind::Rx, set.index, false);
+            set.napi
+                .bind_queue(dev, napi::QueueKind::Tx, set.index, false);
+        }
         // A stop may reset the MAC, and its counters and filters with it. The counters are
         // added up first, and their totals stay locked until the stop is done: the admin
         // work reads them too, and a read in the middle of a reset would be lost.
@@ -219,11 +322,15 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.set_rx_filter_live(dev, false);
         D::stop(&self.hw);
         drop(totals);
-        set.release_rings(self.dma(), &off);
-        if let Some(queue) = dev.tx_queue(set.index) {
-            queue.reset(&off);
+        for set in sets {
+            if let Some(off) = set.napi_off.lock().as_ref() {
+                set.release_rings(self.dma(), off);
+                if let Some(queue) = dev.tx_queue(set.index) {
+                    queue.reset(off);
+                }
+            }
         }
-        *set.napi_off.lock() = Some(off);
+        self.running_sets.store(0, Ordering::Relaxed);
     }
 
     /// Whether the hardware is started: settings are written to it now rather than at the
@@ -232,16 +339,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.up.load(Ordering::Relaxed)
     }
 
-    /// The Linux numbers of the interrupt vectors, if there are any.
-    pub(crate) fn irqs(&self) -> Option<Irqs> {
-        self.vectors.lock().as_ref().map(|vectors| vectors.irqs)
-    }
-
     /// Uses MSI-X (where available) or not from now on: frees the vectors and allocates
     /// them anew, restarting a running device around it (RTNL).
     pub(crate) fn set_msix_disabled(&self, disabled: bool) -> Result {
         let old = self.settings.msix_disabled.load(Ordering::Relaxed);
-        if old == disabled && self.irqs().is_some() {
+        if old == disabled && self.vectors.lock().is_some() {
             return Ok(());
         }
         self.restart_with(
@@ -265,8 +367,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let mut vectors = self.vectors.lock();
         self.set_queue_irqs(None);
         *vectors = None;
-        let new = Vectors::allocate(self.pdev, D::DESCRIPTION.msix && !msix_disabled)?;
-        self.set_queue_irqs(Some(new.irqs));
+        let msix = D::DESCRIPTION.msix && !msix_disabled;
+        let new = Vectors::allocate(self.pdev, msix, self.queue_sets.len() as u32)?;
+        self.set_queue_irqs(Some(&new));
         *vectors = Some(new);
         Ok(())
     }

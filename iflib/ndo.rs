@@ -43,32 +43,53 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         queue: &netdev::Xmitting<'_>,
     ) -> Transmit {
         // The stack's queue is the queue set's: the ring its lock holders may read.
-        let set = this.queue_set(u32::from(skb.queue_mapping()));
-        let Some(producer) = set
-            .and_then(|set| set.tx.get_locked(queue))
-            .map(TxRing::producer)
-        else {
-            crate::stats::add(&this.counters.tx_dropped, 1);
+        let Some(set) = this.queue_set(u32::from(skb.queue_mapping())) else {
+            // Not reached: the stack maps packets to the queues it was given.
             skb.free_any();
             return Transmit::Done;
         };
-        match producer.transmit::<D>(&this.hw, this.dma(), queue, &this.counters, skb) {
+        let Some(producer) = set.tx.get_locked(queue).map(TxRing::producer) else {
+            crate::stats::add(&set.counters.tx_dropped, 1);
+            skb.free_any();
+            return Transmit::Done;
+        };
+        match producer.transmit::<D>(&this.hw, this.dma(), queue, &set.counters, skb) {
             Ok(()) => Transmit::Done,
             Err(skb) => Transmit::Busy(skb),
         }
     }
 
     fn get_stats64(_dev: &netdev::Device, this: &Self) -> LinkStats {
-        this.counters.link_stats()
+        let mut total = LinkStats::default();
+        for set in this.queue_sets.iter() {
+            set.counters.add_link_stats(&mut total);
+        }
+        total
     }
 
     fn queue_stats(
         _dev: &netdev::Device,
         this: &Self,
-        _queue: u32,
+        queue: u32,
     ) -> (netdev::QueueRxStats, netdev::QueueTxStats) {
-        // One queue set: the device counters are queue 0's.
-        this.counters.queue_stats()
+        let mut stats: (netdev::QueueRxStats, netdev::QueueTxStats) = Default::default();
+        if let Some(set) = this.queue_set(queue) {
+            set.counters.add_queue_stats(&mut stats.0, &mut stats.1);
+        }
+        stats
+    }
+
+    fn base_queue_stats(
+        dev: &netdev::Device,
+        this: &Self,
+    ) -> (netdev::QueueRxStats, netdev::QueueTxStats) {
+        // The queue sets the stack no longer shows keep what they counted.
+        let mut stats: (netdev::QueueRxStats, netdev::QueueTxStats) = Default::default();
+        let shown = dev.real_num_tx_queues() as usize;
+        for set in this.queue_sets.iter().skip(shown) {
+            set.counters.add_queue_stats(&mut stats.0, &mut stats.1);
+        }
+        stats
     }
 
     fn set_rx_mode(dev: &netdev::Device, this: &Self, addresses: &netdev::AddressListsLocked<'_>) {
@@ -103,8 +124,11 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         crate::tx::offloads_within_reach::<D>(skb, features)
     }
 
-    fn tx_timeout(_dev: &netdev::Device, this: &Self, _queue: u32) {
-        crate::stats::add(&this.counters.tx_timeouts, 1);
+    fn tx_timeout(_dev: &netdev::Device, this: &Self, queue: u32) {
+        // The watchdog holds every TX queue's lock: this queue's counters take the write.
+        if let Some(set) = this.queue_set(queue) {
+            crate::stats::add(&set.counters.tx_timeouts, 1);
+        }
         this.reset_requested.store(true, Ordering::Relaxed);
         this.admin.run_now();
     }
@@ -132,8 +156,11 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         frames: &mut XmitFrames<'_>,
         flush: bool,
     ) -> Result {
-        // One queue set so far: its TX ring takes every redirected frame.
-        let set = this.queue_set(0).ok_or(ENETDOWN)?;
+        // The TX ring of the queue set this CPU's share falls on: redirected frames come
+        // from any CPU, and the queue's lock orders them with that queue's other senders.
+        let running = this.running_sets.load(Ordering::Relaxed).max(1);
+        let index = kernel::cpu::CpuId::current().as_u32() % running;
+        let set = this.queue_set(index).ok_or(ENETDOWN)?;
         let queue = dev.tx_queue(set.index).ok_or(ENETDOWN)?;
         // As for XDP_TX: the stack's queue lock orders the doorbell with the xmit path's.
         let context = frames.context();
@@ -160,9 +187,9 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         if flush {
             tail = Some(producer.doorbell_tail());
         }
-        crate::stats::add(&this.counters.xdp_xmit, sent);
+        crate::stats::add(&set.counters.xdp_xmit, sent);
         if let Some(tail) = tail {
-            D::tx_doorbell(&this.hw, tail);
+            D::tx_doorbell(&this.hw, set.index, tail);
             queue_lock.note_progress();
         }
         Ok(())

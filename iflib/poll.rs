@@ -35,14 +35,14 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         // Not from netpoll: the causes it cleared would raise no interrupt for what it
         // leaves to the poll proper.
         if budget != 0 {
-            D::clear_queue_causes(&self.hw);
+            D::clear_queue_causes(&self.hw, set.index);
         }
         // TX completions first: they free ring space and never count against the budget.
         let mut retired = Retired::default();
         if let Some(consumer) = set.tx.get_in_poll(&poll).map(TxRing::consumer) {
             consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
-            crate::stats::add(&self.counters.tx_packets, retired.frames);
-            crate::stats::add(&self.counters.tx_bytes, retired.bytes);
+            crate::stats::add(&set.counters.tx_packets, retired.frames);
+            crate::stats::add(&set.counters.tx_bytes, retired.bytes);
             if let Some(queue) = dev.tx_queue(set.index) {
                 let max = D::DESCRIPTION.tx_max_entries_per_packet;
                 let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
@@ -55,10 +55,10 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         let Some(receiving) = poll.receiving() else {
             // Netpoll: TX completions only.
-            crate::stats::add(&self.counters.netpoll_polls, 1);
+            crate::stats::add(&set.counters.netpoll_polls, 1);
             if retired.left_for_napi {
                 // XDP frames only the poll proper may return: have it run soon.
-                crate::stats::add(&self.counters.netpoll_xdp_left, 1);
+                crate::stats::add(&set.counters.netpoll_xdp_left, 1);
                 set.napi.schedule();
             }
             return poll.complete_done(0).0;
@@ -69,7 +69,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             let rcu = rcu::read_lock();
             let mut xdp = self.xdp.get(&rcu).map(|prog| XdpPoll::new(prog, receiving));
             loop {
-                let counters = &self.counters;
+                let counters = &set.counters;
                 done += rx.receive::<D>(
                     &self.hw,
                     &receiving,
@@ -95,14 +95,14 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         if self.link_event.swap(false, Ordering::Relaxed) {
             self.update_link();
         }
-        crate::stats::add(&self.counters.napi_polls, 1);
+        crate::stats::add(&set.counters.napi_polls, 1);
         if retired.frames == 0 && done == 0 {
-            crate::stats::add(&self.counters.napi_idle_polls, 1);
+            crate::stats::add(&set.counters.napi_idle_polls, 1);
         }
         if rx_short {
             // No interrupt may come for the empty slots (none, if the ring ran dry); polling
             // again at once would spin while memory stays short. Try again a little later.
-            crate::stats::add(&self.counters.rx_buffer_short, 1);
+            crate::stats::add(&set.counters.rx_buffer_short, 1);
             // Armed once per retry: re-timing the work at every short poll would put off
             // what else it has to do (a reset) for as long as polls keep coming.
             if !self.rx_short.swap(true, Ordering::Relaxed) {
@@ -111,7 +111,11 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         }
         let (polled, rearm) = poll.complete_done(done);
         if rearm {
-            D::enable_interrupts(&self.hw);
+            if self.vector_per_set.load(Ordering::Relaxed) {
+                D::enable_queue_interrupts(&self.hw, set.index);
+            } else {
+                D::enable_interrupts(&self.hw);
+            }
         }
         polled
     }
@@ -132,13 +136,13 @@ impl<D: Datapath> Adapter<'_, D> {
         }
         let dev = self.netdev.device();
         let Some(queue) = dev.tx_queue(set.index) else {
-            xdp.send_tx(dev, &self.counters, Err);
+            xdp.send_tx(dev, &set.counters, Err);
             return;
         };
         let queue_lock = queue.lock_in_softirq(receiving);
         let mut tail = None;
         let producer = set.tx.get_locked(&queue_lock).map(TxRing::producer);
-        xdp.send_tx(dev, &self.counters, |frame| match &producer {
+        xdp.send_tx(dev, &set.counters, |frame| match &producer {
             Some(producer) => {
                 producer.post_frame::<D>(&self.hw, self.dma(), frame)?;
                 tail = Some(producer.doorbell_tail());
@@ -147,7 +151,7 @@ impl<D: Datapath> Adapter<'_, D> {
             None => Err(frame),
         });
         if let Some(tail) = tail {
-            D::tx_doorbell(&self.hw, tail);
+            D::tx_doorbell(&self.hw, set.index, tail);
             queue_lock.note_progress();
         }
     }

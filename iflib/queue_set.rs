@@ -3,7 +3,14 @@
 //! A queue set: one NAPI context with the TX and RX rings it serves, under one index that
 //! is also its stack TX and RX queues' and its NAPI configuration's.
 
-use crate::{adapter::Adapter, driver::Datapath, installed::Installed, rx::RxRing, tx::TxRing};
+use crate::{
+    adapter::Adapter,
+    driver::Datapath,
+    installed::Installed,
+    rx::RxRing,
+    stats::Counters,
+    tx::TxRing, //
+};
 use kernel::{
     device::{
         Bound,
@@ -43,6 +50,8 @@ pub(crate) struct QueueSet<'bound, D: Datapath> {
     pub(crate) rx: SpinLock<Option<RxRing>>,
     /// The index of the queue set, its queues and its NAPI configuration.
     pub(crate) index: u32,
+    /// Its packet counters: each written by its NAPI poll or under its TX queue's lock.
+    pub(crate) counters: Counters,
 }
 
 impl<'bound, D: Datapath> QueueSet<'bound, D> {
@@ -54,6 +63,7 @@ impl<'bound, D: Datapath> QueueSet<'bound, D> {
             tx: Installed::new(),
             rx <- kernel::new_spinlock!(None, "iflib_rx"),
             index,
+            counters: Counters::default(),
         })
     }
 

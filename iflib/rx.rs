@@ -54,6 +54,8 @@ pub(crate) const RX_HEADROOM: u32 = 256;
 /// stop while NAPI is disabled).
 pub(crate) struct RxRing {
     pub(crate) ring: Ring,
+    /// The queue set the ring belongs to (its doorbell's, its RX queue's).
+    set: u32,
     /// The queue's XDP registration (a user of the pool, dropped before it).
     xdp_queue: RxQueueInfo,
     pool: PagePool,
@@ -73,17 +75,20 @@ impl RxRing {
         dev: &Device<Bound>,
         napi: &Napi<T>,
         netdev: &NetDevice,
+        set: u32,
         len: u32,
         entry_size: usize,
         buffer_size: u32,
     ) -> Result<Self> {
         let ring = Ring::new(dev, len, entry_size)?;
         // Pages are mapped both ways: XDP_TX sends them as they are.
-        let pool = PagePool::new_for_rx(dev, napi, netdev, 0, len, RX_HEADROOM, buffer_size, true)?;
-        let xdp_queue = RxQueueInfo::new(netdev, 0, &pool)?;
+        let pool =
+            PagePool::new_for_rx(dev, napi, netdev, set, len, RX_HEADROOM, buffer_size, true)?;
+        let xdp_queue = RxQueueInfo::new(netdev, set, &pool)?;
         let pages = crate::ring::empty_slots(len)?;
         Ok(Self {
             ring,
+            set,
             xdp_queue,
             pool,
             pages,
@@ -124,7 +129,7 @@ impl RxRing {
             self.filled += 1;
         }
         if self.filled != before {
-            D::rx_doorbell(hw, self.next_to_fill);
+            D::rx_doorbell(hw, self.set, self.next_to_fill);
         }
         target - self.filled
     }

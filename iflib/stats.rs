@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-device packet counters, updated locklessly from the datapath.
+//! Per-queue-set packet counters, updated locklessly from the datapath and summed for the
+//! device.
 
 use core::sync::atomic::{
     AtomicU64,
@@ -97,8 +98,8 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
 ];
 
 impl Counters {
-    /// Current values, in the order of [`NAMES`].
-    pub(crate) fn values(&self, out: &mut [u64]) {
+    /// Adds the current values to `out`, in the order of [`NAMES`].
+    pub(crate) fn add_values(&self, out: &mut [u64]) {
         let all = [
             &self.rx_packets,
             &self.rx_bytes,
@@ -125,39 +126,34 @@ impl Counters {
             &self.xdp_exception,
         ];
         for (o, c) in out.iter_mut().zip(all) {
-            *o = c.load(Ordering::Relaxed);
+            *o = o.wrapping_add(c.load(Ordering::Relaxed));
         }
     }
 
-    pub(crate) fn queue_stats(&self) -> (QueueRxStats, QueueTxStats) {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        (
-            QueueRxStats {
-                packets: get(&self.rx_packets),
-                bytes: get(&self.rx_bytes),
-                alloc_fail: get(&self.rx_dropped),
-                csum_unnecessary: get(&self.rx_csum_verified),
-                csum_bad: get(&self.rx_csum_bad),
-            },
-            QueueTxStats {
-                packets: get(&self.tx_packets),
-                bytes: get(&self.tx_bytes),
-            },
-        )
+    /// Adds these counters to the queue statistics `rx` and `tx`.
+    pub(crate) fn add_queue_stats(&self, rx: &mut QueueRxStats, tx: &mut QueueTxStats) {
+        let add = |sum: &mut u64, c: &AtomicU64| {
+            *sum = sum.wrapping_add(c.load(Ordering::Relaxed));
+        };
+        add(&mut rx.packets, &self.rx_packets);
+        add(&mut rx.bytes, &self.rx_bytes);
+        add(&mut rx.alloc_fail, &self.rx_dropped);
+        add(&mut rx.csum_unnecessary, &self.rx_csum_verified);
+        add(&mut rx.csum_bad, &self.rx_csum_bad);
+        add(&mut tx.packets, &self.tx_packets);
+        add(&mut tx.bytes, &self.tx_bytes);
     }
 
-    pub(crate) fn link_stats(&self) -> LinkStats {
+    /// Adds these counters to the device's `total`.
+    pub(crate) fn add_link_stats(&self, total: &mut LinkStats) {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        LinkStats {
-            rx_packets: get(&self.rx_packets),
-            rx_bytes: get(&self.rx_bytes),
-            rx_dropped: get(&self.rx_dropped),
-            rx_errors: get(&self.rx_errors),
-            multicast: 0,
-            tx_packets: get(&self.tx_packets),
-            tx_bytes: get(&self.tx_bytes),
-            tx_dropped: get(&self.tx_dropped),
-            tx_errors: 0,
-        }
+        let add = |sum: &mut u64, c: &AtomicU64| *sum = sum.wrapping_add(get(c));
+        add(&mut total.rx_packets, &self.rx_packets);
+        add(&mut total.rx_bytes, &self.rx_bytes);
+        add(&mut total.rx_dropped, &self.rx_dropped);
+        add(&mut total.rx_errors, &self.rx_errors);
+        add(&mut total.tx_packets, &self.tx_packets);
+        add(&mut total.tx_bytes, &self.tx_bytes);
+        add(&mut total.tx_dropped, &self.tx_dropped);
     }
 }

@@ -200,6 +200,8 @@ struct SharedSlot(UnsafeCell<TxSlot>);
 /// [`kernel::net::device::TxQueue::completed_wake`]).
 pub(crate) struct TxRing {
     pub(crate) ring: Ring,
+    /// The queue set the ring belongs to (its doorbell's).
+    set: u32,
     slots: KVec<SharedSlot>,
     /// The entry the producer fills next; written only by the producer.
     next_to_use: AtomicU32,
@@ -217,11 +219,12 @@ unsafe impl Sync for TxRing {}
 
 impl TxRing {
     /// A ring of `len` entries of `entry_size` bytes.
-    pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
+    pub(crate) fn new(dev: &Device<Bound>, set: u32, len: u32, entry_size: usize) -> Result<Self> {
         let ring = Ring::new(dev, len, entry_size)?;
         let slots = crate::ring::empty_slots(len)?;
         Ok(Self {
             ring,
+            set,
             slots,
             next_to_use: AtomicU32::new(0),
             next_to_clean: AtomicU32::new(0),
@@ -362,7 +365,7 @@ impl TxProducer<'_> {
             skb.free_any();
             // The packets before this one in the batch left the doorbell to the last.
             if !queue.more_coming() {
-                D::tx_doorbell(hw, tx.next_to_use.load(Ordering::Relaxed));
+                D::tx_doorbell(hw, tx.set, tx.next_to_use.load(Ordering::Relaxed));
             }
             Ok(())
         };
@@ -433,7 +436,7 @@ impl TxProducer<'_> {
         let next = self.place::<D>(first, used, pieces, wire, Payload::Packet(skb));
         queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
         if queue.sent(wire_bytes) {
-            D::tx_doorbell(hw, next);
+            D::tx_doorbell(hw, tx.set, next);
         }
         Ok(())
     }

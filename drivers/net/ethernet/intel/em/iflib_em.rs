@@ -26,6 +26,7 @@ use iflib::{
     LinkModes,
     LinkState,
     MacCounters,
+    QueueSetRings,
     Ring,
     RingLimits,
     RxConfig,
@@ -60,6 +61,8 @@ pub struct Hardware<'bound> {
     rctl: AtomicU32,
     /// Interrupts are routed to MSI-X vectors (82574).
     msix: AtomicBool,
+    /// With MSI-X, the causes of the queue pairs started.
+    queue_causes: AtomicU32,
     /// LEDCTL as it was before `ethtool -p` took the LED over.
     ledctl: AtomicU32,
 }
@@ -78,6 +81,8 @@ pub struct Family {
     rx_hash: bool,
     /// PCI Express: the master disable handshake quiesces DMA before a reset (82574).
     pcie: bool,
+    /// TX and RX queue pairs, spread by RSS (82574: 2).
+    queues: u32,
     /// Bus address bits: the 82574 (PCIe) takes 64; the C e1000 keeps the 8254x to 32
     /// outside PCI-X, where some hang on 64-bit addresses.
     dma_address_bits: u32,
@@ -89,6 +94,7 @@ const I8254X: Family = Family {
     tso_ipv6: false,
     rx_hash: false,
     pcie: false,
+    queues: 1,
     dma_address_bits: 32,
 };
 const I82574: Family = Family {
@@ -97,6 +103,7 @@ const I82574: Family = Family {
     tso_ipv6: true,
     rx_hash: true,
     pcie: true,
+    queues: QUEUES_82574,
     dma_address_bits: 64,
 };
 
@@ -371,6 +378,8 @@ impl Driver for Em {
         vlan_offload: true,
         // The 82574's IVAR routes its causes; the 8254x have no MSI-X and fall back.
         msix: true,
+        // The 82574's RETA.
+        rx_hash_table_len: RETA_ENTRIES,
     };
     const PCI_IDS: pci::IdTable<Family> = &PCI_TABLE;
 
@@ -384,6 +393,7 @@ impl Driver for Em {
             family: *family,
             rctl: AtomicU32::new(0),
             msix: AtomicBool::new(false),
+            queue_causes: AtomicU32::new(0),
             ledctl: AtomicU32::new(0),
         };
         hw.reset();
@@ -403,6 +413,7 @@ impl Driver for Em {
             tso_ipv6: family.tso_ipv6,
             rx_hash: family.rx_hash,
             dma_address_bits: family.dma_address_bits,
+            queue_sets: family.queues,
         })
     }
 
@@ -410,7 +421,10 @@ impl Driver for Em {
         hw.reset();
     }
 
-    fn start(hw: &Hardware<'_>, tx: &Ring, rx: &Ring, rx_config: &RxConfig) -> Result {
+    fn start(hw: &Hardware<'_>, sets: &[QueueSetRings<'_>], rx_config: &RxConfig) -> Result {
+        if sets.is_empty() || sets.len() > hw.family.queues as usize {
+            return Err(EINVAL);
+        }
         let mut bsize = match rx_config.buffer_size {
             2048 => RCTL_BSIZE_2048,
             4096 => RCTL_BSIZE_4096,
@@ -421,18 +435,27 @@ impl Driver for Em {
         }
         hw.write(VET, ETH_P_8021Q);
         hw.write(CTRL, hw.read(CTRL) | CTRL_VME);
-        hw.program_ring(TX_RING, tx)?;
+        for (queue, rings) in sets.iter().enumerate() {
+            hw.program_ring(TX_RING.of_queue(queue), rings.tx)?;
+            if hw.family.queues > 1 {
+                let tarc = TARC0 + QUEUE_STRIDE * queue;
+                hw.write(tarc, hw.read(tarc) | TARC_ENABLE);
+            }
+        }
         hw.write(TIDV, 0);
         hw.write(TIPG, TIPG_COPPER);
         hw.write(TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD_FD);
 
-        hw.program_ring(RX_RING, rx)?;
+        for (queue, rings) in sets.iter().enumerate() {
+            hw.program_ring(RX_RING.of_queue(queue), rings.rx)?;
+        }
         hw.write(RDTR, 0);
         // Always verified: iflib ignores the verdict while `ethtool -K rx off`.
         let checksums = RXCSUM_IPOFLD | RXCSUM_TUOFLD;
         if hw.family.rx_hash {
-            // One queue: the redirection table stays all 0. The key comes next
-            // (`set_rx_hash_key`); iflib ignores the hash while `ethtool -K rxhash off`.
+            // Every flow to queue 0 until iflib gives its table (`set_rx_hash_table`), the
+            // key after (`set_rx_hash_key`); iflib ignores the hash while `ethtool -K
+            // rxhash off`.
             for word in 0..RETA_WORDS {
                 hw.write(RETA + 4 * word, 0);
             }
@@ -466,7 +489,7 @@ impl Driver for Em {
 
     fn route_interrupts(hw: &Hardware<'_>, routing: InterruptRouting) {
         let InterruptRouting::MsiX {
-            queue_vector,
+            queue_sets,
             admin_vector,
         } = routing
         else {
@@ -483,14 +506,18 @@ impl Driver for Em {
         if !hw.family.msix {
             return;
         }
+        // Queue pair `q` raises vector `q`, the rest the admin vector.
         let entry = |vector: u16| (u32::from(vector) & 0x7) | IVAR_VALID;
-        hw.write(
-            IVAR,
-            (entry(queue_vector) << IVAR_RXQ0_SHIFT)
-                | (entry(queue_vector) << IVAR_TXQ0_SHIFT)
-                | (entry(admin_vector) << IVAR_OTHER_SHIFT)
-                | IVAR_TX_EVERY_WRITEBACK,
-        );
+        let mut ivar = (entry(admin_vector) << IVAR_OTHER_SHIFT) | IVAR_TX_EVERY_WRITEBACK;
+        let mut causes = 0;
+        for queue in 0..u32::from(queue_sets).min(QUEUES_82574) {
+            let shift = IVAR_QUEUE_SHIFT * queue;
+            ivar |= entry(queue as u16) << (IVAR_RXQ0_SHIFT + shift);
+            ivar |= entry(queue as u16) << (IVAR_TXQ0_SHIFT + shift);
+            causes |= int_queue_pair(queue);
+        }
+        hw.write(IVAR, ivar);
+        hw.queue_causes.store(causes, Ordering::Relaxed);
         hw.write(EIAC_82574, INT_QUEUES_MSIX);
         let ctrl_ext = hw.read(CTRL_EXT) & !CTRL_EXT_IAME;
         hw.write(CTRL_EXT, ctrl_ext | CTRL_EXT_PBA_CLR | CTRL_EXT_EIAME);
@@ -499,17 +526,23 @@ impl Driver for Em {
 
     fn enable_interrupts(hw: &Hardware<'_>) {
         if hw.msix.load(Ordering::Relaxed) {
-            hw.write(IMS, INT_ENABLED_MSIX);
+            let queues = hw.queue_causes.load(Ordering::Relaxed);
+            hw.write(IMS, INT_ADMIN_MSIX | queues);
         } else {
             hw.write(IMS, INT_ENABLED);
         }
     }
 
-    fn clear_queue_causes(hw: &Hardware<'_>) {
+    fn enable_queue_interrupts(hw: &Hardware<'_>, set: u32) {
+        // Only called with MSI-X routing.
+        hw.write(IMS, int_queue_pair(set));
+    }
+
+    fn clear_queue_causes(hw: &Hardware<'_>, set: u32) {
         // EIAC clears a queue cause when it raises the vector, but one that comes while
         // auto-masked stays latched; with MSI-X, ICR is write-1-to-clear.
         if hw.msix.load(Ordering::Relaxed) {
-            hw.write(ICR, INT_QUEUES_MSIX);
+            hw.write(ICR, int_queue_pair(set));
         }
     }
 
@@ -623,6 +656,18 @@ impl Driver for Em {
                 .rev()
                 .fold(0u32, |value, byte| (value << 8) | u32::from(*byte));
             hw.write(RSSRK + 4 * word, value);
+        }
+    }
+
+    fn set_rx_hash_table(hw: &Hardware<'_>, table: &[u32]) {
+        let mut entries = table.iter();
+        for word in 0..RETA_WORDS {
+            let mut value = 0;
+            for byte in 0..4 {
+                let queue = entries.next().copied().unwrap_or(0) & 1;
+                value |= (queue << RETA_QUEUE_SHIFT) << (8 * byte);
+            }
+            hw.write(RETA + 4 * word, value);
         }
     }
 

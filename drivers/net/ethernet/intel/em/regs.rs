@@ -157,22 +157,33 @@ pub(crate) const INT_RXT0: u32 = 1 << 7;
 /// The causes the driver handles.
 pub(crate) const INT_ENABLED: u32 =
     INT_TXDW | INT_LSC | INT_RXSEQ | INT_RXDMT0 | INT_RXO | INT_RXT0;
-/// 82574 with MSI-X: RX queue 0, TX queue 0 and "other" (link and the rest) causes.
+/// 82574 with MSI-X: RX queue 0 and 1 (bits 20, 21), TX queue 0 and 1 (22, 23) and
+/// "other" (link and the rest) causes.
 pub(crate) const INT_RXQ0: u32 = 1 << 20;
 pub(crate) const INT_TXQ0: u32 = 1 << 22;
 pub(crate) const INT_OTHER: u32 = 1 << 24;
-/// The queue causes, cleared and masked by the hardware when their vector is raised.
-pub(crate) const INT_QUEUES_MSIX: u32 = INT_RXQ0 | INT_TXQ0;
-/// The causes the driver handles with MSI-X.
-pub(crate) const INT_ENABLED_MSIX: u32 = INT_ENABLED | INT_QUEUES_MSIX | INT_OTHER;
+/// The causes of queue pair `queue` (0 or 1; none for another).
+pub(crate) const fn int_queue_pair(queue: u32) -> u32 {
+    match queue {
+        0 => INT_RXQ0 | INT_TXQ0,
+        1 => (INT_RXQ0 | INT_TXQ0) << 1,
+        _ => 0,
+    }
+}
+/// Every queue cause, cleared and masked by the hardware when its vector is raised.
+pub(crate) const INT_QUEUES_MSIX: u32 = int_queue_pair(0) | int_queue_pair(1);
+/// The causes the driver handles with MSI-X besides the queues'.
+pub(crate) const INT_ADMIN_MSIX: u32 = INT_ENABLED | INT_OTHER;
 
 /// 82574 interrupt vector allocation: a 3-bit vector and a valid bit per cause, for RX
-/// queue 0 (bits 0-3), TX queue 0 (8-11) and other causes (16-19); bit 31 asks for a TX
-/// interrupt on every write-back.
+/// queue 0 (bits 0-3) and 1 (4-7), TX queue 0 (8-11) and 1 (12-15) and other causes
+/// (16-19); bit 31 asks for a TX interrupt on every write-back.
 pub(crate) const IVAR: usize = 0x00e4;
 pub(crate) const IVAR_VALID: u32 = 1 << 3;
 pub(crate) const IVAR_RXQ0_SHIFT: u32 = 0;
 pub(crate) const IVAR_TXQ0_SHIFT: u32 = 8;
+/// Queue 1's fields sit 4 bits above queue 0's.
+pub(crate) const IVAR_QUEUE_SHIFT: u32 = 4;
 pub(crate) const IVAR_OTHER_SHIFT: u32 = 16;
 pub(crate) const IVAR_TX_EVERY_WRITEBACK: u32 = 1 << 31;
 /// 82574 extended interrupt auto-clear: causes cleared when their vector is raised.
@@ -223,7 +234,26 @@ pub(crate) struct RingRegisters {
     pub(crate) tail: usize,
 }
 
-/// RX ring registers.
+impl RingRegisters {
+    /// The same registers of queue `queue` (the 82574's second queue's are 0x100 above).
+    pub(crate) const fn of_queue(self, queue: usize) -> Self {
+        let offset = QUEUE_STRIDE * queue;
+        Self {
+            base_low: self.base_low + offset,
+            base_high: self.base_high + offset,
+            length: self.length + offset,
+            head: self.head + offset,
+            tail: self.tail + offset,
+        }
+    }
+}
+
+/// The distance between the registers of two queues.
+pub(crate) const QUEUE_STRIDE: usize = 0x100;
+/// The queues the 82574 has (the 8254x have one).
+pub(crate) const QUEUES_82574: u32 = 2;
+
+/// RX ring registers (queue 0).
 pub(crate) const RX_RING: RingRegisters = RingRegisters {
     base_low: 0x2800,
     base_high: 0x2804,
@@ -236,7 +266,7 @@ pub(crate) const RDT: usize = 0x2818;
 /// RX interrupt delay.
 pub(crate) const RDTR: usize = 0x2820;
 
-/// TX ring registers.
+/// TX ring registers (queue 0).
 pub(crate) const TX_RING: RingRegisters = RingRegisters {
     base_low: 0x3800,
     base_high: 0x3804,
@@ -248,6 +278,10 @@ pub(crate) const TX_RING: RingRegisters = RingRegisters {
 pub(crate) const TDT: usize = 0x3818;
 /// TX interrupt delay.
 pub(crate) const TIDV: usize = 0x3820;
+/// 82574 TX arbitration count of queue 0 (queue 1's is [`QUEUE_STRIDE`] above): a queue
+/// transmits only with its enable bit set.
+pub(crate) const TARC0: usize = 0x3840;
+pub(crate) const TARC_ENABLE: u32 = 1 << 10;
 
 /// Receive checksum control: verify IPv4 header and TCP/UDP checksums.
 pub(crate) const RXCSUM: usize = 0x5000;
@@ -268,10 +302,13 @@ pub(crate) const MRQC_HASH_TCP_IPV4: u32 = 1 << 16;
 pub(crate) const MRQC_HASH_IPV4: u32 = 1 << 17;
 pub(crate) const MRQC_HASH_TCP_IPV6: u32 = 1 << 18;
 pub(crate) const MRQC_HASH_IPV6: u32 = 1 << 20;
-/// 82574 RSS redirection table (32 words of four 1-byte entries; all 0: every flow to
-/// queue 0) and the hash key (10 words, key byte 0 in the low byte of the first).
+/// 82574 RSS redirection table (32 words of four 1-byte entries, entry 0 in the low byte of
+/// the first; an entry's bit 7 names the queue: all 0, every flow to queue 0) and the hash
+/// key (10 words, key byte 0 in the low byte of the first).
 pub(crate) const RETA: usize = 0x5c00;
 pub(crate) const RETA_WORDS: usize = 32;
+pub(crate) const RETA_ENTRIES: u32 = 4 * RETA_WORDS as u32;
+pub(crate) const RETA_QUEUE_SHIFT: u32 = 7;
 pub(crate) const RSSRK: usize = 0x5c80;
 
 /// Multicast table: 128 32-bit words.

@@ -241,8 +241,12 @@ impl Datapath for Em {
         used + 1
     }
 
-    fn tx_doorbell(hw: &Hardware<'_>, next_slot: u32) {
-        (&hw.bar).write32(next_slot, TDT);
+    fn tx_doorbell(hw: &Hardware<'_>, set: u32, next_slot: u32) {
+        // Offsets known at build time: no bounds check on the hot path.
+        match set {
+            0 => (&hw.bar).write32(next_slot, TDT),
+            _ => (&hw.bar).write32(next_slot, TDT + QUEUE_STRIDE),
+        }
     }
 
     fn tx_done(_hw: &Hardware<'_>, ring: &Ring, slot: u32) -> bool {
@@ -276,7 +280,10 @@ impl Datapath for Em {
         ring.write_entry(slot, [address, 0]);
     }
 
-    fn rx_doorbell(hw: &Hardware<'_>, next_slot: u32) {
-        (&hw.bar).write32(next_slot, RDT);
+    fn rx_doorbell(hw: &Hardware<'_>, set: u32, next_slot: u32) {
+        match set {
+            0 => (&hw.bar).write32(next_slot, RDT),
+            _ => (&hw.bar).write32(next_slot, RDT + QUEUE_STRIDE),
+        }
     }
 }

@@ -13,8 +13,8 @@ answers pings and the TX watchdog never fired.
 
 import os
 
-from iflib_env import answers_ping, ethtool, ethtool_stat, ip, link_counter, \
-    run_on_pair, wait_for
+from iflib_env import answers_ping, ethtool, ethtool_stat, ip, link_counter, peer_receives, \
+    run_on_pair
 from lib.py import Iperf3Runner, defer, ksft_eq, ksft_gt, ksft_pr, ksft_true
 
 ROUNDS = 8
@@ -32,24 +32,22 @@ def reconfig_under_tx_flood(cfg):
     timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
     received = link_counter(cfg.remote_ifname, "rx_packets", host=cfg.remote)
 
-    def peer_receives(more):
-        start = link_counter(cfg.remote_ifname, "rx_packets", host=cfg.remote)
-        return wait_for(lambda: link_counter(cfg.remote_ifname, "rx_packets",
-                                             host=cfg.remote) > start + more, 10)
 
     # The server on the DUT sends (--reverse).
     iperf = Iperf3Runner(cfg)
     server = iperf.start_server()
     client = iperf.start_client(background=True, streams=4, duration=3600, reverse=True)
     try:
-        ksft_true(peer_receives(1000), "the flood reaches the peer")
+        ksft_true(peer_receives(cfg, 1000, 10), "the flood reaches the peer")
         for i in range(ROUNDS):
             tx, rx = RINGS[i % 2]
             ethtool("-G %s tx %d rx %d" % (cfg.ifname, tx, rx))
             ip("link set dev %s mtu %d" % (cfg.ifname, MTUS[i % 2]))
             # Each round under traffic: TCP's retransmission backoff stays short.
-            ksft_true(peer_receives(100), "the flood crosses after change %d" % (i + 1))
-        ksft_true(peer_receives(1000), "the flood still reaches the peer after the changes")
+            ksft_true(peer_receives(cfg, 100, 10),
+                      "the flood crosses after change %d" % (i + 1))
+        ksft_true(peer_receives(cfg, 1000, 10),
+                  "the flood still reaches the peer after the changes")
     finally:
         client.process(terminate=True, fail=False)
         server.process(terminate=True, fail=False)

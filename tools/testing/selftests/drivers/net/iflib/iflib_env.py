@@ -32,7 +32,8 @@ def _selftests_root():
 sys.path.append(str(_selftests_root() / "drivers/net"))
 try:
     # pylint: disable=wrong-import-position
-    from lib.py import KsftSkipEx, NetDrvEpEnv, cmd, ethtool, ip, ksft_exit, ksft_run
+    from lib.py import EthtoolFamily, KsftSkipEx, NetDrvEpEnv, NetdevFamily, cmd, ethtool, \
+        ip, ksft_exit, ksft_pr, ksft_run
 except SystemExit as e:
     # lib.py skips a test it cannot import for; here that is a broken harness.
     raise RuntimeError("the upstream drivers/net lib.py did not import") from e
@@ -47,11 +48,14 @@ EM_C_DRIVERS = {
 KSFT_SKIP = 4
 
 
-def _lib_sh(script, check=True):
-    """Runs SCRIPT in bash with lib.sh sourced; returns the finished process."""
+def _lib_sh(script, check=True, trace=False):
+    """Runs SCRIPT in bash with lib.sh sourced; returns the finished process (with its
+    trace in stderr if TRACE)."""
     lib = shlex.quote(str(HERE / "lib.sh"))
-    return subprocess.run(["bash", "-c", ". %s\n%s" % (lib, script)], text=True,
-                          stdout=subprocess.PIPE, check=check)
+    return subprocess.run(["bash", "-c", ". %s\n%s%s" % (lib, "set -x\n" if trace else "",
+                                                         script)],
+                          text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE if trace else None, check=check)
 
 
 class EmPair:
@@ -77,16 +81,27 @@ class EmPair:
                       "bind_dut %s %s iflib_em && setup_pair %s || exit 1\n"
                       "echo \"$DUT_PCI\" %s" % (m, KSFT_SKIP, m, c, m,
                                                 " ".join('"$%s"' % n for n in names)),
-                      check=False)
+                      check=False, trace=True)
         if run.returncode == KSFT_SKIP:
             raise KsftSkipEx("no %s NIC pair in this VM" % self.model)
         if run.returncode != 0:
+            # What the setup did, the last of it, and where the interfaces are.
+            for line in run.stderr.splitlines()[-30:]:
+                print("# setup: " + line)
+            links = _lib_sh("ip -br link; ip -n \"$REMOTE_NS\" -br link", check=False)
+            for line in links.stdout.splitlines():
+                print("# link: " + line)
             self._release()
             raise RuntimeError("the %s pair did not come up with iflib_em" % self.model)
         values = run.stdout.split()[-(len(names) + 1):]
         self.dut_pci = values[0]
         os.environ.update(zip(names, values[1:]))
         self.env = NetDrvEpEnv(self.src_path)
+        # What the queue-set helpers below read with: netdev-genl, ethtool netlink.
+        self.env.dut_pci = self.dut_pci
+        self.env.netdevnl = NetdevFamily()
+        self.env.ethnl = EthtoolFamily()
+        self.env.ethnl_header = {"header": {"dev-index": self.env.ifindex}}
         return self.env
 
     def _release(self):
@@ -153,10 +168,78 @@ def link_counter(ifname, name, host=None):
     return int(cmd("cat /sys/class/net/%s/statistics/%s" % (ifname, name), host=host).stdout)
 
 
+def peer_receives(cfg, more, seconds):
+    """The peer's interface receives MORE frames within SECONDS from now."""
+    start = link_counter(cfg.remote_ifname, "rx_packets", host=cfg.remote)
+    return wait_for(lambda: link_counter(cfg.remote_ifname, "rx_packets",
+                                         host=cfg.remote) > start + more, seconds)
+
+
 def answers_ping(cfg, seconds):
     """The peer answers a ping from the DUT within SECONDS."""
     return wait_for(lambda: cmd("ping -c 1 -W 1 " + cfg.remote_addr_v["4"],
                                 fail=False).ret == 0, seconds, step=0)
+
+
+# Queue sets, as the kernel reports them (an EmPair's env: netdev-genl, ethtool netlink).
+def channels(cfg):
+    """(max, current) combined channels, read over ethtool netlink."""
+    ch = cfg.ethnl.channels_get(cfg.ethnl_header)
+    return ch.get("combined-max"), ch.get("combined-count")
+
+
+def irq_lines(ifname):
+    """{name: irq} of the lines /proc/interrupts shows for IFNAME."""
+    lines = {}
+    with open("/proc/interrupts", encoding="ascii") as f:
+        for line in f:
+            fields = line.split()
+            name = fields[-1] if fields else ""
+            if (name == ifname or name.startswith(ifname + "-")) and fields[0].endswith(":"):
+                lines[name] = int(fields[0][:-1])
+    return lines
+
+
+def napis(cfg):
+    """{napi id: irq} of the DUT's NAPI contexts (netdev-genl)."""
+    found = cfg.netdevnl.napi_get({"ifindex": cfg.ifindex}, dump=True)
+    return {n["id"]: n.get("irq") for n in found}
+
+
+def queues(cfg, kind):
+    """{queue id: napi id} of the DUT's KIND ("rx", "tx") queues (netdev-genl)."""
+    found = cfg.netdevnl.queue_get({"ifindex": cfg.ifindex}, dump=True)
+    return {q["id"]: q.get("napi-id") for q in found if q["type"] == kind}
+
+
+def live_page_pools(cfg):
+    """The DUT's page pools not being torn down (netdev-genl)."""
+    pools = cfg.netdevnl.page_pool_get({}, dump=True)
+    return [p for p in pools if p.get("ifindex") == cfg.ifindex and "detach-time" not in p]
+
+
+def sets_in_use(cfg, count, most):
+    """COUNT queue sets show everywhere: `ethtool -l` (with MOST the maximum), one NAPI
+    context each serving RX and TX queue n, one page pool per RX queue, and interrupt
+    lines: with MSI-X (MOST above 1) a vector per set, "<if>-TxRx-<n>", that its NAPI
+    context reports, and the admin vector "<if>"; else the one line "<if>" for one set."""
+    lines = irq_lines(cfg.ifname)
+    contexts = napis(cfg)
+    rx, tx = queues(cfg, "rx"), queues(cfg, "tx")
+    ksft_pr("channels %s, lines %s, NAPI %s, RX queues %s, TX queues %s" %
+            (channels(cfg), lines, contexts, rx, tx))
+    ok = channels(cfg) == (most, count) and len(contexts) == count
+    ok = ok and sorted(rx) == list(range(count)) and sorted(tx) == list(range(count))
+    for n in range(count):
+        name = "%s-TxRx-%d" % (cfg.ifname, n) if most > 1 else cfg.ifname
+        irq = lines.get(name)
+        napi = rx.get(n)
+        ok = ok and irq is not None and napi in contexts and contexts[napi] == irq
+        ok = ok and tx.get(n) == napi
+    # The admin vector (or the only one), and no vector beyond the sets in use.
+    expected = count + 1 if most > 1 else 1
+    ok = ok and cfg.ifname in lines and len(lines) == expected
+    return ok and wait_for(lambda: len(live_page_pools(cfg)) == count, 5)
 
 
 class Pktgen:
@@ -257,7 +340,8 @@ class Netconsole:
         return False
 
 
-__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "ethtool_stat",
-           "link_counter", "ring_size",
+__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "channels",
+           "ethtool_stat", "irq_lines", "link_counter", "napis", "peer_receives", "queues", "ring_size",
+           "sets_in_use",
            "run_on_pair", "wait_for",
            "cmd", "ethtool", "ip"]

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Queue sets on the 82574 (QEMU e1000e): two channels, RSS, and `ethtool -L`/`-X`.
+
+iflib_em runs the 82574's two TX/RX queue pairs as two queue sets, each with its
+own MSI-X vector and NAPI context. Checked here, from what the kernel reports:
+- `ethtool -l` shows 2 of 2; each set's vector is requested as <if>-TxRx-<n>,
+  netdev-genl lists one NAPI context per set on that line, serving RX and TX
+  queue n, and one page pool per RX queue;
+- 16 TCP flows from the peer land each on the RX queue its Toeplitz hash (key
+  and indirection table read back over ethtool netlink) picks, seen by the
+  receiving socket's SO_INCOMING_NAPI_ID, and both queues count packets in
+  their netdev-genl queue statistics; `ethtool -X equal 1` moves every flow to
+  queue 0, `-X weight 0 1` to queue 1;
+- `ethtool -L combined 1` and back to 2 under a ping flood and a TCP stream:
+  the stream keeps crossing, no TX timeout, the vectors, NAPI contexts and
+  page pools follow; `-L combined 3` is refused with EINVAL and a message.
+"""
+
+import socket
+import struct
+import threading
+
+from iflib_env import answers_ping, channels, ethtool_stat, peer_receives, queues, run_on_pair, \
+    sets_in_use
+from lib.py import Iperf3Runner, NlError, cmd, defer, ethtool, ksft_eq, ksft_pr, ksft_true, \
+    rand_port
+
+# Not in Python's socket module: the NAPI id of the last packet a socket received.
+SO_INCOMING_NAPI_ID = 56
+FLOWS = 16
+
+
+def rx_queue_packets(cfg):
+    """{RX queue id: packets} from netdev-genl's per-queue statistics."""
+    stats = cfg.netdevnl.qstats_get({"ifindex": cfg.ifindex, "scope": "queue"}, dump=True)
+    return {s["queue-id"]: s.get("rx-packets", 0) for s in stats if s["queue-type"] == "rx"}
+
+
+def toeplitz(key, data):
+    """The Toeplitz hash of DATA with KEY (bytes), as RSS hardware computes it."""
+    key_int = int.from_bytes(key, "big")
+    key_bits = 8 * len(key)
+    result = 0
+    for i, byte in enumerate(data):
+        for bit in range(8):
+            if byte & (0x80 >> bit):
+                result ^= (key_int >> (key_bits - 32 - (8 * i + bit))) & 0xFFFFFFFF
+    return result
+
+
+def predicted_queue(rss, src, dst, sport, dport):
+    """The RX queue RSS sends a TCP/IPv4 flow to, from the key and table ethtool reads."""
+    data = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(">HH", sport, dport)
+    table = rss["indir"]
+    return table[toeplitz(rss["hkey"], data) % len(table)]
+
+
+def flows_from_peer(cfg, count=FLOWS):
+    """COUNT TCP connections from the peer to the DUT, each from its own source port and
+    carrying 64 KiB; returns the DUT's port and [(source port, NAPI id the DUT's socket
+    last received on)]."""
+    port = rand_port()
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((cfg.addr_v["4"], port))
+    server.listen(count)
+    server.settimeout(60)
+    seen = []
+
+    def accept_all():
+        for _ in range(count):
+            conn, peer = server.accept()
+            with conn:
+                conn.settimeout(60)
+                while conn.recv(65536):
+                    pass
+                napi = conn.getsockopt(socket.SOL_SOCKET, SO_INCOMING_NAPI_ID)
+                seen.append((peer[1], napi))
+
+    thread = threading.Thread(target=accept_all)
+    thread.start()
+    client = ("import socket\n"
+              "for i in range(%d):\n"
+              "    s = socket.socket()\n"
+              "    s.bind(('%s', 0))\n"
+              "    s.connect(('%s', %d))\n"
+              "    s.sendall(b'x' * 65536)\n"
+              "    s.close()\n" % (count, cfg.remote_addr_v["4"], cfg.addr_v["4"], port))
+    try:
+        cmd("python3 -c \"%s\"" % client, host=cfg.remote)
+    finally:
+        thread.join(90)
+        server.close()
+    return port, seen
+
+
+def flows_follow_table(cfg, expect=None):
+    """Each flow lands on the queue its hash and the table pick (or on queue EXPECT);
+    returns the queues they landed on."""
+    rss = cfg.ethnl.rss_get(cfg.ethnl_header)
+    rx = {napi: queue for queue, napi in queues(cfg, "rx").items()}
+    port, flows = flows_from_peer(cfg)
+    ksft_eq(len(flows), FLOWS, "connections accepted")
+    landed, wrong = set(), []
+    for sport, napi in flows:
+        queue = rx.get(napi)
+        landed.add(queue)
+        want = expect
+        if want is None:
+            want = predicted_queue(rss, cfg.remote_addr_v["4"], cfg.addr_v["4"], sport, port)
+        if queue != want:
+            wrong.append((sport, queue, want))
+    ksft_pr("flows landed on queues %s; off the prediction: %s" % (sorted(landed), wrong))
+    ksft_eq(wrong, [], "flows off the queue the hash and table predict (port, got, want)")
+    return landed
+
+
+def two_queue_sets(cfg):
+    """Both queue pairs in use from the start, each with its vector, NAPI and pool."""
+    ksft_true(sets_in_use(cfg, 2, 2), "2 queue sets: channels, vectors, NAPI, queues, pools")
+
+
+def rss_spreads_flows(cfg):
+    """16 flows land where Toeplitz and the table say; both RX queues count packets."""
+    before = rx_queue_packets(cfg)
+    landed = flows_follow_table(cfg)
+    after = rx_queue_packets(cfg)
+    ksft_pr("RX queue packets %s -> %s" % (before, after))
+    ksft_eq(landed, {0, 1}, "the flows spread over both RX queues")
+    for queue in (0, 1):
+        ksft_true(after.get(queue, 0) - before.get(queue, 0) >= 40,
+                  "RX queue %d counted the packets of its flows" % queue)
+
+
+def rss_table_moves_flows(cfg):
+    """`ethtool -X equal 1` sends every flow to queue 0, `weight 0 1` to queue 1."""
+    defer(ethtool, "-X %s default" % cfg.ifname)
+    ethtool("-X %s equal 1" % cfg.ifname)
+    ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0}, "table read back: all 0")
+    ksft_eq(flows_follow_table(cfg, expect=0), {0}, "every flow on queue 0")
+    ethtool("-X %s weight 0 1" % cfg.ifname)
+    ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {1}, "table read back: all 1")
+    ksft_eq(flows_follow_table(cfg, expect=1), {1}, "every flow on queue 1")
+    ethtool("-X %s default" % cfg.ifname)
+    ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0, 1}, "default: both queues")
+
+
+def channels_refused(cfg):
+    """`-L combined 3` is refused with EINVAL and a message; the count stays."""
+    try:
+        cfg.ethnl.channels_set(dict(cfg.ethnl_header, **{"combined-count": 3}))
+        refused = None
+    except NlError as e:
+        refused = e
+    ksft_pr("combined 3: %s" % refused)
+    ksft_true(refused is not None and refused.nl_msg.error == -22, "refused with EINVAL")
+    ksft_true(refused is not None and refused.nl_msg.extack.get("msg"), "with a message")
+    ksft_eq(channels(cfg), (2, 2), "channels unchanged")
+
+
+def channels_under_traffic(cfg):
+    """-L combined 1 and back to 2 under a ping flood and a TCP stream."""
+    defer(ethtool, "-L %s combined 2" % cfg.ifname)
+    ksft_true(answers_ping(cfg, 10), "ping passes before")
+    timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
+
+
+    iperf = Iperf3Runner(cfg)
+    server = iperf.start_server()
+    client = iperf.start_client(background=True, streams=2, duration=3600, reverse=True)
+    flood = cmd("ping -f -q -w 3600 " + cfg.remote_addr_v["4"], background=True, fail=False)
+    try:
+        ksft_true(peer_receives(cfg, 1000, 20), "the stream reaches the peer")
+        ethtool("-L %s combined 1" % cfg.ifname)
+        ksft_true(sets_in_use(cfg, 1, 2), "1 queue set: vectors, NAPI, queues, pools follow")
+        ksft_true(peer_receives(cfg, 1000, 20), "the stream crosses on one queue set")
+        ethtool("-L %s combined 2" % cfg.ifname)
+        ksft_true(sets_in_use(cfg, 2, 2), "2 queue sets again")
+        ksft_true(peer_receives(cfg, 1000, 20), "the stream crosses on two queue sets")
+    finally:
+        flood.process(terminate=True, fail=False)
+        client.process(terminate=True, fail=False)
+        server.process(terminate=True, fail=False)
+    ksft_eq(ethtool_stat(cfg.ifname, "tx_timeouts"), timeouts, "TX timeouts")
+    ksft_true(answers_ping(cfg, 5), "ping passes after")
+
+
+def main():
+    run_on_pair(__file__, "e1000e", [two_queue_sets, rss_spreads_flows, rss_table_moves_flows,
+                                     channels_refused, channels_under_traffic])
+
+
+if __name__ == "__main__":
+    main()
