@@ -433,11 +433,10 @@ pub trait Driver: Sized + 'static {
     /// vector, RTNL).
     fn enable_interrupts(hw: &Self::Hardware<'_>);
 
-    /// Unmasks queue set `set`'s causes (its NAPI, with MSI-X routing). The default unmasks
-    /// everything, which fits a device with one queue set.
-    fn enable_queue_interrupts(hw: &Self::Hardware<'_>, _set: u32) {
-        Self::enable_interrupts(hw)
-    }
+    /// Unmasks queue set `set`'s causes (its NAPI, with MSI-X routing), and only those: a
+    /// set whose poll is still running keeps its causes masked. A device with one queue set
+    /// may unmask everything.
+    fn enable_queue_interrupts(hw: &Self::Hardware<'_>, set: u32);
 
     /// Clears queue set `set`'s causes the device latched while they were masked (its
     /// NAPI, before it looks for work). The work they announce is about to be found; left

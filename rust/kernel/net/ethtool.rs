@@ -681,18 +681,18 @@ impl<T: Operations> Table<T> {
         T::rx_hash_table_len(dev, this)
     }
 
-    /// The indirection table of an RSS request, if it has one.
+    /// The indirection table `indir` of an RSS request, if it has one: `len` entries.
     ///
     /// # Safety
     ///
-    /// `rxfh` is valid for the call and its `indir`, if not null, points to `indir_size`
-    /// entries (ethtool sizes it with `get_rxfh_indir_size`).
-    unsafe fn hash_table<'a>(rxfh: &bindings::ethtool_rxfh_param) -> Option<&'a mut [u32]> {
-        if rxfh.indir.is_null() || rxfh.indir_size == 0 {
+    /// `indir`, if not null, points to `len` entries that ethtool leaves to the callback
+    /// for `'a`, the call (it sizes them with `get_rxfh_indir_size`).
+    unsafe fn hash_table<'a>(indir: *mut u32, len: u32) -> Option<&'a mut [u32]> {
+        if indir.is_null() || len == 0 {
             return None;
         }
         // SAFETY: Per the safety requirement.
-        Some(unsafe { core::slice::from_raw_parts_mut(rxfh.indir, rxfh.indir_size as usize) })
+        Some(unsafe { core::slice::from_raw_parts_mut(indir, len as usize) })
     }
 
     extern "C" fn get_rxfh_key_size(dev: *mut bindings::net_device) -> u32 {
@@ -726,8 +726,15 @@ impl<T: Operations> Table<T> {
         rxfh.hfunc = HASH_TOEPLITZ;
         // SAFETY: ethtool sized the key buffer with `get_rxfh_key_size`.
         let key = unsafe { Self::hash_key(rxfh) }.unwrap_or_default();
+        // Some callers give the table without its size (`ethtool_get_max_rxfh_channel`,
+        // which checks a channel count against it): ethtool allocated it with
+        // `get_rxfh_indir_size`.
+        let len = match rxfh.indir_size {
+            0 if T::HAS_RX_HASH_TABLE_LEN => T::rx_hash_table_len(dev, this),
+            len => len,
+        };
         // SAFETY: ethtool sized the table with `get_rxfh_indir_size`.
-        let table = unsafe { Self::hash_table(rxfh) };
+        let table = unsafe { Self::hash_table(rxfh.indir, len) };
         from_result(|| {
             // Called without a buffer too: a device that does not hash refuses.
             T::get_rx_hash_key(dev, this, key)?;
@@ -758,8 +765,8 @@ impl<T: Operations> Table<T> {
         }
         // Without an indirection table (`get_rxfh_indir_size`) ethtool passes none; with
         // one, it passes the default spread for "reset to default".
-        // SAFETY: ethtool sized the table with `get_rxfh_indir_size`.
-        if let Some(table) = unsafe { Self::hash_table(rxfh) } {
+        // SAFETY: ethtool sized the table with `get_rxfh_indir_size` and says so.
+        if let Some(table) = unsafe { Self::hash_table(rxfh.indir, rxfh.indir_size) } {
             if !T::HAS_SET_RX_HASH_TABLE {
                 extack.set_message(c"no indirection table: one RX queue");
                 return EOPNOTSUPP.to_errno();

@@ -288,9 +288,11 @@ impl<T: Poll> Napi<T> {
     /// which locks `dev`); every [`NapiOff`] of `self` is dropped before `self` (another
     /// context at the same address would take it for its own).
     pub unsafe fn add(self: Pin<&Self>, dev: &Device, index: u32, owner: *const T) -> NapiOff {
-        self.owner.store(owner.cast_mut(), Ordering::Release);
-        // SAFETY: `self` is pinned and zero-initialised; `dev` is valid; the poll callback
-        // finds `owner` through `self`, which is set above.
+        // SAFETY: `self` is pinned, zeroed or deleted (`remove`), and not added: nothing
+        // else touches it until `owner` is set below, which lets `schedule` at it (before,
+        // a `schedule` would queue a context that `netif_napi_add_config` then
+        // re-initialises); `dev` is valid. The context stays disabled, so no poll reads
+        // `owner` before it is set.
         unsafe {
             bindings::netif_napi_add_config(
                 dev.as_raw(),
@@ -299,6 +301,7 @@ impl<T: Poll> Napi<T> {
                 index as c_int,
             )
         };
+        self.owner.store(owner.cast_mut(), Ordering::Release);
         self.off()
     }
 

@@ -437,10 +437,18 @@ impl Driver for Em {
         hw.write(CTRL, hw.read(CTRL) | CTRL_VME);
         for (queue, rings) in sets.iter().enumerate() {
             hw.program_ring(TX_RING.of_queue(queue), rings.tx)?;
-            if hw.family.queues > 1 {
-                let tarc = TARC0 + QUEUE_STRIDE * queue;
-                hw.write(tarc, hw.read(tarc) | TARC_ENABLE);
+        }
+        if hw.family.queues > 1 {
+            // The 82574's errata bit; with both queues its multi-queue fixes (FreeBSD em
+            // and the 82574 programming interface manual, 10.2.6.9), on both queues, with
+            // the descriptor fetch settings of queue 0 copied to queue 1 (as e1000e does).
+            let mut tarc = hw.read(TARC0) | TARC_ENABLE | TARC_ERRATA;
+            if sets.len() > 1 {
+                tarc |= TARC_COMPENSATION_MODE | TARC_MQ_FIX;
+                hw.write(TARC0 + QUEUE_STRIDE, tarc);
+                hw.write(TXDCTL0 + QUEUE_STRIDE, hw.read(TXDCTL0));
             }
+            hw.write(TARC0, tarc);
         }
         hw.write(TIDV, 0);
         hw.write(TIPG, TIPG_COPPER);
@@ -553,8 +561,10 @@ impl Driver for Em {
     fn interrupt_cause(hw: &Hardware<'_>) -> InterruptCause {
         let icr = hw.read(ICR);
         if hw.msix.load(Ordering::Relaxed) && icr != 0 {
-            // With MSI-X, reading does not clear ICR: write the causes back to clear them.
-            hw.write(ICR, icr);
+            // With MSI-X, reading does not clear ICR: write the causes back to clear them,
+            // but for the queue causes latched while their vectors are auto-masked, which
+            // raise those vectors again when their polls unmask them.
+            hw.write(ICR, icr & !INT_QUEUES_MSIX);
         }
         InterruptCause {
             ours: icr != 0,

@@ -172,8 +172,10 @@ pub(crate) const fn int_queue_pair(queue: u32) -> u32 {
 }
 /// Every queue cause, cleared and masked by the hardware when its vector is raised.
 pub(crate) const INT_QUEUES_MSIX: u32 = int_queue_pair(0) | int_queue_pair(1);
-/// The causes the driver handles with MSI-X besides the queues'.
-pub(crate) const INT_ADMIN_MSIX: u32 = INT_ENABLED | INT_OTHER;
+/// The causes the driver handles with MSI-X besides the queues': link and receive
+/// overrun, on the "other" vector (the descriptor write-back causes of a single vector
+/// are the queues' under MSI-X).
+pub(crate) const INT_ADMIN_MSIX: u32 = INT_LSC | INT_RXSEQ | INT_RXO | INT_OTHER;
 
 /// 82574 interrupt vector allocation: a 3-bit vector and a valid bit per cause, for RX
 /// queue 0 (bits 0-3) and 1 (4-7), TX queue 0 (8-11) and 1 (12-15) and other causes
@@ -278,10 +280,16 @@ pub(crate) const TX_RING: RingRegisters = RingRegisters {
 pub(crate) const TDT: usize = 0x3818;
 /// TX interrupt delay.
 pub(crate) const TIDV: usize = 0x3820;
+/// 82574 TX descriptor control of queue 0 (queue 1's is [`QUEUE_STRIDE`] above).
+pub(crate) const TXDCTL0: usize = 0x3828;
 /// 82574 TX arbitration count of queue 0 (queue 1's is [`QUEUE_STRIDE`] above): a queue
-/// transmits only with its enable bit set.
+/// transmits only with its enable bit set; compensation mode and the multi-queue fixes
+/// (bits 23-25) for two queues, and the errata bit, as the 82574's manual asks.
 pub(crate) const TARC0: usize = 0x3840;
+pub(crate) const TARC_COMPENSATION_MODE: u32 = 1 << 7;
 pub(crate) const TARC_ENABLE: u32 = 1 << 10;
+pub(crate) const TARC_MQ_FIX: u32 = (1 << 23) | (1 << 24) | (1 << 25);
+pub(crate) const TARC_ERRATA: u32 = 1 << 26;
 
 /// Receive checksum control: verify IPv4 header and TCP/UDP checksums.
 pub(crate) const RXCSUM: usize = 0x5000;
