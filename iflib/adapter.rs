@@ -8,7 +8,6 @@
 //! then detaches the hardware.
 
 use crate::{
-    admin::AdminWork,
     buffer::BufferLimits,
     driver::{
         Datapath,
@@ -44,6 +43,7 @@ use kernel::{
             self as netdev,
             Registration, //
         },
+        service::ServiceWork,
         xdp::{
             self,
             ProgramSlot, //
@@ -143,7 +143,7 @@ pub struct Adapter<'bound, D: Datapath> {
     pub(crate) mac_totals: Mutex<MacCounters>,
     /// Resets after a TX timeout; reads the MAC counters periodically.
     #[pin]
-    pub(crate) admin: AdminWork<Self>,
+    pub(crate) admin: ServiceWork<Self>,
     /// The TX watchdog asked for a reset.
     pub(crate) reset_requested: AtomicBool,
     /// Set by the interrupt handler when the link may have changed; read by NAPI.
@@ -151,7 +151,7 @@ pub struct Adapter<'bound, D: Datapath> {
     /// Set by NAPI when it left RX slots empty for want of memory; the admin work then
     /// schedules it to try again.
     pub(crate) rx_short: AtomicBool,
-    /// Refill retries the admin work ran (see `run_admin`).
+    /// Refill retries the admin work ran (see `run_service`).
     pub(crate) refill_retries: AtomicU32,
     /// Rings, interrupt and NAPI are live (changed under RTNL).
     pub(crate) up: AtomicBool,
@@ -242,6 +242,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             netdev.set_xdp_features(
                 xdp::features::BASIC | xdp::features::REDIRECT | xdp::features::NDO_XMIT,
             );
+            // The core spreads the queue sets' vectors over the CPUs, and keeps what the
+            // operator sets instead.
+            netdev.spread_irq_affinity();
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
 
@@ -259,7 +262,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 rx_hash_table <- kernel::new_mutex!(rx_hash_table, "iflib_rx_hash_table"),
                 lines <- kernel::new_mutex!(None, "iflib_irq"),
                 mac_totals <- kernel::new_mutex!(MacCounters::default(), "iflib_mac_totals"),
-                admin <- AdminWork::new(),
+                admin <- ServiceWork::new(),
                 reset_requested: AtomicBool::new(false),
                 link_event: AtomicBool::new(false),
                 rx_short: AtomicBool::new(false),
@@ -328,10 +331,15 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.queue_sets.get(index as usize)
     }
 
-    /// Tells the NAPI contexts which interrupt line raises them (netdev-genl shows it), or
-    /// that none does.
-    pub(crate) fn set_queue_irqs(&self, vectors: Option<&Vectors<'_>>) {
-        for set in self.queue_sets.iter() {
+    /// Tells the NAPI contexts of `sets` which interrupt line raises them (netdev-genl
+    /// shows it; the core keeps the line's affinity with it), or that none does: before the
+    /// lines are freed, as `free_irq` wants no affinity notifier left.
+    pub(crate) fn set_queue_irqs(
+        &self,
+        sets: &[QueueSet<'bound, D>],
+        vectors: Option<&Vectors<'_>>,
+    ) {
+        for set in sets {
             let irq = vectors.and_then(|vectors| match vectors.admin {
                 Some(_) => vectors.queue.get(set.index as usize),
                 // One vector for one queue set.

@@ -7,7 +7,6 @@ use crate::{
     adapter::Adapter,
     driver::Datapath,
     irq::{
-        Line,
         Lines,
         Vectors, //
     },
@@ -15,7 +14,11 @@ use crate::{
 };
 use core::sync::atomic::Ordering;
 use kernel::{
-    bindings,
+    net::interrupt::{
+        Handler,
+        IrqReturn,
+        Line, //
+    },
     prelude::*,
     str::CString, //
 };
@@ -40,9 +43,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let Some(admin) = vectors.admin else {
             let irq = *vectors.queue.first().ok_or(EINVAL)?;
             let name = CString::try_from_fmt(fmt!("{base}"))?;
-            let cookie = core::ptr::from_ref(self).cast();
-            // SAFETY: The caller keeps `self`, the handler's cookie, valid while requested.
-            let line = unsafe { Line::request(irq, Self::interrupt, name, cookie) }?;
+            // SAFETY: The caller keeps `self` valid while the line is requested.
+            let line = unsafe { Line::request::<Self, SingleVector>(irq, self, name) }?;
             queue.push(line, GFP_KERNEL)?;
             return Ok(Lines {
                 _queue: queue,
@@ -52,70 +54,58 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         for (index, set) in self.queue_sets.iter().take(sets as usize).enumerate() {
             let irq = *vectors.queue.get(index).ok_or(EINVAL)?;
             let name = CString::try_from_fmt(fmt!("{base}-TxRx-{index}"))?;
-            let cookie = core::ptr::from_ref(set).cast();
             // SAFETY: The queue sets live as long as `self`, which the caller keeps valid
             // while the line is requested.
-            let line = unsafe { Line::request(irq, Self::queue_interrupt, name, cookie) }?;
+            let line = unsafe { Line::request::<_, QueueVector>(irq, set, name) }?;
             queue.push(line, GFP_KERNEL)?;
         }
         let name = CString::try_from_fmt(fmt!("{base}"))?;
-        let cookie = core::ptr::from_ref(self).cast();
         // SAFETY: As above.
-        let admin = unsafe { Line::request(admin, Self::admin_interrupt, name, cookie) }?;
+        let admin = unsafe { Line::request::<Self, AdminVector>(admin, self, name) }?;
         Ok(Lines {
             _queue: queue,
             _admin: Some(admin),
         })
     }
+}
 
-    /// The hard IRQ handler of a single vector: acknowledge, mask and hand the work to NAPI.
-    ///
-    /// # Safety
-    ///
-    /// `cookie` is the `Adapter` the line was requested for.
-    unsafe extern "C" fn interrupt(_irq: c_int, cookie: *mut c_void) -> bindings::irqreturn_t {
-        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
-        let this = unsafe { &*cookie.cast::<Self>() };
+/// The handler of a single vector (MSI or INTx) for every cause.
+struct SingleVector;
+
+impl<D: Datapath> Handler<Adapter<'_, D>> for SingleVector {
+    /// Acknowledge, mask and hand the work to NAPI.
+    fn handle(this: &Adapter<'_, D>) -> IrqReturn {
         let cause = D::interrupt_cause(&this.hw);
         if !cause.ours {
-            return bindings::irqreturn_t(bindings::irqreturn::IRQ_NONE.0);
+            return IrqReturn::None;
         }
         if cause.link {
             this.link_event.store(true, Ordering::Relaxed);
         }
         D::disable_interrupts(&this.hw);
         this.schedule_polls();
-        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
+        IrqReturn::Handled
     }
+}
 
-    /// A queue set's MSI-X vector handler: the device masked the set's causes when it
-    /// raised the vector; the set's NAPI does the work and unmasks them.
-    ///
-    /// # Safety
-    ///
-    /// `cookie` is the `QueueSet` of an adapter the line was requested for.
-    unsafe extern "C" fn queue_interrupt(
-        _irq: c_int,
-        cookie: *mut c_void,
-    ) -> bindings::irqreturn_t {
-        // SAFETY: The line is freed before the adapter and its queue sets go away (see
-        // `bring_up`).
-        let set = unsafe { &*cookie.cast::<QueueSet<'bound, D>>() };
+/// The handler of a queue set's MSI-X vector.
+struct QueueVector;
+
+impl<D: Datapath> Handler<QueueSet<'_, D>> for QueueVector {
+    /// The device masked the set's causes when it raised the vector; the set's NAPI does
+    /// the work and unmasks them.
+    fn handle(set: &QueueSet<'_, D>) -> IrqReturn {
         set.napi.schedule();
-        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
+        IrqReturn::Handled
     }
+}
 
-    /// The MSI-X admin vector's handler: acknowledge the cause and let NAPI read the link.
-    ///
-    /// # Safety
-    ///
-    /// `cookie` is the `Adapter` the line was requested for.
-    unsafe extern "C" fn admin_interrupt(
-        _irq: c_int,
-        cookie: *mut c_void,
-    ) -> bindings::irqreturn_t {
-        // SAFETY: The line is freed before the adapter goes away (see `bring_up`).
-        let this = unsafe { &*cookie.cast::<Self>() };
+/// The handler of the MSI-X admin vector.
+struct AdminVector;
+
+impl<D: Datapath> Handler<Adapter<'_, D>> for AdminVector {
+    /// Acknowledge the cause and let NAPI read the link.
+    fn handle(this: &Adapter<'_, D>) -> IrqReturn {
         if D::interrupt_cause(&this.hw).link {
             this.link_event.store(true, Ordering::Relaxed);
         }
@@ -123,6 +113,6 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if let Some(set) = this.queue_set(0) {
             set.napi.schedule();
         }
-        bindings::irqreturn_t(bindings::irqreturn::IRQ_HANDLED.0)
+        IrqReturn::Handled
     }
 }

@@ -5,17 +5,16 @@
 //! With MSI-X each queue set has a vector of its own and the other causes one more; without
 //! it one MSI or INTx vector serves one queue set and everything else. The kernel crate's
 //! `irq::Registration` borrows its vector allocation, which cannot live in the same
-//! structure; iflib requests and frees its lines directly, tied to open and stop.
+//! structure; iflib requests and frees its lines with `kernel::net::interrupt`, tied to
+//! open and stop.
 
 use crate::driver::InterruptRouting;
 use kernel::{
-    bindings,
     device::Bound,
-    error::to_result,
     irq::IrqRequest,
+    net::interrupt::Line,
     pci,
-    prelude::*,
-    str::CString, //
+    prelude::*, //
 };
 
 /// The interrupt vectors allocated to a device, freed when dropped (after its lines).
@@ -96,64 +95,3 @@ pub(crate) struct Lines {
     pub(crate) _queue: KVec<Line>,
     pub(crate) _admin: Option<Line>,
 }
-
-/// The hard IRQ handler signature used with [`Line::request`].
-pub(crate) type Handler = unsafe extern "C" fn(c_int, *mut c_void) -> bindings::irqreturn_t;
-
-/// One requested interrupt line.
-///
-/// # Invariants
-///
-/// While `cookie` is non-null, `irq` is requested with `cookie` as its `dev_id` and `_name`
-/// as its name (shown in `/proc/interrupts`).
-pub(crate) struct Line {
-    irq: u32,
-    cookie: *mut c_void,
-    /// Only kept alive: the kernel points at it while the line is requested.
-    _name: CString,
-}
-
-impl Line {
-    /// Requests `irq` (shared) with `handler`, which receives `cookie`, under `name`.
-    ///
-    /// # Safety
-    ///
-    /// `cookie` must be valid for `handler` until the returned line is freed or dropped.
-    pub(crate) unsafe fn request(
-        irq: u32,
-        handler: Handler,
-        name: CString,
-        cookie: *const c_void,
-    ) -> Result<Self> {
-        // SAFETY: `handler` and `cookie` stay valid while requested (caller's guarantee);
-        // `name`'s buffer is kept in the line and freed only after `free_irq`.
-        to_result(unsafe {
-            bindings::request_threaded_irq(
-                irq,
-                Some(handler),
-                None,
-                bindings::IRQF_SHARED as usize,
-                name.as_char_ptr(),
-                cookie.cast_mut(),
-            )
-        })?;
-        Ok(Self {
-            irq,
-            cookie: cookie.cast_mut(),
-            _name: name,
-        })
-    }
-}
-
-impl Drop for Line {
-    fn drop(&mut self) {
-        // SAFETY: The line was requested with `cookie` (type invariant); `free_irq` waits for
-        // running handlers, so none uses `cookie` afterwards. `_name` is dropped after this.
-        unsafe { bindings::free_irq(self.irq, self.cookie) };
-    }
-}
-
-// SAFETY: The line is only a number and an opaque cookie; freeing is thread-safe.
-unsafe impl Send for Line {}
-// SAFETY: Shared access only reads `irq`.
-unsafe impl Sync for Line {}

@@ -15,6 +15,7 @@ use crate::{
         RxFilter, //
     },
     irq::Vectors,
+    queue_set::QueueSet,
     rx::RxRing,
     tx::TxRing,
 };
@@ -45,13 +46,16 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let count = self.usable_sets(vectors);
         let sets = self.queue_sets.get(..count as usize).ok_or(EINVAL)?;
         self.add_napi_contexts(count);
-        self.set_queue_irqs(Some(vectors));
         // Down, every NAPI context is disabled: the proofs are here.
         if sets.iter().any(|set| set.napi_off.lock().is_none()) {
             return Err(EBUSY);
         }
         let dev = self.netdev.device();
         dev.set_real_num_queues(count, count)?;
+        let routing = vectors.routing(count);
+        if matches!(routing, InterruptRouting::MsiX { .. }) {
+            self.spread_transmits(sets);
+        }
         let desc = &D::DESCRIPTION;
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
         let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
@@ -82,7 +86,6 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
 
         D::set_mac_address(&self.hw, &dev.mac_address());
-        let routing = vectors.routing(count);
         D::route_interrupts(&self.hw, routing);
         let rx_config = RxConfig {
             buffer_size,
@@ -103,14 +106,20 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         if self.rx_hash {
             D::set_rx_hash_key(&self.hw, &self.settings.hash_key());
+            // The sets in use may differ from those the table was spread over (MSI-X
+            // turned off or on): an operator's table is kept, the default one follows.
+            if !dev.rx_hash_table_configured() {
+                self.spread_rx_hash_table(count);
+            }
             self.apply_rx_hash_table(count);
         }
         for (set, (_, rx)) in sets.iter().zip(rings.iter_mut()) {
             let off = set.napi_off.lock();
-            let full = off
+            // At least one buffer posted.
+            let posted = off
                 .as_ref()
                 .map(|off| rx.refill::<D>(&self.hw, off) < rx_len - 1);
-            if full != Some(true) {
+            if posted != Some(true) {
                 D::stop(&self.hw);
                 for (_, rx) in rings.iter_mut() {
                     rx.release_buffers();
@@ -155,6 +164,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             }
         };
         self.running_sets.store(count, Ordering::Relaxed);
+        self.set_queue_irqs(sets, Some(vectors));
         for set in sets {
             set.napi
                 .bind_queue(dev, napi::QueueKind::Rx, set.index, true);
@@ -176,7 +186,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.update_link();
         dev.tx_start_all();
         self.up.store(true, Ordering::Release);
-        self.admin.run_later();
+        self.admin
+            .run_unless_queued(crate::admin::SERVICE_PERIOD_MS);
         Ok(())
     }
 
@@ -201,6 +212,25 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 // it before the context.
                 let off = unsafe { Pin::new_unchecked(&set.napi).add(dev, set.index, this) };
                 *napi_off = Some(off);
+            }
+        }
+    }
+
+    /// Has the stack send each CPU's packets through the queue set whose vector the core
+    /// spreads to that CPU (XPS), so that a packet's completion comes back where it was
+    /// sent. Set once per queue, the first time it is in use: the operator's own
+    /// `xps_cpus` stay. Without it (no memory), the stack hashes flows over the queues.
+    fn spread_transmits(&self, sets: &[QueueSet<'bound, D>]) {
+        let dev = self.netdev.device();
+        for set in sets {
+            if set.xps_set.load(Ordering::Relaxed) {
+                continue;
+            }
+            if dev
+                .set_xps_cpu(set.index, dev.spread_cpu(set.index))
+                .is_ok()
+            {
+                set.xps_set.store(true, Ordering::Relaxed);
             }
         }
     }
@@ -305,6 +335,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         dev.carrier_off();
         D::disable_interrupts(&self.hw);
+        self.set_queue_irqs(sets, None);
         drop(self.lines.lock().take());
         for set in sets {
             set.napi
@@ -365,12 +396,13 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     /// it then holds no line).
     fn reallocate_vectors(&self, msix_disabled: bool) -> Result {
         let mut vectors = self.vectors.lock();
-        self.set_queue_irqs(None);
         *vectors = None;
         let msix = D::DESCRIPTION.msix && !msix_disabled;
-        let new = Vectors::allocate(self.pdev, msix, self.queue_sets.len() as u32)?;
-        self.set_queue_irqs(Some(&new));
-        *vectors = Some(new);
+        *vectors = Some(Vectors::allocate(
+            self.pdev,
+            msix,
+            self.queue_sets.len() as u32,
+        )?);
         Ok(())
     }
 

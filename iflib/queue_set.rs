@@ -11,6 +11,7 @@ use crate::{
     stats::Counters,
     tx::TxRing, //
 };
+use core::sync::atomic::AtomicBool;
 use kernel::{
     device::{
         Bound,
@@ -52,6 +53,8 @@ pub(crate) struct QueueSet<'bound, D: Datapath> {
     pub(crate) index: u32,
     /// Its packet counters: each written by its NAPI poll or under its TX queue's lock.
     pub(crate) counters: Counters,
+    /// Its TX queue's XPS map was set (once: then it is the operator's; RTNL).
+    pub(crate) xps_set: AtomicBool,
 }
 
 impl<'bound, D: Datapath> QueueSet<'bound, D> {
@@ -64,6 +67,7 @@ impl<'bound, D: Datapath> QueueSet<'bound, D> {
             rx <- kernel::new_spinlock!(None, "iflib_rx"),
             index,
             counters: Counters::default(),
+            xps_set: AtomicBool::new(false),
         })
     }
 

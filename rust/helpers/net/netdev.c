@@ -18,6 +18,11 @@
 
 #ifdef CONFIG_RUST_NET_ABSTRACTIONS
 
+__rust_helper int rust_helper_dev_to_node(struct device *dev)
+{
+	return dev_to_node(dev);
+}
+
 __rust_helper void *rust_helper_netdev_priv(const struct net_device *dev)
 {
 	return netdev_priv(dev);

@@ -226,6 +226,29 @@ impl Device {
         to_result(unsafe { bindings::netif_set_real_num_queues(self.as_raw(), tx, rx) })
     }
 
+    /// The CPU the core spreads queue `index`'s interrupt to (`cpumask_local_spread` on
+    /// the device's NUMA node, as [`Registration::spread_irq_affinity`] does).
+    pub fn spread_cpu(&self, index: u32) -> crate::cpu::CpuId {
+        // SAFETY: `self.as_raw()` is valid; `dev` is its embedded `struct device`.
+        let node = unsafe { bindings::dev_to_node(&raw mut (*self.as_raw()).dev) };
+        // SAFETY: No preconditions; it returns an online CPU's number.
+        let cpu = unsafe { bindings::cpumask_local_spread(index, node) };
+        // SAFETY: `cpumask_local_spread` returns a CPU below `nr_cpu_ids`.
+        unsafe { crate::cpu::CpuId::from_u32_unchecked(cpu) }
+    }
+
+    /// Has the stack send the packets of CPU `cpu` through TX queue `queue` (XPS, as
+    /// `/sys/class/net/<if>/queues/tx-<queue>/xps_cpus` sets it; RTNL). Fails for want of
+    /// memory or for a queue the device does not have.
+    pub fn set_xps_cpu(&self, queue: u32, cpu: crate::cpu::CpuId) -> Result {
+        let queue = u16::try_from(queue).map_err(|_| EINVAL)?;
+        let mut mask = crate::cpumask::CpumaskVar::new_zero(GFP_KERNEL)?;
+        mask.set(cpu);
+        // SAFETY: `self.as_raw()` is valid and `mask` a valid mask for the call; the
+        // function checks `queue` against the device's queues.
+        to_result(unsafe { bindings::netif_set_xps_queue(self.as_raw(), mask.as_raw(), queue) })
+    }
+
     /// Returns the number of TX queues the stack uses.
     #[inline]
     pub fn real_num_tx_queues(&self) -> u32 {
@@ -849,6 +872,15 @@ impl<T: Operations> Registration<T> {
     pub fn set_xdp_features(&self, features: u32) {
         // SAFETY: `self.dev` is valid; before registration nobody else reads the field.
         unsafe { bindings::xdp_set_features_flag(self.dev.as_ptr(), features) };
+    }
+
+    /// Has the core spread the queue sets' interrupts over the CPUs and keep their
+    /// affinity across restarts (`netif_set_affinity_auto`; before registration). A NAPI
+    /// context's interrupt ([`crate::net::napi::Napi::set_irq`]) must then be unset before
+    /// its line is freed (`free_irq` warns about a notifier left behind).
+    pub fn spread_irq_affinity(&self) {
+        // SAFETY: The device is allocated and not yet registered.
+        unsafe { bindings::netif_set_affinity_auto(self.dev.as_ptr()) }
     }
 
     /// Sets the TX watchdog period in jiffies (before registration).

@@ -21,8 +21,8 @@ import socket
 import struct
 import threading
 
-from iflib_env import answers_ping, channels, ethtool_stat, peer_receives, queues, run_on_pair, \
-    sets_in_use
+from iflib_env import answers_ping, channels, ethtool_stat, irq_lines, peer_receives, queues, \
+    run_on_pair, sets_in_use
 from lib.py import Iperf3Runner, NlError, cmd, defer, ethtool, ksft_eq, ksft_pr, ksft_true, \
     rand_port
 
@@ -117,8 +117,20 @@ def flows_follow_table(cfg, expect=None):
 
 
 def two_queue_sets(cfg):
-    """Both queue pairs in use from the start, each with its vector, NAPI and pool."""
+    """Both queue pairs in use from the start, each with its vector, NAPI and pool; the
+    vectors spread over the CPUs, each CPU transmitting through its vector's queue."""
     ksft_true(sets_in_use(cfg, 2, 2), "2 queue sets: channels, vectors, NAPI, queues, pools")
+    lines = irq_lines(cfg.ifname)
+    for n in (0, 1):
+        irq = lines["%s-TxRx-%d" % (cfg.ifname, n)]
+        with open("/proc/irq/%d/smp_affinity_list" % irq, encoding="ascii") as f:
+            affinity = f.read().strip()
+        with open("/sys/class/net/%s/queues/tx-%d/xps_cpus" % (cfg.ifname, n),
+                  encoding="ascii") as f:
+            xps = int(f.read().strip().replace(",", ""), 16)
+        ksft_pr("queue set %d: vector on CPUs %s, XPS CPU mask %#x" % (n, affinity, xps))
+        ksft_eq(affinity, str(n), "queue set %d's vector on CPU %d" % (n, n))
+        ksft_eq(xps, 1 << n, "CPU %d transmits through TX queue %d" % (n, n))
 
 
 def rss_spreads_flows(cfg):
@@ -134,7 +146,8 @@ def rss_spreads_flows(cfg):
 
 
 def rss_table_moves_flows(cfg):
-    """`ethtool -X equal 1` sends every flow to queue 0, `weight 0 1` to queue 1."""
+    """`ethtool -X equal 1` sends every flow to queue 0, `weight 0 1` to queue 1, and then
+    `-L combined 1` is refused."""
     defer(ethtool, "-X %s default" % cfg.ifname)
     ethtool("-X %s equal 1" % cfg.ifname)
     ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0}, "table read back: all 0")
@@ -142,6 +155,16 @@ def rss_table_moves_flows(cfg):
     ethtool("-X %s weight 0 1" % cfg.ifname)
     ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {1}, "table read back: all 1")
     ksft_eq(flows_follow_table(cfg, expect=1), {1}, "every flow on queue 1")
+    # The operator's table names queue 1: ethtool keeps the channel that serves it.
+    try:
+        cfg.ethnl.channels_set(dict(cfg.ethnl_header, **{"combined-count": 1}))
+        refused = None
+    except NlError as e:
+        refused = e
+    ksft_pr("combined 1 under a table on queue 1: %s" % refused)
+    ksft_true(refused is not None and refused.nl_msg.error == -22,
+              "-L combined 1 refused while the table names queue 1")
+    ksft_eq(channels(cfg), (2, 2), "channels unchanged")
     ethtool("-X %s default" % cfg.ifname)
     ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0, 1}, "default: both queues")
 
