@@ -156,12 +156,7 @@ def rss_table_moves_flows(cfg):
     ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {1}, "table read back: all 1")
     ksft_eq(flows_follow_table(cfg, expect=1), {1}, "every flow on queue 1")
     # The operator's table names queue 1: ethtool keeps the channel that serves it.
-    try:
-        cfg.ethnl.channels_set(dict(cfg.ethnl_header, **{"combined-count": 1}))
-        refused = None
-    except NlError as e:
-        refused = e
-    ksft_pr("combined 1 under a table on queue 1: %s" % refused)
+    refused = set_channels(cfg, 1)
     ksft_true(refused is not None and refused.nl_msg.error == -22,
               "-L combined 1 refused while the table names queue 1")
     ksft_eq(channels(cfg), (2, 2), "channels unchanged")
@@ -169,14 +164,20 @@ def rss_table_moves_flows(cfg):
     ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0, 1}, "default: both queues")
 
 
-def channels_refused(cfg):
-    """`-L combined 3` is refused with EINVAL and a message; the count stays."""
+def set_channels(cfg, count):
+    """`ethtool -L combined COUNT` over netlink: None, or the NlError it was refused with."""
     try:
-        cfg.ethnl.channels_set(dict(cfg.ethnl_header, **{"combined-count": 3}))
+        cfg.ethnl.channels_set(dict(cfg.ethnl_header, **{"combined-count": count}))
         refused = None
     except NlError as e:
         refused = e
-    ksft_pr("combined 3: %s" % refused)
+    ksft_pr("combined %d: %s" % (count, refused))
+    return refused
+
+
+def channels_refused(cfg):
+    """`-L combined 3` is refused with EINVAL and a message; the count stays."""
+    refused = set_channels(cfg, 3)
     ksft_true(refused is not None and refused.nl_msg.error == -22, "refused with EINVAL")
     ksft_true(refused is not None and refused.nl_msg.extack.get("msg"), "with a message")
     ksft_eq(channels(cfg), (2, 2), "channels unchanged")
