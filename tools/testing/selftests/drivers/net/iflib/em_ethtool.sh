@@ -85,14 +85,16 @@ self_test() {
 	echo "$out" | grep -qx "The test result is $2" && [ "$results" = "$3 " ]
 }
 
-# identify_blinks: while ethtool -p runs for 2 s, LED0's mode in LEDCTL is
-# seen forced on and forced off; afterwards LEDCTL is what it was.
+# identify_blinks: while ethtool -p runs for 6 s, LED0's mode in LEDCTL is
+# seen forced on and forced off; afterwards LEDCTL is what it was. The watch
+# lasts as long as the blinking: on the debug kernel the watcher's start alone
+# can take a second or two, and a short watch saw only the last "off".
 identify_blinks() {
 	local before after modes id
 	before=$(reg32 "$DUT_PCI" $LEDCTL)
-	ethtool -p "$DUT" 2 &
+	ethtool -p "$DUT" 6 &
 	id=$!
-	modes=$(reg32 "$DUT_PCI" $LEDCTL watch 2 |
+	modes=$(reg32 "$DUT_PCI" $LEDCTL watch 6 |
 		while read -r v; do printf '%x\n' $((v & 0xf)); done | sort -u | tr '\n' ' ')
 	wait "$id"
 	after=$(reg32 "$DUT_PCI" $LEDCTL)

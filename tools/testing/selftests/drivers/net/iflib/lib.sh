@@ -94,10 +94,16 @@ setup_pair() {
 }
 
 cleanup_remote() {
+	local dev
+	# The NICs go back to init_net first, at once: deleting the namespace returns
+	# them only when nothing holds it any more, and a TCP socket retransmitting
+	# to a NIC that went away (a surprise removal, a timed-out client) holds it
+	# for minutes.
+	for dev in $(ip -n "$REMOTE_NS" -o link show 2>/dev/null |
+		awk -F': ' '$2 != "lo" { sub("@.*", "", $2); print $2 }'); do
+		ip -n "$REMOTE_NS" link set dev "$dev" netns 1 2>/dev/null
+	done
 	ip netns del "$REMOTE_NS" 2>/dev/null
-	# Deleting a namespace returns its physical NICs to init_net
-	# asynchronously; wait so the next test finds them.
-	sleep 0.5
 }
 
 # Counter $2 (e.g. rx_packets) of interface $1, in namespace $3 if set.

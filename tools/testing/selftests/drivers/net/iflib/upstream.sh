@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The upstream drivers/net selftests ping.py, stats.py and netpoll_basic.py
+# The upstream drivers/net selftests ping.py, stats.py, netpoll_basic.py
 # (netconsole flushed through netpoll under iperf3 traffic, the polls counted
-# by bpftrace) against iflib_em
+# by bpftrace), and on the 82574 (two queue sets) napi_threaded.py and
+# hw/irq.py against iflib_em
 # on the e1000 and the e1000e DUT (one of each family em drives), the peer
 # (its C driver) in the remote namespace, with the
 # environment they expect (NETIF, LOCAL_V4/REMOTE_V4, LOCAL_V6/REMOTE_V6,
@@ -34,7 +35,7 @@ ETHTOOL_DIR=${IFLIB_CACHE:-$IFLIB_BUILD/../..}/tools/ethtool/usr/sbin
 # Runs upstream test $1 and prints its case results as "ok|not ok NAME # DIRECTIVE".
 run_upstream() {
 	(cd "$UPSTREAM" && PATH=$ETHTOOL_DIR:$PATH NETIF=$NETIF timeout 150 python3 "./$1" 2>&1) |
-		tee "/tmp/iflib_$1.log" |
+		tee "/tmp/iflib_${1//\//_}.log" |
 		sed -n 's/^\(ok\|not ok\) [0-9]* \([^ ]*\)\(.*\)$/\1|\2|\3/p'
 }
 
@@ -49,8 +50,13 @@ for MODEL in $MODELS; do
 		continue
 	fi
 	sleep 2
-	# stats.py last: its down/up cases take the DUT's IPv6 address away.
-	for t in ping.py netpoll_basic.py stats.py; do
+	# On the 82574 (two queue sets) the NAPI and interrupt tests too. queues.py,
+	# ring_reconfig.py and hw/rss_api.py wait for the suite's helpers and tools
+	# (xdp_helper, tc, a TCG-paced traffic generator) and RSS contexts: see
+	# testing.rst. stats.py last: its down/up cases take the DUT's IPv6 address away.
+	tests="ping.py netpoll_basic.py"
+	[ "$MODEL" = e1000e ] && tests+=" napi_threaded.py hw/irq.py"
+	for t in $tests stats.py; do
 		n=${#results[@]}
 		while IFS='|' read -r verdict name rest; do
 			results+=("$verdict|$MODEL: upstream $name|$rest")
@@ -58,13 +64,13 @@ for MODEL in $MODELS; do
 		if [ ${#results[@]} = "$n" ]; then
 			# A test that reports no case has failed before its first.
 			results+=("not ok|$MODEL: upstream $t reported no result|")
-			tail -5 "/tmp/iflib_$t.log" | sed "s/^/# $MODEL: $t: /"
+			tail -5 "/tmp/iflib_${t//\//_}.log" | sed "s/^/# $MODEL: $t: /"
 		fi
-		if grep -q "^not ok" "/tmp/iflib_$t.log"; then
+		if grep -q "^not ok" "/tmp/iflib_${t//\//_}.log"; then
 			# Why a case failed: the log's end.
-			grep -vE "^(ok|not ok) " "/tmp/iflib_$t.log" | tail -40 | sed "s/^/# $MODEL: $t: /"
+			grep -vE "^(ok|not ok) " "/tmp/iflib_${t//\//_}.log" | tail -40 | sed "s/^/# $MODEL: $t: /"
 		fi
-		grep "^# Totals" "/tmp/iflib_$t.log" | sed "s/^/# $MODEL: $t: /"
+		grep "^# Totals" "/tmp/iflib_${t//\//_}.log" | sed "s/^/# $MODEL: $t: /"
 	done
 	cleanup
 done
