@@ -15,7 +15,6 @@ use crate::{
         RxFilter, //
     },
     irq::Vectors,
-    queue_set::QueueSet,
     rx::RxRing,
     tx::TxRing,
 };
@@ -53,9 +52,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let dev = self.netdev.device();
         dev.set_real_num_queues(count, count)?;
         let routing = vectors.routing(count);
-        if matches!(routing, InterruptRouting::MsiX { .. }) {
-            self.spread_transmits(sets);
-        }
+        self.spread_transmits(count, matches!(routing, InterruptRouting::MsiX { .. }));
         let desc = &D::DESCRIPTION;
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
         let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
@@ -218,12 +215,19 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 
     /// Has the stack send each CPU's packets through the queue set whose vector the core
     /// spreads to that CPU (XPS), so that a packet's completion comes back where it was
-    /// sent. Set once per queue, the first time it is in use: the operator's own
-    /// `xps_cpus` stay. Without it (no memory), the stack hashes flows over the queues.
-    fn spread_transmits(&self, sets: &[QueueSet<'bound, D>]) {
+    /// sent: with a vector per set (`per_set`), for the first `count` sets. Set once per
+    /// queue, the first time it is in use, so that the operator's own `xps_cpus` stay;
+    /// the stack drops the maps of queues beyond the count in use, and a set that comes
+    /// back gets its map again. Without it (no memory), the stack hashes flows over the
+    /// queues.
+    fn spread_transmits(&self, count: u32, per_set: bool) {
         let dev = self.netdev.device();
-        for set in sets {
-            if set.xps_set.load(Ordering::Relaxed) {
+        for set in self.queue_sets.iter() {
+            if set.index >= count {
+                set.xps_set.store(false, Ordering::Relaxed);
+                continue;
+            }
+            if !per_set || set.xps_set.load(Ordering::Relaxed) {
                 continue;
             }
             if dev
