@@ -119,7 +119,7 @@ impl Settings {
 /// One bound device.
 ///
 /// Teardown: `drop` unregisters the net device (which stops it: rings, page pools, lines
-/// and NAPI polls are gone then), cancels the admin work and detaches the hardware; then
+/// and NAPI polls are gone then), disables the admin work and detaches the hardware; then
 /// the fields drop in declaration order. The queue sets' NAPI contexts are deleted while
 /// the net device they belong to is still allocated (`netif_napi_del` takes the device's
 /// lock), and `netdev`, which frees the net device, is the last field.
@@ -331,24 +331,6 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.queue_sets.get(index as usize)
     }
 
-    /// Tells the NAPI contexts of `sets` which interrupt line raises them (netdev-genl
-    /// shows it; the core keeps the line's affinity with it), or that none does: before the
-    /// lines are freed, as `free_irq` wants no affinity notifier left.
-    pub(crate) fn set_queue_irqs(
-        &self,
-        sets: &[QueueSet<'bound, D>],
-        vectors: Option<&Vectors<'_>>,
-    ) {
-        for set in sets {
-            let irq = vectors.and_then(|vectors| match vectors.admin {
-                Some(_) => vectors.queue.get(set.index as usize),
-                // One vector for one queue set.
-                None => vectors.queue.first().filter(|_| set.index == 0),
-            });
-            set.napi.set_irq(irq.map_or(-1, |irq| *irq as i32));
-        }
-    }
-
     /// The most queue sets the vectors serve (`ethtool -l`'s maximum; RTNL).
     pub(crate) fn max_channels(&self) -> u32 {
         let vectors = self.vectors.lock();
@@ -431,10 +413,13 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 #[pinned_drop]
 impl<D: Datapath> PinnedDrop for Adapter<'_, D> {
     fn drop(self: Pin<&mut Self>) {
-        // Unregistering stops the device if it is up (and with it the TX watchdog); then
-        // no reset can be queued, one in flight is waited for, and the hardware quiesced.
+        // Unregistering stops the device if it is up (and with it the TX watchdog, NAPI and
+        // the interrupts, which free their lines); then the admin work is disabled (a run in
+        // flight is waited for, none queued later) and the hardware quiesced. The fields
+        // drop after this, none of them in use any more.
         self.netdev.unregister();
-        self.admin.cancel();
+        drop(self.lines.lock().take());
+        self.admin.disable();
         D::detach(&self.hw);
     }
 }

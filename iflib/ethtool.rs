@@ -85,7 +85,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             if !dev.rx_hash_table_configured() {
                 this.spread_rx_hash_table(count);
             }
-            dev.set_real_num_queues(count, count)
+            this.set_queue_count(count)
         };
         this.restart_with(
             "channel count",

@@ -29,7 +29,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     ///
     /// # Safety
     ///
-    /// `self` must stay valid until the returned lines are dropped.
+    /// `self` must stay valid, and the NAPI contexts of its first `sets` queue sets added,
+    /// until the returned lines are dropped.
     pub(crate) unsafe fn request_lines(&self, vectors: &Vectors<'_>, sets: u32) -> Result<Lines> {
         // Named as Intel's C drivers name theirs, which tools that spread vectors over CPUs
         // look for: "<interface>-TxRx-<queue set>" for a queue set's own vector,
@@ -43,8 +44,17 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let Some(admin) = vectors.admin else {
             let irq = *vectors.queue.first().ok_or(EINVAL)?;
             let name = CString::try_from_fmt(fmt!("{base}"))?;
-            // SAFETY: The caller keeps `self` valid while the line is requested.
-            let line = unsafe { Line::request::<Self, SingleVector>(irq, self, name) }?;
+            let set = self.queue_set(0).ok_or(EINVAL)?;
+            let line = if vectors.exclusive {
+                // SAFETY: The caller keeps `self`, and with it queue set 0's NAPI context
+                // added, valid while the line is requested.
+                unsafe {
+                    Line::request_for_napi::<Self, SingleVector, _>(irq, self, name, &set.napi)
+                }?
+            } else {
+                // SAFETY: The caller keeps `self` valid while the line is requested.
+                unsafe { Line::request::<Self, SingleVector>(irq, self, name) }?
+            };
             queue.push(line, GFP_KERNEL)?;
             return Ok(Lines {
                 _queue: queue,
@@ -54,9 +64,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         for (index, set) in self.queue_sets.iter().take(sets as usize).enumerate() {
             let irq = *vectors.queue.get(index).ok_or(EINVAL)?;
             let name = CString::try_from_fmt(fmt!("{base}-TxRx-{index}"))?;
-            // SAFETY: The queue sets live as long as `self`, which the caller keeps valid
-            // while the line is requested.
-            let line = unsafe { Line::request::<_, QueueVector>(irq, set, name) }?;
+            // SAFETY: The queue sets live as long as `self`, which the caller keeps valid,
+            // and the set's NAPI context added, while the line is requested.
+            let line =
+                unsafe { Line::request_for_napi::<_, QueueVector, _>(irq, set, name, &set.napi) }?;
             queue.push(line, GFP_KERNEL)?;
         }
         let name = CString::try_from_fmt(fmt!("{base}"))?;

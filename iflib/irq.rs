@@ -24,6 +24,9 @@ pub(crate) struct Vectors<'bound> {
     pub(crate) queue: KVec<u32>,
     /// The other causes' (link) vector, with MSI-X: the entry after the queue sets'.
     pub(crate) admin: Option<u32>,
+    /// Whether each vector is a line of its own (MSI-X, MSI), not the INTx line that other
+    /// devices may share: only such a line takes its NAPI context's affinity.
+    pub(crate) exclusive: bool,
     _allocation: pci::IrqVectorRegistration<'bound>,
 }
 
@@ -52,19 +55,23 @@ impl<'bound> Vectors<'bound> {
                 return Ok(Self {
                     queue,
                     admin,
+                    exclusive: true,
                     _allocation: allocation,
                 });
             }
         }
-        let types = pci::IrqTypes::default()
-            .with(pci::IrqType::Msi)
-            .with(pci::IrqType::Intx);
-        let allocation = pdev.alloc_irq_vectors(1, 1, types)?;
+        let msi = pci::IrqTypes::default().with(pci::IrqType::Msi);
+        let intx = pci::IrqTypes::default().with(pci::IrqType::Intx);
+        let (allocation, exclusive) = match pdev.alloc_irq_vectors(1, 1, msi) {
+            Ok(allocation) => (allocation, true),
+            Err(_) => (pdev.alloc_irq_vectors(1, 1, intx)?, false),
+        };
         let mut queue = KVec::with_capacity(1, GFP_KERNEL)?;
         queue.push(irq_of(&allocation, 0)?, GFP_KERNEL)?;
         Ok(Self {
             queue,
             admin: None,
+            exclusive,
             _allocation: allocation,
         })
     }

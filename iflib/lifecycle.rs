@@ -50,7 +50,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             return Err(EBUSY);
         }
         let dev = self.netdev.device();
-        dev.set_real_num_queues(count, count)?;
+        self.set_queue_count(count)?;
         let routing = vectors.routing(count);
         self.spread_transmits(count, matches!(routing, InterruptRouting::MsiX { .. }));
         let desc = &D::DESCRIPTION;
@@ -146,7 +146,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             Ordering::Relaxed,
         );
         // SAFETY: `self` is pinned inside the bound device's data and outlives the lines: they
-        // are freed in `bring_down`, which runs before the adapter is dropped.
+        // are freed in `bring_down`, which runs before the adapter is dropped. The sets'
+        // NAPI contexts were added above and are removed only here, while down, before
+        // lines are requested again.
         let lines = match unsafe { self.request_lines(vectors, count) } {
             Ok(lines) => lines,
             Err(e) => {
@@ -161,7 +163,6 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             }
         };
         self.running_sets.store(count, Ordering::Relaxed);
-        self.set_queue_irqs(sets, Some(vectors));
         for set in sets {
             set.napi
                 .bind_queue(dev, napi::QueueKind::Rx, set.index, true);
@@ -213,27 +214,32 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
     }
 
+    /// Tells the stack how many TX and RX queues are in use (RTNL). The stack drops the XPS
+    /// maps of the queues beyond them: a set that comes back gets its map again from
+    /// [`Self::spread_transmits`], whether the count changed up or down.
+    pub(crate) fn set_queue_count(&self, count: u32) -> Result {
+        self.netdev.device().set_real_num_queues(count, count)?;
+        for set in self.queue_sets.iter().filter(|set| set.index >= count) {
+            set.xps_set.store(false, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     /// Has the stack send each CPU's packets through the queue set whose vector the core
     /// spreads to that CPU (XPS), so that a packet's completion comes back where it was
     /// sent: with a vector per set (`per_set`), for the first `count` sets. Set once per
-    /// queue, the first time it is in use, so that the operator's own `xps_cpus` stay;
-    /// the stack drops the maps of queues beyond the count in use, and a set that comes
-    /// back gets its map again. Without it (no memory), the stack hashes flows over the
-    /// queues.
+    /// queue, the first time it is in use, so that the operator's own `xps_cpus` stay.
+    /// Without it (no memory), the stack hashes flows over the queues.
     fn spread_transmits(&self, count: u32, per_set: bool) {
         let dev = self.netdev.device();
-        for set in self.queue_sets.iter() {
-            if set.index >= count {
-                set.xps_set.store(false, Ordering::Relaxed);
-                continue;
-            }
+        for set in self.queue_sets.iter().take(count as usize) {
             if !per_set || set.xps_set.load(Ordering::Relaxed) {
                 continue;
             }
-            if dev
-                .set_xps_cpu(set.index, dev.spread_cpu(set.index))
-                .is_ok()
-            {
+            let Some(cpu) = dev.napi_affinity_cpu(set.index) else {
+                continue;
+            };
+            if dev.set_xps_cpu(set.index, cpu).is_ok() {
                 set.xps_set.store(true, Ordering::Relaxed);
             }
         }
@@ -339,7 +345,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         dev.carrier_off();
         D::disable_interrupts(&self.hw);
-        self.set_queue_irqs(sets, None);
+        // Each line ends its NAPI context's association before it is freed.
         drop(self.lines.lock().take());
         for set in sets {
             set.napi

@@ -18,9 +18,10 @@
 
 #ifdef CONFIG_RUST_NET_ABSTRACTIONS
 
-__rust_helper int rust_helper_dev_to_node(struct device *dev)
+__rust_helper unsigned int rust_helper_cpumask_first_and(const struct cpumask *srcp1,
+							  const struct cpumask *srcp2)
 {
-	return dev_to_node(dev);
+	return cpumask_first_and(srcp1, srcp2);
 }
 
 __rust_helper void *rust_helper_netdev_priv(const struct net_device *dev)

@@ -226,26 +226,49 @@ impl Device {
         to_result(unsafe { bindings::netif_set_real_num_queues(self.as_raw(), tx, rx) })
     }
 
-    /// The CPU the core spreads queue `index`'s interrupt to (`cpumask_local_spread` on
-    /// the device's NUMA node, as [`Registration::spread_irq_affinity`] does).
-    pub fn spread_cpu(&self, index: u32) -> crate::cpu::CpuId {
-        // SAFETY: `self.as_raw()` is valid; `dev` is its embedded `struct device`.
-        let node = unsafe { bindings::dev_to_node(&raw mut (*self.as_raw()).dev) };
-        // SAFETY: No preconditions; it returns an online CPU's number.
-        let cpu = unsafe { bindings::cpumask_local_spread(index, node) };
-        // SAFETY: `cpumask_local_spread` returns a CPU below `nr_cpu_ids`.
-        unsafe { crate::cpu::CpuId::from_u32_unchecked(cpu) }
+    /// The first online CPU of the interrupt affinity the core keeps for NAPI context
+    /// `index` (its configuration slot: spread over the CPUs by
+    /// [`Registration::spread_irq_affinity`], then what the operator writes to the
+    /// interrupt's `smp_affinity`), if the device has such a slot and the mask an online CPU.
+    pub fn napi_affinity_cpu(&self, index: u32) -> Option<crate::cpu::CpuId> {
+        let dev = self.as_raw();
+        // SAFETY: `dev` is valid; the fields do not change after allocation.
+        let (configs, slots) = unsafe {
+            (
+                (*dev).napi_config,
+                (*dev).num_tx_queues.max((*dev).num_rx_queues),
+            )
+        };
+        if configs.is_null() || index >= slots {
+            return None;
+        }
+        // SAFETY: `alloc_netdev_mqs` gave `configs` one entry per queue of the larger
+        // direction, `slots` of them; `index` is below. The mask is read while the affinity
+        // notifier may copy a new one in: the result is a CPU of the old or the new mask, or
+        // of both, each a valid answer (the C readers race the same way).
+        let cpu = unsafe {
+            bindings::cpumask_first_and(
+                &raw const (*configs.add(index as usize)).affinity_mask,
+                &raw const bindings::__cpu_online_mask,
+            )
+        };
+        crate::cpu::CpuId::from_u32(cpu)
     }
 
     /// Has the stack send the packets of CPU `cpu` through TX queue `queue` (XPS, as
-    /// `/sys/class/net/<if>/queues/tx-<queue>/xps_cpus` sets it; RTNL). Fails for want of
-    /// memory or for a queue the device does not have.
+    /// `/sys/class/net/<if>/queues/tx-<queue>/xps_cpus` sets it). Fails for want of memory
+    /// or for a queue the device does not have.
     pub fn set_xps_cpu(&self, queue: u32, cpu: crate::cpu::CpuId) -> Result {
+        // `netif_set_xps_queue` only warns about a queue out of range, then uses it.
+        if queue >= self.num_tx_queues() {
+            return Err(EINVAL);
+        }
         let queue = u16::try_from(queue).map_err(|_| EINVAL)?;
         let mut mask = crate::cpumask::CpumaskVar::new_zero(GFP_KERNEL)?;
         mask.set(cpu);
-        // SAFETY: `self.as_raw()` is valid and `mask` a valid mask for the call; the
-        // function checks `queue` against the device's queues.
+        // SAFETY: `self.as_raw()` is valid, `mask` a valid mask for the call and `queue`
+        // one of the device's TX queues (checked above). The function takes its own locks
+        // (`cpus_read_lock`, the XPS mutex).
         to_result(unsafe { bindings::netif_set_xps_queue(self.as_raw(), mask.as_raw(), queue) })
     }
 
@@ -875,10 +898,14 @@ impl<T: Operations> Registration<T> {
     }
 
     /// Has the core spread the queue sets' interrupts over the CPUs and keep their
-    /// affinity across restarts (`netif_set_affinity_auto`; before registration). A NAPI
-    /// context's interrupt ([`crate::net::napi::Napi::set_irq`]) must then be unset before
-    /// its line is freed (`free_irq` warns about a notifier left behind).
+    /// affinity across restarts (`netif_set_affinity_auto`; before registration, a no-op
+    /// after). A NAPI context gets its line's affinity from
+    /// [`crate::net::interrupt::Line::request_for_napi`].
     pub fn spread_irq_affinity(&self) {
+        // Registered, the affinity notifiers own the masks: the call would add CPUs to them.
+        if self.registered.load(Ordering::Acquire) {
+            return;
+        }
         // SAFETY: The device is allocated and not yet registered.
         unsafe { bindings::netif_set_affinity_auto(self.dev.as_ptr()) }
     }

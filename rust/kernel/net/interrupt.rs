@@ -12,6 +12,7 @@
 use crate::{
     bindings,
     error::to_result,
+    net::napi::{Napi, Poll},
     prelude::*,
     str::CString, //
 };
@@ -32,14 +33,18 @@ pub trait Handler<T: Sync>: 'static {
     fn handle(owner: &T) -> IrqReturn;
 }
 
-/// A requested shared interrupt line, freed when dropped.
+/// A requested shared interrupt line, freed when dropped (process context: `free_irq`
+/// waits for a running handler).
 ///
 /// # Invariants
 ///
-/// `irq` is requested with `cookie` as its `dev_id` and `_name` as its name.
+/// `irq` is requested with `cookie` as its `dev_id` and `_name` as its name. `napi`, when
+/// not null, is an added NAPI context associated with `irq`, valid until the line is
+/// dropped.
 pub struct Line {
     irq: u32,
     cookie: *mut c_void,
+    napi: *mut bindings::napi_struct,
     /// Only kept alive: the kernel points at it while the line is requested.
     _name: CString,
 }
@@ -77,13 +82,49 @@ impl Line {
         Ok(Self {
             irq,
             cookie,
+            napi: core::ptr::null_mut(),
             _name: name,
         })
+    }
+
+    /// Requests the line as [`Line::request`] does for a line of its own (MSI-X or MSI,
+    /// not a shared INTx line), and associates it with `napi`: netdev-genl reports it, and
+    /// on a device whose interrupt affinity the core keeps
+    /// ([`crate::net::device::Registration::spread_irq_affinity`]) the core follows the
+    /// line's affinity. The association ends before the line is freed: the affinity
+    /// notifier it installs must not outlive the line (`free_irq` only warns about one left
+    /// behind, and a notification queued for it would reach `napi` after the context is
+    /// gone).
+    ///
+    /// # Safety
+    ///
+    /// As [`Line::request`]; and `napi` is added to its device, stays at its address and is
+    /// not removed nor dropped until the returned line is dropped.
+    pub unsafe fn request_for_napi<T: Sync, H: Handler<T>, P: Poll>(
+        irq: u32,
+        owner: &T,
+        name: CString,
+        napi: &Napi<P>,
+    ) -> Result<Self> {
+        // SAFETY: The caller's promise for `owner` is `request`'s.
+        let mut line = unsafe { Self::request::<T, H>(irq, owner, name) }?;
+        let raw = napi.as_raw();
+        // SAFETY: `raw` is an added context (the caller's promise); the call takes the
+        // device's instance lock, and runs in process context as requesting did.
+        unsafe { bindings::netif_napi_set_irq(raw, irq as c_int) };
+        // INVARIANT: `raw` is associated with `irq` and stays valid until the line drops.
+        line.napi = raw;
+        Ok(line)
     }
 }
 
 impl Drop for Line {
     fn drop(&mut self) {
+        if !self.napi.is_null() {
+            // SAFETY: `napi` is an added context, valid until now (type invariant). Unset,
+            // it releases the affinity notifier of the line before the line is freed.
+            unsafe { bindings::netif_napi_set_irq(self.napi, -1) };
+        }
         // SAFETY: The line was requested with `cookie` (type invariant); `free_irq` waits for
         // a running handler, so none reads the owner afterwards.
         unsafe { bindings::free_irq(self.irq, self.cookie) };

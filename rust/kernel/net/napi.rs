@@ -268,7 +268,7 @@ impl<T: Poll> Napi<T> {
         })
     }
 
-    fn as_raw(&self) -> *mut bindings::napi_struct {
+    pub(crate) fn as_raw(&self) -> *mut bindings::napi_struct {
         self.raw.get()
     }
 
@@ -333,15 +333,6 @@ impl<T: Poll> Napi<T> {
             napi: NonNull::from(&self.raw).cast(),
             _not_sync: PhantomData,
         }
-    }
-
-    /// Associates the interrupt line, so netdev-genl reports it.
-    pub fn set_irq(&self, irq: i32) {
-        if !self.added() {
-            return;
-        }
-        // SAFETY: The context is added.
-        unsafe { bindings::netif_napi_set_irq(self.as_raw(), irq) }
     }
 
     /// Associates queue `index` of `kind` with this context (RTNL held), or clears it.

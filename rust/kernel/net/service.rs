@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A device's service task: a delayed work item embedded in its owner, run on the system
-//! workqueue for what must not run in the hot path (a reset after a TX timeout, periodic
-//! counter reads, retries).
+//! A device's service task: a delayed work item embedded in its owner, run on the system's
+//! unbound workqueue for long work (a reset holds RTNL a while) for what must not run in the
+//! hot path (a reset after a TX timeout, periodic counter reads, retries).
 //!
 //! The kernel crate's work items are queued through an owning pointer (`Arc`, `KBox`),
 //! which a driver's per-device state, owned by its bus device, is not. A [`ServiceWork`]
 //! is a field of that state instead and calls back its owner by address: setting the owner
-//! is `unsafe`, and the owner's teardown cancels the work ([`ServiceWork::cancel`]) before
-//! it goes away.
+//! is `unsafe`, and the owner's teardown disables the work ([`ServiceWork::disable`]) before
+//! it goes away: from then on a request to run it, from any context, is ignored.
 
 use crate::{
     bindings,
@@ -32,7 +32,7 @@ pub trait Service: Sync {
 /// # Invariants
 ///
 /// `work` is initialised with [`ServiceWork::run`] as its function; once `owner` is set it
-/// is valid until [`ServiceWork::cancel`] returned.
+/// is valid until [`ServiceWork::disable`] returned.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub struct ServiceWork<T: Service> {
@@ -79,8 +79,8 @@ impl<T: Service> ServiceWork<T> {
     ///
     /// # Safety
     ///
-    /// `owner` stays valid until [`ServiceWork::cancel`] has returned (the owner's teardown
-    /// calls it; dropping the work calls it too).
+    /// `owner` stays valid until [`ServiceWork::disable`] has returned (the owner's
+    /// teardown calls it; dropping the work calls it too).
     pub unsafe fn set_owner(&self, owner: *const T) {
         self.owner.store(owner.cast_mut(), Ordering::Release);
     }
@@ -93,11 +93,12 @@ impl<T: Service> ServiceWork<T> {
     /// Runs the work `ms` milliseconds from now, sooner or later than a pending run (any
     /// context).
     pub fn run_after(&self, ms: u32) {
-        // SAFETY: `work` is an initialised, pinned delayed work; `system_wq` is always there.
+        // SAFETY: `work` is an initialised, pinned delayed work; `system_dfl_long_wq` is
+        // always there. A disabled work is not queued.
         unsafe {
             bindings::mod_delayed_work_on(
                 bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
-                bindings::system_wq,
+                bindings::system_dfl_long_wq,
                 self.work.get(),
                 msecs_to_jiffies(ms),
             )
@@ -110,18 +111,20 @@ impl<T: Service> ServiceWork<T> {
         unsafe {
             bindings::queue_delayed_work_on(
                 bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
-                bindings::system_wq,
+                bindings::system_dfl_long_wq,
                 self.work.get(),
                 msecs_to_jiffies(ms),
             )
         };
     }
 
-    /// Cancels a queued run and waits for a running one (process context). A run that
-    /// queues the work again meanwhile is cancelled too.
-    pub fn cancel(&self) {
+    /// Stops the work for good: cancels a queued run, waits for a running one, and ignores
+    /// every later request to run it, from any context (process context: it may sleep).
+    /// Unlike a cancel, which lets the work be queued again once it returns, no interrupt
+    /// or poll can queue it after this, so the owner may go away.
+    pub fn disable(&self) {
         // SAFETY: `work` is an initialised delayed work.
-        unsafe { bindings::cancel_delayed_work_sync(self.work.get()) };
+        unsafe { bindings::disable_delayed_work_sync(self.work.get()) };
     }
 
     /// The work function.
@@ -136,7 +139,7 @@ impl<T: Service> ServiceWork<T> {
         let this = unsafe { &*work.cast::<Self>() };
         let owner = this.owner.load(Ordering::Acquire);
         if !owner.is_null() {
-            // SAFETY: The owner is valid until `cancel` returned, which waits for this call.
+            // SAFETY: The owner is valid until `disable` returned, which waits for this call.
             unsafe { &*owner }.run_service();
         }
     }
@@ -145,6 +148,6 @@ impl<T: Service> ServiceWork<T> {
 #[pinned_drop]
 impl<T: Service> PinnedDrop for ServiceWork<T> {
     fn drop(self: Pin<&mut Self>) {
-        self.cancel();
+        self.disable();
     }
 }

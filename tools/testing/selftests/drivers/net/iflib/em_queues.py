@@ -14,7 +14,8 @@ own MSI-X vector and NAPI context. Checked here, from what the kernel reports:
   queue 0, `-X weight 0 1` to queue 1;
 - `ethtool -L combined 1` and back to 2 under a ping flood and a TCP stream:
   the stream keeps crossing, no TX timeout, the vectors, NAPI contexts and
-  page pools follow; `-L combined 3` is refused with EINVAL and a message.
+  page pools follow; `-L combined 3` is refused with EINVAL and a message;
+- the same while down: up again, each CPU transmits through its vector's queue.
 """
 
 import socket
@@ -23,8 +24,8 @@ import threading
 
 from iflib_env import answers_ping, channels, ethtool_stat, irq_lines, peer_receives, queues, \
     run_on_pair, sets_in_use
-from lib.py import Iperf3Runner, NlError, cmd, defer, ethtool, ksft_eq, ksft_pr, ksft_true, \
-    rand_port
+from lib.py import Iperf3Runner, NlError, cmd, defer, ethtool, ip, ksft_eq, ksft_pr, \
+    ksft_true, rand_port
 
 # Not in Python's socket module: the NAPI id of the last packet a socket received.
 SO_INCOMING_NAPI_ID = 56
@@ -218,9 +219,26 @@ def channels_under_traffic(cfg):
     ksft_true(answers_ping(cfg, 5), "ping passes after")
 
 
+def channels_while_down(cfg):
+    """-L combined 1 and back to 2 while the interface is down: up again, both sets are in
+    use and each CPU transmits through its vector's queue again (the stack dropped queue
+    1's XPS map with the count)."""
+    defer(ip, "link set dev %s up" % cfg.ifname)
+    defer(ethtool, "-L %s combined 2" % cfg.ifname)
+    ip("link set dev %s down" % cfg.ifname)
+    ethtool("-L %s combined 1" % cfg.ifname)
+    ksft_eq(channels(cfg), (2, 1), "down: 1 channel of 2")
+    ethtool("-L %s combined 2" % cfg.ifname)
+    ip("link set dev %s up" % cfg.ifname)
+    ksft_true(sets_in_use(cfg, 2, 2), "up: 2 queue sets")
+    spread_over_cpus(cfg)
+    ksft_true(answers_ping(cfg, 10), "ping passes")
+
+
 def main():
     run_on_pair(__file__, "e1000e", [two_queue_sets, rss_spreads_flows, rss_table_moves_flows,
-                                     channels_refused, channels_under_traffic])
+                                     channels_refused, channels_under_traffic,
+                                     channels_while_down])
 
 
 if __name__ == "__main__":
