@@ -18,6 +18,34 @@ note() {
 	echo "iflib: $*" >&2
 }
 
+# archive_uri main|security: the URI of the Debian archive (or of its
+# security archive) that the machine's own apt configuration names, in
+# one-line sources.list form or deb822 .sources, so that a machine with a
+# local mirror keeps using it; Debian's own hosts when it names none. The
+# other suites the scripts need (backports, trixie, sid) are taken from the
+# same archive.
+archive_uri() {
+	local want=$1 uri
+	uri=$({
+		# deb [options] URI SUITE COMPONENT...
+		cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			sed -n 's/^[[:space:]]*deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+\([^[:space:]]\+\).*/\2 \3/p'
+		# Stanzas with Types: deb, URIs: and Suites: (each URI with the first suite).
+		awk 'function flush() { if (deb) for (i = 1; i <= n; i++) print u[i], suite
+				deb = 0; n = 0; suite = "" }
+			/^[[:space:]]*$/ { flush(); next }
+			tolower($1) == "types:" { deb = / deb( |$)/ }
+			tolower($1) == "uris:" { for (i = 2; i <= NF; i++) u[++n] = $i }
+			tolower($1) == "suites:" { suite = $2 }
+			END { flush() }' /etc/apt/sources.list.d/*.sources 2>/dev/null
+	} | awk -v want="$want" '$2 ~ /^(bookworm|trixie|sid|stable|testing|unstable)/ {
+			if ((want == "security") == ($2 ~ /-security$/)) { print $1; exit } }')
+	case "$want" in
+	security) echo "${uri:-http://deb.debian.org/debian-security}" ;;
+	*) echo "${uri:-http://deb.debian.org/debian}" ;;
+	esac
+}
+
 # Run apt with a private source list and state directory, so the system's
 # apt configuration is never edited.
 private_apt() {
