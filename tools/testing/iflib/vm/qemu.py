@@ -262,8 +262,10 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
                             stderr=subprocess.STDOUT)
     start = last = time.monotonic()
     status, reason, pending, booted = "ok", "", "", False
+    cpu = 0.0
     with open(job_out_path, "rb") as job_out:
         while True:
+            cpu = cpu_seconds(qemu.pid, cpu)
             exited = qemu.poll() is not None
             chunk = job_out.read().decode("utf-8", "replace")
             if chunk:
@@ -306,4 +308,16 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
     res = Result(status, console, reason)
     res.run_dir = run_dir
     res.out_dir = out_dir
+    res.cpu_seconds = cpu
     return res
+
+
+def cpu_seconds(pid, last):
+    """The CPU time process PID has used so far (user and system), or LAST once it is gone:
+    read while it runs, as other VMs may run beside it."""
+    try:
+        with open("/proc/%d/stat" % pid, encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return last

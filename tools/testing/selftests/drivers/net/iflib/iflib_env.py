@@ -10,6 +10,7 @@ and environment NetDrvEpEnv reads), and undone by release_dut.
 """
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -32,8 +33,8 @@ def _selftests_root():
 sys.path.append(str(_selftests_root() / "drivers/net"))
 try:
     # pylint: disable=wrong-import-position
-    from lib.py import EthtoolFamily, KsftSkipEx, NetDrvEpEnv, NetdevFamily, cmd, ethtool, \
-        ip, ksft_exit, ksft_pr, ksft_run
+    from lib.py import EthtoolFamily, KsftSkipEx, NetDrvEpEnv, NetdevFamily, cmd, defer, \
+        ethtool, ip, ksft_exit, ksft_pr, ksft_run, rand_port, wait_port_listen
 except SystemExit as e:
     # lib.py skips a test it cannot import for; here that is a broken harness.
     raise RuntimeError("the upstream drivers/net lib.py did not import") from e
@@ -97,6 +98,8 @@ class EmPair:
         self.dut_pci = values[0]
         os.environ.update(zip(names, values[1:]))
         self.env = NetDrvEpEnv(self.src_path)
+        # The QEMU model, for a test that allows for its quirks.
+        self.env.model = self.model
         # What the queue-set helpers below read with: netdev-genl, ethtool netlink.
         self.env.dut_pci = self.dut_pci
         self.env.netdevnl = NetdevFamily()
@@ -127,8 +130,77 @@ def run_on_pair(src_path, model, cases):
     ksft_exit()
 
 
+def em_models():
+    """The em models to run on: those MODEL names (comma-separated; all of them when unset)
+    that have a NIC pair in this VM, in EM_C_DRIVERS' order (lib.sh's em_models)."""
+    wanted = [m for m in os.environ.get("MODEL", "").split(",") if m] or list(EM_C_DRIVERS)
+    try:
+        with open(os.environ.get("IFLIB_TOPOLOGY", "/nonexistent"), encoding="ascii") as f:
+            present = {line.split()[0] for line in f if line.strip()}
+    except OSError:
+        present = set()
+    return [m for m in EM_C_DRIVERS if m in wanted and m in present]
+
+
+def _case(name, func, *args):
+    """A ksft_run case named NAME (ksft_run names a case by its __name__) calling FUNC(*ARGS)."""
+    def case():
+        func(*args)
+    case.__name__ = name
+    return case
+
+
+def _pair_up(pair, bound):
+    bound.append(pair)
+    pair.__enter__()
+
+
+def _on_pair(pair, func):
+    if pair.env is None:
+        raise KsftSkipEx("the %s pair is not up" % pair.model)
+    func(pair.env)
+
+
+def _pair_down(pair, bound):
+    bound.remove(pair)
+    pair.__exit__(None, None, None)
+
+
+def run_on_models(src_path, cases):
+    """Runs the test CASES (each called with the NetDrvEpEnv) on the pair of each model of
+    em_models() in one ksft_run, and exits with their KTAP verdict. Per model, in order:
+    "<model>.pair_up" binds the pair (EmPair), "<model>.<case>" runs each case, and
+    "<model>.pair_down" gives it back. When a pair does not come up, pair_up fails and that
+    model's cases skip; the next model goes on. Skips the test when no model has a pair."""
+    models = em_models()
+    if not models:
+        print("TAP version 13\n1..0 # SKIP no em NIC pair in this VM", flush=True)
+        sys.exit(KSFT_SKIP)
+    flat, bound = [], []
+    for model in models:
+        pair = EmPair(src_path, model)
+        flat.append(_case(model + ".pair_up", _pair_up, pair, bound))
+        flat += [_case("%s.%s" % (model, c.__name__), _on_pair, pair, c) for c in cases]
+        flat.append(_case(model + ".pair_down", _pair_down, pair, bound))
+    try:
+        ksft_run(flat)
+    finally:
+        # A run stopped early (SIGTERM at the kselftest timeout) still gives the DUT back.
+        for pair in bound:
+            pair.__exit__(None, None, None)
+    ksft_exit()
+
+
 # The harness's debug kernel is several times slower: waits stretch by this.
 TIME_FACTOR = int(os.environ.get("IFLIB_TIME_FACTOR") or 1)
+# `make test` sizes transfers and loops to prove correctness, `make test-full`
+# (IFLIB_FULL=1) to endure.
+FULL = os.environ.get("IFLIB_FULL") == "1"
+
+
+def by_scope(quick, full):
+    """QUICK under `make test`, FULL under `make test-full`."""
+    return full if FULL else quick
 
 
 def wait_for(condition, seconds, step=0.1):
@@ -179,6 +251,140 @@ def answers_ping(cfg, seconds):
     """The peer answers a ping from the DUT within SECONDS."""
     return wait_for(lambda: cmd("ping -c 1 -W 1 " + cfg.remote_addr_v["4"],
                                 fail=False).ret == 0, seconds, step=0)
+
+
+def snmp_counter(group, name, host=None):
+    """Counter NAME of GROUP in /proc/net/snmp (e.g. "Udp", "NoPorts"), on HOST if given."""
+    rows = [line.split() for line in cmd("cat /proc/net/snmp", host=host).stdout.splitlines()
+            if line.startswith(group + ":")]
+    return int(rows[1][rows[0].index(name)])
+
+
+def settle(read, done=None, still=3, seconds=30):
+    """What READ() returns (a counter, a tuple of them) once DONE(it) holds or it has not
+    changed for STILL seconds (the C drivers refresh their hardware counters every 2 s), or
+    after SECONDS (times TIME_FACTOR) at the latest."""
+    last = {"value": read(), "since": time.monotonic()}
+
+    def settled():
+        value = read()
+        if value != last["value"]:
+            last.update(value=value, since=time.monotonic())
+        return (done is not None and done(value)) or time.monotonic() - last["since"] >= still
+
+    wait_for(settled, seconds, step=0.2)
+    return last["value"]
+
+
+def carrier(ifname, host=None):
+    """Whether IFNAME, on HOST if given, has carrier."""
+    path = "/sys/class/net/%s/carrier" % ifname
+    return cmd("cat " + path, host=host, fail=False).stdout.strip() == "1"
+
+
+def ifname_by_mac(mac):
+    """The name of the interface with MAC address MAC in this namespace, or None."""
+    for dev in Path("/sys/class/net").iterdir():
+        try:
+            if (dev / "address").read_text(encoding="ascii").strip() == mac:
+                return dev.name
+        except OSError:
+            pass  # gone meanwhile
+    return None
+
+
+def _ping_rtt(cfg):
+    """Seconds the peer took to answer a ping from the DUT (infinity: not within 1 s)."""
+    out = cmd("ping -c 1 -W 1 " + cfg.remote_addr_v["4"], fail=False).stdout
+    rtt = re.search(r"time=([\d.]+) ms", out)
+    return float(rtt.group(1)) / 1000 if rtt else float("inf")
+
+
+def deep_rx_rings(cfg):
+    """Gives both ends their largest RX ring (4096 on every em model and in the C drivers),
+    so that a paced sender's frames survive a receiver TCG leaves unscheduled for tens of
+    milliseconds (a 256-entry ring at 10,000 frames per second lasts 25 ms); the previous
+    sizes come back when the case ends (defer). Returns whether both links came back and
+    then a ping crossed at once: the e1000 model holds reception back for a second after
+    the ring change (an RCTL write), queueing what arrives, so a ping answered within
+    100 ms (times TIME_FACTOR) has seen both ends receive again."""
+    for ifname, host in ((cfg.ifname, None), (cfg.remote_ifname, cfg.remote)):
+        old = ring_size(ifname, "RX", host=host)
+        if old != 4096:
+            ethtool("-G %s rx 4096" % ifname, host=host)
+            defer(ethtool, "-G %s rx %d" % (ifname, old), host=host)
+    return (wait_for(lambda: carrier(cfg.ifname) and carrier(cfg.remote_ifname, cfg.remote), 10)
+            and wait_for(lambda: _ping_rtt(cfg) < 0.1 * TIME_FACTOR, 10, step=0))
+
+
+# One end of tcp_transfer, run with `python3 -c` in its namespace; its arguments: "recv" or
+# "send", the receiver's address, port, MiB to send, seconds any socket operation may take.
+# Prints the bytes it received or sent and their SHA-1.
+_TCP_END = """
+import hashlib, os, socket, sys
+role, addr, port, mib, timeout = sys.argv[1:]
+port, mib, timeout = int(port), int(mib), float(timeout)
+digest, size = hashlib.sha1(), 0
+if role == "recv":
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    with socket.create_server((addr, port), family=family) as server:
+        server.settimeout(timeout)
+        conn = server.accept()[0]
+    conn.settimeout(timeout)
+    while True:
+        data = conn.recv(1 << 20)
+        if not data:
+            break
+        digest.update(data)
+        size += len(data)
+else:
+    conn = socket.create_connection((addr, port), timeout)
+    for _ in range(mib):
+        data = os.urandom(1 << 20)
+        digest.update(data)
+        conn.sendall(data)
+        size += len(data)
+    # Done when the receiver, having read everything, closes.
+    conn.shutdown(socket.SHUT_WR)
+    conn.recv(1)
+conn.close()
+print(size, digest.hexdigest())
+"""
+
+
+def tcp_transfer(cfg, mib, to_dut):
+    """Streams MIB MiB of random data over TCP/IPv4 from the DUT to the peer, or from the
+    peer to the DUT if TO_DUT; returns what the sender sent and what the receiver got, each
+    "BYTES SHA1" (None for an end that failed). Each end gives up after a minute plus 0.5 s
+    per MiB, or when a socket operation waits 30 s, times TIME_FACTOR."""
+    limit = (60 + mib // 2) * TIME_FACTOR
+    port = rand_port()
+    if to_dut:
+        sender, receiver, addr = cfg.remote, None, cfg.addr_v["4"]
+    else:
+        sender, receiver, addr = None, cfg.remote, cfg.remote_addr_v["4"]
+
+    def start(role, host):
+        return cmd("timeout %d python3 -c %s %s %s %d %d %d" %
+                   (limit, shlex.quote(_TCP_END), role, addr, port, mib, 30 * TIME_FACTOR),
+                   shell=True, host=host, background=True)
+
+    def result(end, role, terminate=False):
+        end.process(terminate=terminate, fail=False, timeout=limit + 30)
+        if end.ret != 0:
+            ksft_pr("TCP %s: exit status %d %s" % (role, end.ret, end.stderr.strip()))
+            return None
+        return end.stdout.strip()
+
+    recv = start("recv", receiver)
+    try:
+        wait_port_listen(port, host=receiver, sleep=0.05, deadline=10 * TIME_FACTOR)
+        sent = result(start("send", sender), "send")
+    except BaseException:
+        result(recv, "recv", terminate=True)
+        raise
+    # A sender that failed may never have connected: stop the receiver waiting.
+    return sent, result(recv, "recv", terminate=sent is None)
 
 
 # Queue sets, as the kernel reports them (an EmPair's env: netdev-genl, ethtool netlink).
@@ -243,37 +449,54 @@ def sets_in_use(cfg, count, most):
 
 
 class Pktgen:
-    """pktgen on the peer: UDP frames to port 9 of DST (by default an address no one has)
-    through the DUT's MAC until stopped (a context manager)."""
+    """pktgen on the peer, or on the DUT if ON_DUT: COUNT (0: until stopped) UDP frames of
+    SIZE bytes to port 9 of DST (by default an address no one has) through DST_MAC, RATE a
+    second if given. A context manager sending while it lasts, or send() for COUNT frames."""
 
-    def __init__(self, cfg, dst_mac, size=60, rate=0, dst="198.51.100.2", src="198.51.100.1"):
+    def __init__(self, cfg, dst_mac, size=60, rate=0, dst="198.51.100.2", src="198.51.100.1",
+                 count=0, on_dut=False):
         self.cfg = cfg
         self.proc = None
-        cmds = ["count 0", "pkt_size %d" % size, "clone_skb 0", "dst_mac " + dst_mac,
+        # Each namespace has its own pktgen threads: the DUT's end uses the first, the
+        # peer's the second (lib.sh's pktgen_send used the same).
+        self.host = None if on_dut else cfg.remote
+        self.ifname = cfg.ifname if on_dut else cfg.remote_ifname
+        self.thread = "kpktgend_0" if on_dut else "kpktgend_1"
+        cmds = ["count %d" % count, "pkt_size %d" % size, "clone_skb 0", "dst_mac " + dst_mac,
                 "dst " + dst, "src_min " + src, "src_max " + src]
         if rate:
             cmds.append("ratep %d" % rate)
         cmd("modprobe pktgen")
-        self._pg("kpktgend_1", "rem_device_all")
-        self._pg("kpktgend_1", "add_device " + cfg.remote_ifname)
+        self._pg(self.thread, "rem_device_all")
+        self._pg(self.thread, "add_device " + self.ifname)
         for c in cmds:
-            self._pg(cfg.remote_ifname, c)
+            self._pg(self.ifname, c)
 
     def _pg(self, name, line):
-        cmd("sh -c %s" % shlex.quote("echo '%s' >/proc/net/pktgen/%s" % (line, name)),
-            host=self.cfg.remote)
+        cmd("echo '%s' >/proc/net/pktgen/%s" % (line, name), shell=True, host=self.host)
 
     def __enter__(self):
         # "start" returns when the count is reached or on "stop".
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.cfg.env["REMOTE_ARGS"], "sh", "-c",
-             "echo start >/proc/net/pktgen/pgctrl"])
+        netns = [] if self.host is None else ["ip", "netns", "exec", self.cfg.env["REMOTE_ARGS"]]
+        self.proc = subprocess.Popen(netns + ["sh", "-c", "echo start >/proc/net/pktgen/pgctrl"])
         return self
+
+    def send(self, seconds):
+        """Sends the COUNT frames; returns whether pktgen finished within SECONDS (times
+        TIME_FACTOR)."""
+        with self:
+            done = wait_for(lambda: self.proc.poll() is not None, seconds)
+            lines = cmd("cat /proc/net/pktgen/" + self.ifname, host=self.host).stdout
+        lines = lines.splitlines()
+        at = [i for i, line in enumerate(lines) if line.startswith("Result:")]
+        if at:
+            ksft_pr("pktgen: " + " ".join(line.strip() for line in lines[at[0]:at[0] + 2]))
+        return done
 
     def __exit__(self, *exc):
         self._pg("pgctrl", "stop")
         self.proc.wait(timeout=30)
-        self._pg("kpktgend_1", "rem_device_all")
+        self._pg(self.thread, "rem_device_all")
         return False
 
 
@@ -340,8 +563,9 @@ class Netconsole:
         return False
 
 
-__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "channels",
-           "ethtool_stat", "irq_lines", "link_counter", "napis", "peer_receives", "queues", "ring_size",
-           "sets_in_use",
-           "run_on_pair", "wait_for",
+__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "by_scope",
+           "carrier", "channels", "deep_rx_rings", "em_models", "ethtool_stat",
+           "ifname_by_mac", "irq_lines", "link_counter", "napis", "peer_receives", "queues",
+           "ring_size", "sets_in_use", "settle", "snmp_counter", "tcp_transfer",
+           "run_on_models", "run_on_pair", "wait_for",
            "cmd", "ethtool", "ip"]
