@@ -193,7 +193,7 @@ class Result:
 
 def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300,
         cpus=2, memory="2G", out_dir=None, extra_append="", leak_check=True, icount=False,
-        machine_args=()):
+        machine_args=(), niceness=0):
     """Boot BUILD, run the shell script JOB in the guest, return a Result.
 
     on_line(str) gets each line the job prints. The VM is killed when it runs
@@ -203,7 +203,9 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
     ICOUNT=True makes guest time count guest instructions: rates measured in the
     guest then no longer depend on the host, and repeat to within a percent.
     MACHINE_ARGS are QEMU arguments placed before the NICs (an IOMMU, which
-    must exist before the devices it translates for).
+    must exist before the devices it translates for). NICENESS above 0 lowers
+    QEMU's CPU priority, for a VM that runs beside another whose tests are more
+    sensitive to time.
     """
     # Not under /tmp: the guest has its own /tmp and must see the run dir.
     runs = os.path.join(CACHE, "runs")
@@ -259,7 +261,8 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
 
     open(job_out_path, "w").close()
     qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT,
+                            preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
     start = last = time.monotonic()
     status, reason, pending, booted = "ok", "", "", False
     cpu = 0.0

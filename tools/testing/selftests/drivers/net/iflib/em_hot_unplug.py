@@ -18,8 +18,8 @@ import os
 import time
 from pathlib import Path
 
-from iflib_env import TIME_FACTOR, Pktgen, _lib_sh, answers_ping, ip, link_counter, \
-    run_on_pair, wait_for
+from iflib_env import TIME_FACTOR, Pktgen, _lib_sh, answers_ping, ifname_by_mac, ip, \
+    kernel_log_since, link_counter, run_on_pair, wait_for
 from lib.py import Iperf3Runner, KsftSkipEx, cmd, ksft_eq, ksft_pr, ksft_true
 
 MODEL = "e1000e"  # em's NIC on its own PCIe root port
@@ -27,20 +27,6 @@ MODEL = "e1000e"  # em's NIC on its own PCIe root port
 # Power Controller off (bit 10 = 1).
 SLOT_POWER_OFF = "CAP_EXP+18.w=0700:0700"
 KMEMLEAK = Path("/sys/kernel/debug/kmemleak")
-
-
-def ifname_by_mac(address):
-    for dev in Path("/sys/class/net").iterdir():
-        if (dev / "address").read_text(errors="replace").strip() == address:
-            return dev.name
-    return None
-
-
-def kernel_log_since(mark):
-    """The kernel log from MARK on (empty if MARK is not in it)."""
-    log = cmd("dmesg").stdout
-    at = log.rfind(mark)
-    return log[at:] if at >= 0 else ""
 
 
 def leaks():

@@ -18,31 +18,15 @@ import os
 import re
 import signal
 import subprocess
-import time
 
 from iflib_env import TIME_FACTOR, Pktgen, answers_ping, by_scope, carrier, cmd, \
-    ifname_by_mac, ip, link_counter, run_on_models, wait_for
+    ifname_by_mac, ip, kernel_log_since, kmsg_mark, link_counter, run_on_models, wait_for
 from lib.py import ksft_eq, ksft_pr, ksft_true
 
 ROUNDS = int(os.environ.get("ROUNDS") or by_scope(5, 20))
 # Seconds an unload may take before it counts as hung.
 RMMOD_LIMIT = 20 * TIME_FACTOR
 BAD_LOG = re.compile(r"WARNING|BUG|Oops|leak|refcount|nobody cared")
-
-
-def kmsg_mark():
-    """Writes a line of its own into the kernel log; returns it."""
-    mark = "iflib-selftest-mark-%d-%d" % (os.getpid(), time.monotonic_ns())
-    with open("/dev/kmsg", "w", encoding="utf-8") as kmsg:
-        kmsg.write(mark + "\n")
-    return mark
-
-
-def kernel_log_since(mark):
-    """The kernel log from MARK on ("" when MARK is no longer in it)."""
-    log = cmd("dmesg").stdout
-    at = log.rfind(mark)
-    return log[at:] if at >= 0 else ""
 
 
 class PingLoad:
@@ -89,7 +73,7 @@ def unload_under_traffic(cfg):
     flowing at every unload, every unload finishes, the interface and its link come back
     after every load; then a ping passes and the kernel log is clean."""
     mac = cfg.dev["address"]
-    mark = kmsg_mark()
+    mark = kmsg_mark("em_reload")
     # The pair passes traffic before the loads start (the links came up moments ago).
     ksft_true(answers_ping(cfg, 10), "ping passes before the loads")
     busy = unloaded = back = 0

@@ -8,7 +8,7 @@ In both directions:
    receiver's UDP layer (NoPorts: nobody listens) all count them, none lost;
  - 64 MiB over TCP (1 GiB in make test-full) arrives intact (SHA-1 on both ends)
    and the frame counters of both ends agree.
-Each case first gives both ends their deepest RX ring, and the old size back after.
+The first case gives both ends their deepest RX ring, which the others keep.
 
 QEMU quirks the TCP counter checks allow for: the 8254x models send one extra
 header-only frame after a TSO packet whose payload is a whole number of segments

@@ -33,8 +33,8 @@ def _selftests_root():
 sys.path.append(str(_selftests_root() / "drivers/net"))
 try:
     # pylint: disable=wrong-import-position
-    from lib.py import EthtoolFamily, KsftSkipEx, NetDrvEpEnv, NetdevFamily, cmd, defer, \
-        ethtool, ip, ksft_exit, ksft_pr, ksft_run, rand_port, wait_port_listen
+    from lib.py import EthtoolFamily, KsftSkipEx, NetDrvEpEnv, NetdevFamily, cmd, ethtool, \
+        ip, ksft_exit, ksft_pr, ksft_run, rand_port, wait_port_listen
 except SystemExit as e:
     # lib.py skips a test it cannot import for; here that is a broken harness.
     raise RuntimeError("the upstream drivers/net lib.py did not import") from e
@@ -73,6 +73,7 @@ class EmPair:
         self.model = model
         self.dut_pci = ""
         self.env = None
+        self.peer = None  # (interface, RX ring size) of the peer
 
     def __enter__(self):
         names = ("NETIF", "LOCAL_V4", "REMOTE_V4", "LOCAL_V6", "REMOTE_V6",
@@ -105,11 +106,15 @@ class EmPair:
         self.env.netdevnl = NetdevFamily()
         self.env.ethnl = EthtoolFamily()
         self.env.ethnl_header = {"header": {"dev-index": self.env.ifindex}}
+        # The peer's RX ring as found: the release puts it back.
+        self.peer = (self.env.remote_ifname,
+                     ring_size(self.env.remote_ifname, "RX", host=self.env.remote))
         return self.env
 
     def _release(self):
-        _lib_sh("DUT_PCI=%s\ncleanup_remote\nrelease_dut iflib_em" % shlex.quote(self.dut_pci),
-                check=False)
+        peer = "PEER=%s PEER_RX_RING=%d\n" % self.peer if self.peer else ""
+        _lib_sh("DUT_PCI=%s\n%scleanup_remote\nrelease_dut iflib_em" %
+                (shlex.quote(self.dut_pci), peer), check=False)
 
     def __exit__(self, *exc):
         if self.env is not None:
@@ -303,16 +308,15 @@ def _ping_rtt(cfg):
 def deep_rx_rings(cfg):
     """Gives both ends their largest RX ring (4096 on every em model and in the C drivers),
     so that a paced sender's frames survive a receiver TCG leaves unscheduled for tens of
-    milliseconds (a 256-entry ring at 10,000 frames per second lasts 25 ms); the previous
-    sizes come back when the case ends (defer). Returns whether both links came back and
-    then a ping crossed at once: the e1000 model holds reception back for a second after
-    the ring change (an RCTL write), queueing what arrives, so a ping answered within
-    100 ms (times TIME_FACTOR) has seen both ends receive again."""
+    milliseconds (a 256-entry ring at 10,000 frames per second lasts 25 ms); they keep it
+    for the pair's other cases (the DUT's ring goes with iflib_em's unbind, EmPair gives
+    the peer its own back). Returns whether both links came back and then a ping crossed
+    at once: the e1000 model holds reception back for a second after the ring change (an
+    RCTL write), queueing what arrives, so a ping answered within 100 ms (times
+    TIME_FACTOR) has seen both ends receive again."""
     for ifname, host in ((cfg.ifname, None), (cfg.remote_ifname, cfg.remote)):
-        old = ring_size(ifname, "RX", host=host)
-        if old != 4096:
+        if ring_size(ifname, "RX", host=host) != 4096:
             ethtool("-G %s rx 4096" % ifname, host=host)
-            defer(ethtool, "-G %s rx %d" % (ifname, old), host=host)
     return (wait_for(lambda: carrier(cfg.ifname) and carrier(cfg.remote_ifname, cfg.remote), 10)
             and wait_for(lambda: _ping_rtt(cfg) < 0.1 * TIME_FACTOR, 10, step=0))
 
@@ -352,17 +356,14 @@ print(size, digest.hexdigest())
 """
 
 
-def tcp_transfer(cfg, mib, to_dut):
-    """Streams MIB MiB of random data over TCP/IPv4 from the DUT to the peer, or from the
-    peer to the DUT if TO_DUT; returns what the sender sent and what the receiver got, each
-    "BYTES SHA1" (None for an end that failed). Each end gives up after a minute plus 0.5 s
-    per MiB, or when a socket operation waits 30 s, times TIME_FACTOR."""
+def tcp_stream(mib, addr, sender=None, receiver=None):
+    """Streams MIB MiB of random data over TCP from SENDER to ADDR on RECEIVER (hosts as
+    lib.py's cmd takes them; None: here); returns what the sender sent and what the
+    receiver got, each "BYTES SHA1" (None for an end that failed). Each end gives up after
+    a minute plus 0.5 s per MiB, or when a socket operation waits 30 s, times
+    TIME_FACTOR."""
     limit = (60 + mib // 2) * TIME_FACTOR
     port = rand_port()
-    if to_dut:
-        sender, receiver, addr = cfg.remote, None, cfg.addr_v["4"]
-    else:
-        sender, receiver, addr = None, cfg.remote, cfg.remote_addr_v["4"]
 
     def start(role, host):
         return cmd("timeout %d python3 -c %s %s %s %d %d %d" %
@@ -385,6 +386,29 @@ def tcp_transfer(cfg, mib, to_dut):
         raise
     # A sender that failed may never have connected: stop the receiver waiting.
     return sent, result(recv, "recv", terminate=sent is None)
+
+
+def tcp_transfer(cfg, mib, to_dut):
+    """tcp_stream over TCP/IPv4 from the DUT to the peer, or from the peer to the DUT if
+    TO_DUT."""
+    if to_dut:
+        return tcp_stream(mib, cfg.addr_v["4"], sender=cfg.remote)
+    return tcp_stream(mib, cfg.remote_addr_v["4"], receiver=cfg.remote)
+
+
+def kmsg_mark(tag):
+    """Writes a line of its own, naming TAG, into the kernel log; returns it."""
+    mark = "iflib-selftest-mark-%s-%d-%d" % (tag, os.getpid(), time.monotonic_ns())
+    with open("/dev/kmsg", "w", encoding="utf-8") as kmsg:
+        kmsg.write(mark + "\n")
+    return mark
+
+
+def kernel_log_since(mark):
+    """The kernel log from MARK on ("" when MARK is no longer in it)."""
+    log = cmd("dmesg").stdout
+    at = log.rfind(mark)
+    return log[at:] if at >= 0 else ""
 
 
 # Queue sets, as the kernel reports them (an EmPair's env: netdev-genl, ethtool netlink).

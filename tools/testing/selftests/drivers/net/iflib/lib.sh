@@ -101,7 +101,16 @@ setup_pair() {
 }
 
 cleanup_remote() {
-	local dev
+	local dev ns=
+	# The peer's RX ring as the test found it (peer_deep_rx_ring, EmPair), for
+	# the next test (4096 jumbo buffers of the C driver fill most of the bounce
+	# buffers of a swiotlb=force kernel); set where the peer is now.
+	if [ -n "${PEER_RX_RING:-}" ]; then
+		ip -n "$REMOTE_NS" link show dev "$PEER" >/dev/null 2>&1 && ns=$REMOTE_NS
+		[ "$(ring_size "$PEER" RX "$ns")" = "$PEER_RX_RING" ] ||
+			${ns:+ip netns exec $ns} ethtool -G "$PEER" rx "$PEER_RX_RING" 2>/dev/null
+		PEER_RX_RING=
+	fi
 	# The NICs go back to init_net first, at once: deleting the namespace returns
 	# them only when nothing holds it any more, and a TCP socket retransmitting
 	# to a NIC that went away (a surprise removal, a timed-out client) holds it
@@ -113,13 +122,6 @@ cleanup_remote() {
 			ip -n "$REMOTE_NS" link set dev "$dev" netns 1 name "eth%d"
 	done
 	ip netns del "$REMOTE_NS" 2>/dev/null
-	# The peer's RX ring as peer_deep_rx_ring found it, for the next test (4096
-	# jumbo buffers of the C driver fill most of the bounce buffers of a
-	# swiotlb=force kernel).
-	if [ -n "${PEER_RX_RING:-}" ]; then
-		ethtool -G "$PEER" rx "$PEER_RX_RING" 2>/dev/null
-		PEER_RX_RING=
-	fi
 }
 
 # ring_size IFNAME RX|TX [NETNS]: the ring's current size.

@@ -11,17 +11,14 @@ intact, and the module unloads with a port still in the other namespace, leaving
 clean log. It tests the abstractions where no NIC is emulated.
 """
 
-import hashlib
 import json
-import os
 import re
-import socket
-import time
 from pathlib import Path
 
-from iflib_env import TIME_FACTOR, by_scope, link_counter, wait_for
+from iflib_env import TIME_FACTOR, by_scope, carrier, ifname_by_mac, kernel_log_since, \
+    kmsg_mark, link_counter, tcp_stream, wait_for
 from lib.py import KsftFailEx, Remote, cmd, ip, ksft_eq, ksft_exit, ksft_ge, ksft_in, ksft_pr, \
-    ksft_run, ksft_true, wait_port_listen
+    ksft_run, ksft_true
 
 # No NIC model here: MODEL, which the harness sets, is not read, and the results are
 # named after the cases alone.
@@ -32,7 +29,6 @@ B_MAC = "02:00:00:00:5a:01"
 A_V4, B_V4 = "192.0.3.1", "192.0.3.2"
 A_V6, B_V6 = "2001:db8:1::1", "2001:db8:1::2"
 MIB = by_scope(4, 16)
-TCP_PORT = 5001
 # What the kernel log must not show from the module's load to its unload.
 BAD_LOG = re.compile(r"WARNING|BUG|Oops|leak|refcount|page_pool")
 
@@ -45,7 +41,7 @@ class Ports:
         self.a = None
         self.b = None
         self.remote = Remote("netns", REMOTE_NS, __file__)
-        self.mark = "iflib-selftest-mark-rust_vport-%d" % os.getpid()
+        self.mark = None
 
     def names(self):
         """(A, B); fails the case when the first one did not set them up."""
@@ -54,69 +50,10 @@ class Ports:
         return self.a, self.b
 
 
-def ifname_by_mac(address):
-    """The name of the interface with MAC ADDRESS in this namespace, or None."""
-    for dev in Path("/sys/class/net").iterdir():
-        try:
-            if (dev / "address").read_text(errors="replace").strip() == address:
-                return dev.name
-        except OSError:
-            continue
-    return None
-
-
-def carrier(ifname, host=None):
-    """Whether IFNAME (on HOST if given) has carrier."""
-    return cmd("cat /sys/class/net/%s/carrier" % ifname, host=host,
-               fail=False).stdout.strip() == "1"
-
-
-def kernel_log_since(mark):
-    """The kernel log from MARK on (empty if MARK is not in it)."""
-    log = cmd("dmesg").stdout
-    at = log.rfind(mark)
-    return log[at:] if at >= 0 else ""
-
-
-def tcp_transfer(addr, mib):
-    """Streams MIB MiB of random data over TCP from here to ADDR in REMOTE_NS; whether all
-    of it arrives intact (the same SHA-1 on both ends). Gives up after a minute plus 0.5 s
-    per MiB, times TIME_FACTOR (lib.sh's tcp_transfer)."""
-    limit = (60 + mib // 2) * TIME_FACTOR
-    deadline = time.monotonic() + limit
-    # The receiver hashes what arrives; `timeout` bounds it whatever the sender does, and
-    # passes a SIGTERM on to the whole pipeline.
-    listener = cmd(["ip", "netns", "exec", REMOTE_NS, "timeout", str(limit), "sh", "-c",
-                    "socat -u TCP-LISTEN:%d,reuseaddr STDOUT | sha1sum" % TCP_PORT],
-                   background=True)
-    sent = hashlib.sha1()
-    try:
-        wait_port_listen(TCP_PORT, ns=REMOTE_NS, deadline=10 * TIME_FACTOR)
-        try:
-            with socket.create_connection((addr, TCP_PORT), timeout=limit) as sock:
-                for _ in range(mib):
-                    chunk = os.urandom(1 << 20)
-                    sent.update(chunk)
-                    sock.settimeout(max(deadline - time.monotonic(), 0.1))
-                    sock.sendall(chunk)
-        except OSError as e:
-            ksft_pr("TCP to %s: sending failed: %s" % (addr, e))
-            return False
-        listener.process(terminate=False, fail=False,
-                         timeout=max(deadline - time.monotonic(), 0) + 10)
-    finally:
-        if listener.proc.poll() is None:
-            listener.process(terminate=True, fail=False, timeout=10)
-    got = (listener.stdout.split() or [""])[0]
-    ksft_pr("TCP to %s: %d MiB, sent %s, received %s" % (addr, mib, sent.hexdigest(), got))
-    return got == sent.hexdigest()
-
-
 def ports_up_with_carrier(ports):
     """The module loads, its two ports appear, B moves to REMOTE_NS and both come up with
     carrier."""
-    with open("/dev/kmsg", "w", encoding="utf-8") as kmsg:
-        kmsg.write(ports.mark + "\n")
+    ports.mark = kmsg_mark("rust_vport")
     cmd("modprobe " + MODULE)
     if not wait_for(lambda: ifname_by_mac(A_MAC) and ifname_by_mac(B_MAC), 5):
         raise KsftFailEx("the two ports did not appear")
@@ -193,7 +130,9 @@ def quick_pings_counted(ports):
 def tcp_between_ports(ports):
     """MIB MiB of TCP from A to B arrive intact."""
     ports.names()
-    ksft_true(tcp_transfer(B_V4, MIB), "%d MiB TCP between the ports, intact" % MIB)
+    sent, got = tcp_stream(MIB, B_V4, receiver=ports.remote)
+    ksft_pr("TCP to %s: %d MiB, sent %s, received %s" % (B_V4, MIB, sent, got))
+    ksft_true(sent is not None and got == sent, "%d MiB TCP between the ports, intact" % MIB)
 
 
 def unload_with_port_in_netns(ports):
