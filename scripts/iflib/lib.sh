@@ -33,12 +33,13 @@ archive_uri() {
 		# Stanzas with Types: deb, URIs: and Suites: (each URI with the first suite).
 		awk 'function flush() { if (deb) for (i = 1; i <= n; i++) print u[i], suite
 				deb = 0; n = 0; suite = "" }
-			/^[[:space:]]*$/ { flush(); next }
+			FNR == 1 || /^[[:space:]]*$/ { flush() }
+			/^[[:space:]]*$/ { next }
 			tolower($1) == "types:" { deb = / deb( |$)/ }
 			tolower($1) == "uris:" { for (i = 2; i <= NF; i++) u[++n] = $i }
 			tolower($1) == "suites:" { suite = $2 }
 			END { flush() }' /etc/apt/sources.list.d/*.sources 2>/dev/null
-	} | awk -v want="$want" '$2 ~ /^(bookworm|trixie|sid|stable|testing|unstable)/ {
+	} | awk -v want="$want" '$2 ~ /^(bookworm|trixie|sid|stable|testing|unstable)(-updates|-backports|-security)?$/ {
 			if ((want == "security") == ($2 ~ /-security$/)) { print $1; exit } }')
 	case "$want" in
 	security) echo "${uri:-http://deb.debian.org/debian-security}" ;;

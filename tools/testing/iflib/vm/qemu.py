@@ -260,9 +260,11 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
         f.write(shlex.join(cmd) + "\n")
 
     open(job_out_path, "w").close()
+    if niceness:
+        # nice execs QEMU: the pid, and its CPU time, stay QEMU's.
+        cmd = ["nice", "-n", str(niceness), *cmd]
     qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT,
-                            preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
+                            stderr=subprocess.STDOUT)
     start = last = time.monotonic()
     status, reason, pending, booted = "ok", "", "", False
     cpu = 0.0

@@ -98,6 +98,15 @@ class EmPair:
         values = run.stdout.split()[-(len(names) + 1):]
         self.dut_pci = values[0]
         os.environ.update(zip(names, values[1:]))
+        try:
+            return self._environment()
+        except BaseException:
+            # `with` calls __exit__ only after __enter__ returned: give the pair back here.
+            self.__exit__(None, None, None)
+            raise
+
+    def _environment(self):
+        """The NetDrvEpEnv of the pair just set up, with what the helpers below read."""
         self.env = NetDrvEpEnv(self.src_path)
         # The QEMU model, for a test that allows for its quirks.
         self.env.model = self.model

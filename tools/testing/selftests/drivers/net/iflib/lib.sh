@@ -126,7 +126,7 @@ cleanup_remote() {
 
 # ring_size IFNAME RX|TX [NETNS]: the ring's current size.
 ring_size() {
-	${3:+ip netns exec $3} ethtool -g "$1" |
+	${3:+ip netns exec $3} ethtool -g "$1" 2>/dev/null |
 		awk -v dir="$2:" '/^Current/ { cur = 1 } cur && $1 == dir { print $2; exit }'
 }
 
@@ -134,7 +134,8 @@ ring_size() {
 # ring, 4096 entries on every em model; cleanup_remote puts the old size back.
 peer_deep_rx_ring() {
 	PEER_RX_RING=${PEER_RX_RING:-$(ring_size "$PEER" RX "$REMOTE_NS")}
-	ip netns exec "$REMOTE_NS" ethtool -G "$PEER" rx 4096
+	# Not without the size to put back.
+	[ -n "$PEER_RX_RING" ] && ip netns exec "$REMOTE_NS" ethtool -G "$PEER" rx 4096
 }
 
 # Counter $2 (e.g. rx_packets) of interface $1, in namespace $3 if set.
