@@ -273,8 +273,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 rx_hash: attached.rx_hash,
                 msix_available,
                 settings: Settings {
-                    tx_len: AtomicU32::new(desc.tx_ring.default),
-                    rx_len: AtomicU32::new(desc.rx_ring.default),
+                    tx_len: AtomicU32::new(desc.rings.tx.limits.default),
+                    rx_len: AtomicU32::new(desc.rings.rx.limits.default),
                     interrupt_usecs: AtomicU32::new(
                         desc.interrupt_interval.map_or(0, |i| i.default_usecs),
                     ),

@@ -7,6 +7,11 @@
 //! (no sleeping, the poll serialises calls per queue set); "hard IRQ" means the interrupt
 //! handler.
 
+pub use crate::completions::{
+    CompletionRing,
+    RxCompletions,
+    TxCompletions, //
+};
 use crate::{
     mac_stats::MacCounters,
     ring::Ring,
@@ -50,18 +55,141 @@ impl RingLimits {
     }
 }
 
+/// One kind of ring of a queue set: the size of its entries and the limits of its length.
+#[derive(Clone, Copy, Debug)]
+pub struct RingSpec {
+    /// Bytes per entry (the hardware's descriptor size), a multiple of 8.
+    pub entry_size: usize,
+    /// Entries the ring may have.
+    pub limits: RingLimits,
+}
+
+impl RingSpec {
+    const fn is_consistent(&self) -> bool {
+        self.entry_size >= 8 && self.entry_size % 8 == 0 && self.limits.is_consistent()
+    }
+}
+
+/// A completion ring: where the device writes one entry (or a few) for each piece of work it
+/// finished, with a generation bit that flips at every pass over the ring
+/// ([`CompletionRing::generation`]). iflib sizes it from the rings it completes.
+#[derive(Clone, Copy, Debug)]
+pub struct CompletionSpec {
+    /// Bytes per entry, a multiple of 8.
+    pub entry_size: usize,
+    /// The most completion entries one entry of a completed ring may take (a received
+    /// buffer reported in two entries: 2).
+    pub entries_per_completion: u32,
+    /// The hardware takes only lengths that are powers of two.
+    pub power_of_two: bool,
+}
+
+impl CompletionSpec {
+    const fn is_consistent(&self) -> bool {
+        self.entry_size >= 8 && self.entry_size % 8 == 0 && self.entries_per_completion >= 1
+    }
+
+    /// The length of a completion ring for rings of `completed` entries in all; `None`
+    /// beyond what iflib allocates.
+    pub(crate) fn len_for(&self, completed: u32) -> Option<u32> {
+        let len = completed.checked_mul(self.entries_per_completion)?;
+        let len = if self.power_of_two {
+            len.checked_next_power_of_two()?
+        } else {
+            len
+        };
+        (len <= Ring::MAX_LEN).then_some(len)
+    }
+}
+
+/// Where the device reports the TX entries it sent and the RX buffers it filled.
+#[derive(Clone, Copy, Debug)]
+pub enum Completions {
+    /// In the entries themselves: the device writes a done bit (and, on RX, the frame's
+    /// length and status) back over the entry it finished. Intel's NICs.
+    InPlace,
+    /// On a TX completion ring and an RX completion ring per queue set (vmxnet3).
+    Separate {
+        /// The ring TX completions come on.
+        tx: CompletionSpec,
+        /// The ring RX completions come on (for both free lists).
+        rx: CompletionSpec,
+    },
+    /// On one completion ring per queue set, TX and RX interleaved (Broadcom bnxt).
+    Shared(CompletionSpec),
+}
+
+/// The rings of every queue set, by role.
+///
+/// Intel: a TX ring and an RX ring, completions in place. vmxnet3: a TX ring, head and body
+/// RX rings, separate TX and RX completion rings. bnxt: a TX ring, an RX ring and an
+/// aggregation ring, one completion ring.
+#[derive(Clone, Copy, Debug)]
+pub struct RingLayout {
+    /// The ring packets are placed on (`ethtool -G tx`).
+    pub tx: RingSpec,
+    /// The free list of RX buffers every frame starts in ([`FreeList::Head`], `ethtool -G
+    /// rx`).
+    pub rx: RingSpec,
+    /// A second free list, for the rest of frames that span several buffers
+    /// ([`FreeList::Body`]); `None` when frames continue on the first. It has as many
+    /// entries as the first.
+    pub rx_body: Option<RingSpec>,
+    /// Where finished work is reported.
+    pub completions: Completions,
+}
+
+impl RingLayout {
+    const fn is_consistent(&self) -> bool {
+        let body = match &self.rx_body {
+            Some(body) => body.is_consistent(),
+            None => true,
+        };
+        let completions = match &self.completions {
+            Completions::InPlace => true,
+            Completions::Separate { tx, rx } => tx.is_consistent() && rx.is_consistent(),
+            Completions::Shared(ring) => ring.is_consistent(),
+        };
+        self.tx.is_consistent() && self.rx.is_consistent() && body && completions
+    }
+
+    /// Whether the rings accept `tx` TX entries and `rx` entries per free list.
+    pub(crate) fn accepts(&self, tx: u32, rx: u32) -> bool {
+        let body = self.rx_body.is_none_or(|body| body.limits.accepts(rx));
+        self.tx.limits.accepts(tx)
+            && self.rx.limits.accepts(rx)
+            && body
+            && self.completion_lens(tx, rx).is_some()
+    }
+
+    /// The lengths of the TX and RX completion rings (the same for a shared one) for `tx`
+    /// TX entries and `rx` entries per free list; `None` when one would be longer than
+    /// iflib allocates.
+    pub(crate) fn completion_lens(&self, tx: u32, rx: u32) -> Option<(Option<u32>, Option<u32>)> {
+        let rx_all = if self.rx_body.is_some() {
+            rx.checked_mul(2)?
+        } else {
+            rx
+        };
+        Some(match &self.completions {
+            Completions::InPlace => (None, None),
+            Completions::Separate { tx: t, rx: r } => {
+                (Some(t.len_for(tx)?), Some(r.len_for(rx_all)?))
+            }
+            Completions::Shared(ring) => {
+                let len = ring.len_for(tx.checked_add(rx_all)?)?;
+                (Some(len), Some(len))
+            }
+        })
+    }
+}
+
 /// What a driver tells iflib about its hardware, once, statically.
 pub struct Description {
     /// Driver name (`ethtool -i`).
     pub name: &'static CStr,
-    /// Bytes per TX ring entry (the hardware's descriptor size).
-    pub tx_entry_size: usize,
-    /// Bytes per RX ring entry.
-    pub rx_entry_size: usize,
-    /// TX ring size limits.
-    pub tx_ring: RingLimits,
-    /// RX ring size limits.
-    pub rx_ring: RingLimits,
+    /// The rings of every queue set and where the device reports finished work.
+    pub rings: RingLayout,
     /// RX buffer sizes the hardware can be programmed with, ascending. iflib picks the
     /// buffer size; the driver programs it in [`Driver::start`]. Frames larger than the
     /// buffer span several, which the hardware must support (end-of-frame flag).
@@ -140,8 +268,7 @@ impl Description {
         } else {
             PAGE_SIZE as u32
         };
-        self.tx_ring.is_consistent()
-            && self.rx_ring.is_consistent()
+        self.rings.is_consistent()
             && self.rx_hash_table_len <= MAX_RX_HASH_TABLE_LEN
             && !self.rx_buffer_sizes.is_empty()
             && self.tx_max_segments >= 1
@@ -233,12 +360,31 @@ pub struct Attached<H> {
 pub const RX_HASH_KEY_LEN: usize = 40;
 
 /// The rings of one queue set, as given to [`Driver::start`]: queue set `i` is element `i`.
+/// Which are present follows the [`RingLayout`].
 #[derive(Clone, Copy)]
 pub struct QueueSetRings<'a> {
     /// Its TX ring.
     pub tx: &'a Ring,
-    /// Its RX ring.
+    /// Its RX ring: the free list frames start in.
     pub rx: &'a Ring,
+    /// Its second free list ([`RingLayout::rx_body`]).
+    pub rx_body: Option<&'a Ring>,
+    /// Its TX completion ring ([`Completions::Separate`]), or its one completion ring
+    /// ([`Completions::Shared`], then also in `rx_completion`).
+    pub tx_completion: Option<&'a Ring>,
+    /// Its RX completion ring ([`Completions::Separate`]), or its one completion ring
+    /// ([`Completions::Shared`]).
+    pub rx_completion: Option<&'a Ring>,
+}
+
+/// One of a queue set's RX free lists: the rings the driver hands the device empty buffers
+/// on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreeList {
+    /// The buffers every frame starts in ([`RingLayout::rx`]).
+    Head,
+    /// The buffers the rest of a long frame goes to ([`RingLayout::rx_body`]).
+    Body,
 }
 
 /// How the RX ring is to be programmed, decided by iflib from the MTU.
@@ -312,9 +458,14 @@ pub enum RxChecksum {
     Bad,
 }
 
-/// One completed RX ring entry, as read by [`Datapath::rx_fragment`].
+/// One filled RX buffer, as read by [`Datapath::rx_next`].
 #[derive(Clone, Copy, Debug)]
 pub struct RxFragment {
+    /// The free list the buffer was given on.
+    pub free_list: FreeList,
+    /// The slot of that free list the buffer was given at ([`Datapath::rx_refill`]'s
+    /// `slot`). Buffers come back in the order they were given, per free list.
+    pub buffer: u32,
     /// Bytes the hardware wrote into the buffer.
     pub len: u32,
     /// This is the last fragment of the frame.
@@ -523,6 +674,11 @@ pub trait Driver: Sized + 'static {
 }
 
 /// The ring operations of the hot path (NAPI context unless stated).
+///
+/// Every operation names its queue set. Work the device finished is read by the driver,
+/// wherever the [`RingLayout`] says the device reports it: [`Datapath::tx_completed`] says
+/// how many packets were sent, [`Datapath::rx_next`] hands over each filled buffer with the
+/// free list and slot it was given at.
 pub trait Datapath: Driver {
     /// Writes the entries for `packet` starting at `slot` (the stack's TX queue lock held),
     /// asking for a completion report on the last one. Returns how many entries it used: at
@@ -538,16 +694,44 @@ pub trait Datapath: Driver {
     /// ready (the stack's TX queue lock held).
     fn tx_doorbell(hw: &Self::Hardware<'_>, set: u32, next_slot: u32);
 
-    /// Returns whether the hardware is done with the entry at `slot`.
-    fn tx_done(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32) -> bool;
+    /// With [`Completions::InPlace`]: returns whether the hardware wrote back the entry at
+    /// `slot`, the last of a packet, as done. iflib asks packet by packet, oldest first, as
+    /// it takes them off the ring, and stops at the first that is not. Not called for other
+    /// layouts.
+    fn tx_done(_hw: &Self::Hardware<'_>, _ring: &Ring, _slot: u32) -> bool {
+        false
+    }
 
-    /// Reads the RX entry at `slot`; `None` while the hardware has not filled it.
-    fn rx_fragment(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32) -> Option<RxFragment>;
+    /// With completion rings: returns how many of the packets on the TX ring, oldest first,
+    /// the hardware has sent since the last call, read from the completion ring (moving its
+    /// cursor past them); [`TxCompletions::packet_ends`] lists where each packet ends, for
+    /// completions that name an entry. Not called for [`Completions::InPlace`].
+    fn tx_completed(_hw: &Self::Hardware<'_>, _tx: &mut TxCompletions<'_>) -> u32 {
+        0
+    }
 
-    /// Gives the RX entry at `slot` a fresh buffer at `address`.
-    fn rx_refill(hw: &Self::Hardware<'_>, ring: &Ring, slot: u32, address: DmaAddress);
+    /// Returns the next buffer the hardware filled, `None` while there is none. With
+    /// completions in place, the entry at [`RxCompletions::oldest`] of the head free list;
+    /// on a completion ring, the next completion (moving its cursor past it).
+    fn rx_next(hw: &Self::Hardware<'_>, rx: &mut RxCompletions<'_>) -> Option<RxFragment>;
 
-    /// Tells the hardware queue set `set`'s RX entries before `next_slot` hold fresh
+    /// Gives the entry at `slot` of `list`'s ring a fresh buffer at `address`.
+    fn rx_refill(
+        hw: &Self::Hardware<'_>,
+        list: FreeList,
+        ring: &Ring,
+        slot: u32,
+        address: DmaAddress,
+    );
+
+    /// Tells the hardware queue set `set`'s `list` entries before `next_slot` hold fresh
     /// buffers.
-    fn rx_doorbell(hw: &Self::Hardware<'_>, set: u32, next_slot: u32);
+    fn rx_doorbell(hw: &Self::Hardware<'_>, set: u32, list: FreeList, next_slot: u32);
+
+    /// Tells the hardware queue set `set`'s completion rings were read up to (not including)
+    /// `tx` and `rx` (their cursors' [`CompletionRing::next`]; the same for a shared ring),
+    /// at the end of every NAPI poll, before interrupts are enabled again. Called only for
+    /// layouts with completion rings, for devices that track their consumer (a doorbell that
+    /// re-arms the ring); the default does nothing.
+    fn completions_read(_hw: &Self::Hardware<'_>, _set: u32, _tx: u32, _rx: u32) {}
 }

@@ -109,8 +109,8 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
 
     fn get_ring_sizes(_dev: &netdev::Device, this: &Self) -> netdev_ethtool::RingSizes {
         netdev_ethtool::RingSizes {
-            rx_max: D::DESCRIPTION.rx_ring.max,
-            tx_max: D::DESCRIPTION.tx_ring.max,
+            rx_max: D::DESCRIPTION.rings.rx.limits.max,
+            tx_max: D::DESCRIPTION.rings.tx.limits.max,
             rx: this.settings.rx_len.load(Ordering::Relaxed),
             tx: this.settings.tx_len.load(Ordering::Relaxed),
         }
@@ -122,13 +122,21 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         sizes: netdev_ethtool::RingSizes,
         extack: &mut netdev_ethtool::ExtAck,
     ) -> Result {
-        let desc = &D::DESCRIPTION;
-        if !desc.rx_ring.accepts(sizes.rx) {
+        let rings = &D::DESCRIPTION.rings;
+        let body = rings
+            .rx_body
+            .is_none_or(|body| body.limits.accepts(sizes.rx));
+        if !rings.rx.limits.accepts(sizes.rx) || !body {
             extack.set_message(c"RX ring size out of range or not a multiple of the hardware's");
             return Err(EINVAL);
         }
-        if !desc.tx_ring.accepts(sizes.tx) {
+        if !rings.tx.limits.accepts(sizes.tx) {
             extack.set_message(c"TX ring size out of range or not a multiple of the hardware's");
+            return Err(EINVAL);
+        }
+        if !rings.accepts(sizes.tx, sizes.rx) {
+            extack
+                .set_message(c"rings that long need a longer completion ring than iflib allocates");
             return Err(EINVAL);
         }
         let settings = &this.settings;

@@ -15,6 +15,7 @@
 mod adapter;
 mod admin;
 mod buffer;
+mod completions;
 mod driver;
 mod ethtool;
 mod installed;
@@ -39,11 +40,15 @@ pub use adapter::{
 };
 pub use driver::{
     Attached,
+    CompletionRing,
+    CompletionSpec,
+    Completions,
     Datapath,
     Description,
     Driver,
     FlowControl,
     FrameLengthRanges,
+    FreeList,
     HashType,
     Identify,
     InterruptCause,
@@ -52,13 +57,17 @@ pub use driver::{
     LinkModes,
     LinkState,
     QueueSetRings,
+    RingLayout,
     RingLimits,
+    RingSpec,
     RxChecksum,
+    RxCompletions,
     RxConfig,
     RxFilter,
     RxFragment,
     RxHash,
     TxChecksum,
+    TxCompletions,
     TxPacket,
     TxSegment,
     TxTso,
@@ -68,6 +77,7 @@ pub use driver::{
 };
 pub use mac_stats::MacCounters;
 pub use ring::Ring;
+pub use tx::PacketEnds;
 
 /// iflib is built into the kernel: its operation tables belong to no module.
 #[doc(hidden)]

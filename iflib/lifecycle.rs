@@ -7,7 +7,9 @@
 use crate::{
     adapter::Adapter,
     buffer::FRAME_OVERHEAD,
+    completions::CompletionRing,
     driver::{
+        Completions,
         Datapath,
         InterruptRouting,
         QueueSetRings,
@@ -15,7 +17,10 @@ use crate::{
         RxFilter, //
     },
     irq::Vectors,
-    rx::RxRing,
+    rx::{
+        RxRing,
+        RxRingShape, //
+    },
     tx::TxRing,
 };
 use core::sync::atomic::Ordering;
@@ -57,26 +62,57 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
         let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
         let rx_len = self.settings.rx_len.load(Ordering::Relaxed);
+        let layout = &desc.rings;
+        let (tx_completion_len, rx_completion_len) =
+            layout.completion_lens(tx_len, rx_len).ok_or(EINVAL)?;
         let mut rings = KVec::with_capacity(sets.len(), GFP_KERNEL)?;
         for set in sets {
-            let tx = TxRing::new(self.dma(), set.index, tx_len, desc.tx_entry_size)?;
-            let rx = RxRing::new(
+            let (tx_completion, rx_completion) = match (&layout.completions, tx_completion_len) {
+                (Completions::InPlace, _) | (_, None) => (None, None),
+                (Completions::Separate { tx, rx }, Some(tx_len)) => (
+                    Some(CompletionRing::new(self.dma(), tx_len, tx.entry_size)?),
+                    Some(CompletionRing::new(
+                        self.dma(),
+                        rx_completion_len.ok_or(EINVAL)?,
+                        rx.entry_size,
+                    )?),
+                ),
+                (Completions::Shared(ring), Some(len)) => (
+                    Some(CompletionRing::new(self.dma(), len, ring.entry_size)?),
+                    None,
+                ),
+            };
+            let tx = TxRing::new(
                 self.dma(),
-                &set.napi,
-                dev,
                 set.index,
-                rx_len,
-                desc.rx_entry_size,
-                buffer_size,
+                tx_len,
+                layout.tx.entry_size,
+                tx_completion,
             )?;
+            let shape = RxRingShape {
+                len: rx_len,
+                entry_size: layout.rx.entry_size,
+                body_entry_size: layout.rx_body.map(|body| body.entry_size),
+                buffer_size,
+            };
+            let rx = RxRing::new(self.dma(), &set.napi, dev, set.index, shape, rx_completion)?;
             rings.push((tx, rx), GFP_KERNEL)?;
         }
         let mut ring_list = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
-        for (tx, rx) in rings.iter() {
+        for (tx, rx) in rings.iter_mut() {
+            let (tx, tx_completion) = tx.rings();
+            let rx_completion = match rx.completion.as_ref() {
+                Some(ring) => Some(ring.ring()),
+                // A shared ring completes both.
+                None => tx_completion,
+            };
             ring_list.push(
                 QueueSetRings {
-                    tx: &tx.ring,
-                    rx: &rx.ring,
+                    tx,
+                    rx: &rx.head.ring,
+                    rx_body: rx.body.as_ref().map(|body| &body.ring),
+                    tx_completion,
+                    rx_completion,
                 },
                 GFP_KERNEL,
             )?;
@@ -115,7 +151,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             // At least one buffer posted.
             let posted = off
                 .as_ref()
-                .map(|off| rx.refill::<D>(&self.hw, off) < rx_len - 1);
+                .map(|off| rx.refill::<D>(&self.hw, off) < rx.buffer_slots());
             if posted != Some(true) {
                 D::stop(&self.hw);
                 for (_, rx) in rings.iter_mut() {

@@ -5,10 +5,15 @@
 
 use crate::{
     adapter::Adapter,
-    driver::Datapath,
+    completions::CompletionRing,
+    driver::{
+        Completions,
+        Datapath, //
+    },
     queue_set::QueueSet,
     tx::{
         Retired,
+        TxConsumer,
         TxRing, //
     },
     xdp::XdpPoll,
@@ -38,21 +43,8 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             D::clear_queue_causes(&self.hw, set.index);
         }
         // TX completions first: they free ring space and never count against the budget.
-        let mut retired = Retired::default();
-        if let Some(consumer) = set.tx.get_in_poll(&poll).map(TxRing::consumer) {
-            consumer.reclaim::<D>(&self.hw, self.dma(), &poll, &mut retired);
-            crate::stats::add(&set.counters.tx_packets, retired.frames);
-            crate::stats::add(&set.counters.tx_bytes, retired.bytes);
-            if let Some(queue) = dev.tx_queue(set.index) {
-                let max = D::DESCRIPTION.tx_max_entries_per_packet;
-                let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
-                // XDP frames free entries too: the queue may have stopped on a ring they
-                // filled, with no packet of the stack's left to complete.
-                let freed = retired.frames > 0;
-                let free = || consumer.free_entries();
-                queue.completed_wake(&poll, frames, bytes, freed, free, 2 * max);
-            }
-        }
+        let mut consumer = set.tx.get_in_poll(&poll).map(TxRing::consumer);
+        let mut retired = self.complete_tx(set, consumer.as_mut(), &poll);
         let Some(receiving) = poll.receiving() else {
             // Netpoll: TX completions only.
             crate::stats::add(&set.counters.netpoll_polls, 1);
@@ -65,11 +57,19 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         };
         let mut done = 0;
         let mut rx_short = false;
+        let mut rx_cursor = None;
         if let Some(rx) = set.rx.lock().as_mut().get_mut() {
             let rcu = rcu::read_lock();
             let mut xdp = self.xdp.get(&rcu).map(|prog| XdpPoll::new(prog, receiving));
             loop {
                 let counters = &set.counters;
+                // A shared completion ring is the TX side's: RX reads it too.
+                let shared = match D::DESCRIPTION.rings.completions {
+                    Completions::Shared(_) => {
+                        consumer.as_mut().and_then(TxConsumer::completion_ring)
+                    }
+                    _ => None,
+                };
                 done += rx.receive::<D>(
                     &self.hw,
                     &receiving,
@@ -77,6 +77,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                     budget - done,
                     counters,
                     xdp.as_mut(),
+                    shared,
                 );
                 let Some(xdp) = xdp.as_mut() else {
                     break;
@@ -91,6 +92,21 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                 xdp.finish();
             }
             rx_short = rx.refill::<D>(&self.hw, &receiving) > 0;
+            rx_cursor = rx.completion.as_ref().map(CompletionRing::next);
+        }
+        if let Completions::Shared(_) = D::DESCRIPTION.rings.completions {
+            // TX completions that came after the RX completions read.
+            let more = self.complete_tx(set, consumer.as_mut(), &poll);
+            retired.frames += more.frames;
+        }
+        if !matches!(D::DESCRIPTION.rings.completions, Completions::InPlace) {
+            let tx_cursor = consumer
+                .as_mut()
+                .and_then(TxConsumer::completion_ring)
+                .map(|ring| ring.next());
+            if let Some(tx) = tx_cursor {
+                D::completions_read(&self.hw, set.index, tx, rx_cursor.unwrap_or(tx));
+            }
         }
         if self.link_event.swap(false, Ordering::Relaxed) {
             self.update_link();
@@ -122,6 +138,34 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
 }
 
 impl<D: Datapath> Adapter<'_, D> {
+    /// Takes the packets the hardware sent off queue set `set`'s TX ring, counts them and
+    /// wakes its queue if they made room (NAPI).
+    #[inline]
+    fn complete_tx(
+        &self,
+        set: &QueueSet<'_, D>,
+        consumer: Option<&mut TxConsumer<'_>>,
+        poll: &Polling<'_>,
+    ) -> Retired {
+        let mut retired = Retired::default();
+        let Some(consumer) = consumer else {
+            return retired;
+        };
+        consumer.reclaim::<D>(&self.hw, self.dma(), poll, &mut retired);
+        crate::stats::add(&set.counters.tx_packets, retired.frames);
+        crate::stats::add(&set.counters.tx_bytes, retired.bytes);
+        if let Some(queue) = self.netdev.device().tx_queue(set.index) {
+            let max = D::DESCRIPTION.tx_max_entries_per_packet;
+            let (frames, bytes) = (retired.stack_frames, retired.stack_bytes);
+            // XDP frames free entries too: the queue may have stopped on a ring they
+            // filled, with no packet of the stack's left to complete.
+            let freed = retired.frames > 0;
+            let free = || consumer.free_entries();
+            queue.completed_wake(poll, frames, bytes, freed, free, 2 * max);
+        }
+        retired
+    }
+
     /// Places the frames the XDP program sends back out on the TX ring of the queue set
     /// they came in on (NAPI). The stack's queue lock keeps the doorbell in order with the
     /// xmit path's.

@@ -3,8 +3,13 @@
 //! The receive side of a queue set: page_pool buffers onto the ring, frames to GRO.
 
 use crate::{
+    completions::{
+        CompletionRing,
+        RxCompletions, //
+    },
     driver::{
         Datapath,
+        FreeList,
         RxChecksum, //
     },
     ring::Ring,
@@ -50,24 +55,127 @@ use kernel::{
 /// Bytes left before the frame in every RX buffer (room for XDP and headers pushed later).
 pub(crate) const RX_HEADROOM: u32 = 256;
 
-/// The RX ring, its buffers and its page pool. Used by the NAPI poll only (and by open and
-/// stop while NAPI is disabled).
-pub(crate) struct RxRing {
+/// A free list: a ring the device takes empty buffers from, and the pages on it.
+pub(crate) struct FreeListRing {
     pub(crate) ring: Ring,
+    buffers: Buffers,
+}
+
+/// The pages on a free list's ring, a slot each.
+struct Buffers {
+    pages: KVec<Option<PoolPage>>,
+    /// The oldest buffer the device has: the next to come back.
+    next_to_clean: u32,
+    next_to_fill: u32,
+    filled: u32,
+}
+
+impl Buffers {
+    /// Takes back the buffer at `slot`, which the device filled (`next` is the slot after).
+    #[inline]
+    fn take(&mut self, slot: u32, next: u32) -> Option<PoolPage> {
+        let page = self.pages.get_mut(slot as usize).and_then(Option::take)?;
+        self.next_to_clean = next;
+        self.filled -= 1;
+        Some(page)
+    }
+}
+
+impl FreeListRing {
+    fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
+        Ok(Self {
+            ring: Ring::new(dev, len, entry_size)?,
+            buffers: Buffers {
+                pages: crate::ring::empty_slots(len)?,
+                next_to_clean: 0,
+                next_to_fill: 0,
+                filled: 0,
+            },
+        })
+    }
+
+    /// Gives every empty slot (all but one) a buffer from `pool` and rings the doorbell.
+    /// Returns how many slots are still empty because memory was short.
+    fn refill<D: Datapath>(
+        &mut self,
+        hw: &D::Hardware<'_>,
+        set: u32,
+        list: FreeList,
+        pool: &PagePool,
+        owner: &impl NapiOwner,
+    ) -> u32 {
+        let target = self.ring.len() - 1;
+        let buffers = &mut self.buffers;
+        let before = buffers.filled;
+        while buffers.filled < target {
+            let slot = buffers.next_to_fill;
+            let Some(entry) = buffers.pages.get_mut(slot as usize) else {
+                break;
+            };
+            // Still given: a driver that reported buffers out of order.
+            if entry.is_some() {
+                break;
+            }
+            let Some(page) = pool.alloc(owner) else {
+                break;
+            };
+            let address = page.dma_address() + u64::from(RX_HEADROOM);
+            D::rx_refill(hw, list, &self.ring, slot, address);
+            *entry = Some(page);
+            buffers.next_to_fill = self.ring.next(slot);
+            buffers.filled += 1;
+        }
+        if buffers.filled != before {
+            D::rx_doorbell(hw, set, list, buffers.next_to_fill);
+        }
+        target - buffers.filled
+    }
+
+    /// Returns every buffer to the pool (the hardware is stopped).
+    fn release_buffers(&mut self) {
+        let buffers = &mut self.buffers;
+        for entry in buffers.pages.iter_mut() {
+            drop(entry.take());
+        }
+        buffers.filled = 0;
+        buffers.next_to_clean = 0;
+        buffers.next_to_fill = 0;
+    }
+}
+
+/// The RX side of a queue set: its free lists, their page pool and the RX completion ring.
+/// Used by the NAPI poll only (and by open and stop while NAPI is disabled).
+///
+/// Teardown: the fields drop in declaration order; the XDP registration, a user of the
+/// pool, before the pool, and the pages before both.
+pub(crate) struct RxRing {
+    /// The free list frames start in.
+    pub(crate) head: FreeListRing,
+    /// The free list the rest of long frames go to, if the layout has one.
+    pub(crate) body: Option<FreeListRing>,
+    /// The RX completion ring, where the layout has a separate one.
+    pub(crate) completion: Option<CompletionRing>,
     /// The queue set the ring belongs to (its doorbell's, its RX queue's).
     set: u32,
     /// The queue's XDP registration (a user of the pool, dropped before it).
     xdp_queue: RxQueueInfo,
     pool: PagePool,
-    pages: KVec<Option<PoolPage>>,
     buffer_size: u32,
-    next_to_clean: u32,
-    next_to_fill: u32,
-    filled: u32,
     /// The frame being assembled from several buffers, across polls.
     partial: Option<SkBuff>,
     /// A frame spread over several buffers is being dropped until its last fragment.
     discarding: bool,
+}
+
+/// What a queue set's RX side is made of, besides its NAPI context and net device.
+pub(crate) struct RxRingShape {
+    /// Entries of each free list.
+    pub(crate) len: u32,
+    /// Bytes per free list entry: the head's, and the body's if there is one.
+    pub(crate) entry_size: usize,
+    pub(crate) body_entry_size: Option<usize>,
+    /// Bytes per buffer.
+    pub(crate) buffer_size: u32,
 }
 
 impl RxRing {
@@ -76,67 +184,70 @@ impl RxRing {
         napi: &Napi<T>,
         netdev: &NetDevice,
         set: u32,
-        len: u32,
-        entry_size: usize,
-        buffer_size: u32,
+        shape: RxRingShape,
+        completion: Option<CompletionRing>,
     ) -> Result<Self> {
-        let ring = Ring::new(dev, len, entry_size)?;
+        let len = shape.len;
+        let head = FreeListRing::new(dev, len, shape.entry_size)?;
+        let body = match shape.body_entry_size {
+            Some(size) => Some(FreeListRing::new(dev, len, size)?),
+            None => None,
+        };
+        let pages = if body.is_some() { 2 * len } else { len };
         // Pages are mapped both ways: XDP_TX sends them as they are.
-        let pool =
-            PagePool::new_for_rx(dev, napi, netdev, set, len, RX_HEADROOM, buffer_size, true)?;
+        let pool = PagePool::new_for_rx(
+            dev,
+            napi,
+            netdev,
+            set,
+            pages,
+            RX_HEADROOM,
+            shape.buffer_size,
+            true,
+        )?;
         let xdp_queue = RxQueueInfo::new(netdev, set, &pool)?;
-        let pages = crate::ring::empty_slots(len)?;
         Ok(Self {
-            ring,
+            head,
+            body,
+            completion,
             set,
             xdp_queue,
             pool,
-            pages,
-            buffer_size,
-            next_to_clean: 0,
-            next_to_fill: 0,
-            filled: 0,
+            buffer_size: shape.buffer_size,
             partial: None,
             discarding: false,
         })
     }
 
-    /// Gives every empty slot (all but one) a buffer and rings the doorbell. Returns how many
-    /// slots are still empty because memory was short.
+    /// Buffers the device can have at once, on every free list (all slots but one each).
+    pub(crate) fn buffer_slots(&self) -> u32 {
+        let slots = |list: &FreeListRing| list.ring.len() - 1;
+        slots(&self.head) + self.body.as_ref().map_or(0, slots)
+    }
+
+    /// Gives every empty slot of each free list (all but one) a buffer and rings their
+    /// doorbells. Returns how many slots are still empty because memory was short.
     /// `owner` proves the pool's NAPI context is this poll, or disabled.
     pub(crate) fn refill<D: Datapath>(
         &mut self,
         hw: &D::Hardware<'_>,
         owner: &impl NapiOwner,
     ) -> u32 {
-        let target = self.ring.len() - 1;
-        let before = self.filled;
-        while self.filled < target {
-            let Some(page) = self.pool.alloc(owner) else {
-                break;
-            };
-            let slot = self.next_to_fill;
-            D::rx_refill(
-                hw,
-                &self.ring,
-                slot,
-                page.dma_address() + u64::from(RX_HEADROOM),
-            );
-            if let Some(entry) = self.pages.get_mut(slot as usize) {
-                *entry = Some(page);
-            }
-            self.next_to_fill = self.ring.next(slot);
-            self.filled += 1;
+        let (set, pool) = (self.set, &self.pool);
+        let mut short = self.head.refill::<D>(hw, set, FreeList::Head, pool, owner);
+        if let Some(body) = self.body.as_mut() {
+            short += body.refill::<D>(hw, set, FreeList::Body, pool, owner);
         }
-        if self.filled != before {
-            D::rx_doorbell(hw, self.set, self.next_to_fill);
-        }
-        target - self.filled
+        short
     }
 
     /// Receives up to `budget` frames into the stack (NAPI), through the XDP program if one
     /// is attached. Returns the frames handled; fewer when the program's `XDP_TX` batch
     /// filled up (the caller sends it and calls again).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the poll's state, borrowed piece by piece: the shared completion ring is the TX side's"
+    )]
     pub(crate) fn receive<D: Datapath>(
         &mut self,
         hw: &D::Hardware<'_>,
@@ -145,6 +256,7 @@ impl RxRing {
         budget: i32,
         counters: &Counters,
         mut xdp: Option<&mut XdpPoll<'_>>,
+        shared: Option<&mut CompletionRing>,
     ) -> i32 {
         let mut done = 0;
         // Frames and bytes received, added to the counters once at the end.
@@ -153,20 +265,46 @@ impl RxRing {
         let trust_checksum = D::DESCRIPTION.rx_checksum && netdev.has_features(features::RXCSUM);
         // `ethtool -K rxhash off` leaves the hash to the stack.
         let report_hash = netdev.has_features(features::RXHASH);
-        while done < budget && self.filled > 0 {
-            let slot = self.next_to_clean;
-            let Some(fragment) = D::rx_fragment(hw, &self.ring, slot) else {
+        let completion = match self.completion.as_mut() {
+            Some(ring) => Some(ring),
+            None => shared,
+        };
+        let head = &mut self.head.buffers;
+        let (body_ring, mut body) = match self.body.as_mut() {
+            Some(body) => (Some(&body.ring), Some(&mut body.buffers)),
+            None => (None, None),
+        };
+        let mut view = RxCompletions {
+            head: &self.head.ring,
+            body: body_ring,
+            oldest: [0; 2],
+            completion,
+        };
+        while done < budget && head.filled + body.as_ref().map_or(0, |b| b.filled) > 0 {
+            view.oldest = [
+                head.next_to_clean,
+                body.as_ref().map_or(0, |body| body.next_to_clean),
+            ];
+            let Some(fragment) = D::rx_next(hw, &mut view) else {
                 break;
             };
             // Read the buffer only after the status that says it is complete (`dma_rmb`: an
             // acquire fence orders only against other CPUs, not the device, on some
             // architectures).
             dma_mb(Read);
-            let page = self.pages.get_mut(slot as usize).and_then(Option::take);
-            self.next_to_clean = self.ring.next(slot);
-            self.filled -= 1;
+            let slot = fragment.buffer;
+            let page = match (fragment.free_list, view.body) {
+                (FreeList::Head, _) => head.take(slot, view.head.next(slot)),
+                (FreeList::Body, Some(ring)) => body
+                    .as_deref_mut()
+                    .and_then(|b| b.take(slot, ring.next(slot))),
+                (FreeList::Body, None) => None,
+            };
             let Some(page) = page else {
-                continue;
+                // Not a buffer the device has: the driver misread an entry. Stop here rather
+                // than read it again and again.
+                stats::add(&counters.rx_errors, 1);
+                break;
             };
             done += 1;
 
@@ -265,15 +403,13 @@ impl RxRing {
 
     /// Returns every buffer to the pool (the hardware is stopped).
     pub(crate) fn release_buffers(&mut self) {
-        for entry in self.pages.iter_mut() {
-            drop(entry.take());
+        self.head.release_buffers();
+        if let Some(body) = self.body.as_mut() {
+            body.release_buffers();
         }
         if let Some(skb) = self.partial.take() {
             skb.free_any();
         }
-        self.filled = 0;
-        self.next_to_clean = 0;
-        self.next_to_fill = 0;
         self.discarding = false;
     }
 }

@@ -3,7 +3,12 @@
 //! The transmit side of a queue set: packets onto the ring, completions off it.
 
 use crate::{
+    completions::{
+        CompletionRing,
+        TxCompletions, //
+    },
     driver::{
+        Completions,
         Datapath,
         TxPacket, //
     },
@@ -207,19 +212,31 @@ pub(crate) struct TxRing {
     next_to_use: AtomicU32,
     /// The first entry of the oldest packet on the ring; written only by the consumer.
     next_to_clean: AtomicU32,
+    /// Packets the driver reported sent that are still on the ring (netpoll stopped before
+    /// them); the consumer's.
+    sent_not_retired: AtomicU32,
+    /// The TX completion ring (or the shared one), the consumer's.
+    completion: UnsafeCell<Option<CompletionRing>>,
 }
 
 // SAFETY: A slot is only accessed by the side that owns its entry (see `TxRing`): one
 // producer and one consumer at a time, as what `TxRing::producer` and `TxRing::consumer`
 // take ensures (the ring read under its slot's queue lock, or by its slot's NAPI poll: one
 // holder each; or `&mut`), with the ownership handed over through `next_to_use` and
-// `next_to_clean` with release/acquire ordering. What the slots hold can be sent between
-// threads.
+// `next_to_clean` with release/acquire ordering. The completion ring is the consumer's
+// alone. What the slots hold can be sent between threads.
 unsafe impl Sync for TxRing {}
 
 impl TxRing {
-    /// A ring of `len` entries of `entry_size` bytes.
-    pub(crate) fn new(dev: &Device<Bound>, set: u32, len: u32, entry_size: usize) -> Result<Self> {
+    /// A ring of `len` entries of `entry_size` bytes, with the completion ring the device
+    /// reports its work on, if any.
+    pub(crate) fn new(
+        dev: &Device<Bound>,
+        set: u32,
+        len: u32,
+        entry_size: usize,
+        completion: Option<CompletionRing>,
+    ) -> Result<Self> {
         let ring = Ring::new(dev, len, entry_size)?;
         let slots = crate::ring::empty_slots(len)?;
         Ok(Self {
@@ -228,7 +245,15 @@ impl TxRing {
             slots,
             next_to_use: AtomicU32::new(0),
             next_to_clean: AtomicU32::new(0),
+            sent_not_retired: AtomicU32::new(0),
+            completion: UnsafeCell::new(completion),
         })
+    }
+
+    /// The TX ring and the completion ring, for [`Driver::start`](crate::Driver::start).
+    pub(crate) fn rings(&mut self) -> (&Ring, Option<&Ring>) {
+        let completion = self.completion.get_mut().as_ref().map(CompletionRing::ring);
+        (&self.ring, completion)
     }
 
     /// The producer's side of an installed ring, for the holder of its queue's lock: one at
@@ -326,6 +351,35 @@ impl TxRing {
         }
         *self.next_to_use.get_mut() = 0;
         *self.next_to_clean.get_mut() = 0;
+        *self.sent_not_retired.get_mut() = 0;
+    }
+}
+
+/// The last entries of the packets on a TX ring from a given one on, oldest first (see
+/// [`TxCompletions::packet_ends`]).
+#[derive(Clone)]
+pub struct PacketEnds<'a> {
+    tx: &'a TxRing,
+    /// The first entry of the next packet.
+    first: u32,
+    /// The producer's tail when the walk began.
+    end: u32,
+}
+
+impl Iterator for PacketEnds<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.first == self.end {
+            return None;
+        }
+        // SAFETY: Only a consumer makes a `PacketEnds` (`TxConsumer::completions`), over
+        // entries it owns (from `next_to_clean` to `next_to_use` as read then); it takes the
+        // slot's shape by value and keeps no reference.
+        let shape = unsafe { self.tx.slot(self.first) }?.shape;
+        self.first = self.tx.advance(self.first, shape.entries);
+        Some(shape.last)
     }
 }
 
@@ -644,11 +698,37 @@ impl TxConsumer<'_> {
         Some((payload, shape))
     }
 
+    /// The completion ring (TX or shared), for the RX side of the same poll to read a
+    /// shared one; borrowed as long as the consumer.
+    pub(crate) fn completion_ring(&mut self) -> Option<&mut CompletionRing> {
+        // SAFETY: The consumer is the completion ring's only user (see `TxRing`), one at a
+        // time, and this borrow lasts no longer than `&mut self`.
+        unsafe { (*self.0.completion.get()).as_mut() }
+    }
+
+    /// Asks the driver how many packets it sent, skipping the `skip` already counted.
+    #[inline]
+    fn sent<D: Datapath>(&mut self, hw: &D::Hardware<'_>, first: u32, end: u32, skip: u32) -> u32 {
+        let tx = self.0;
+        let mut ends = PacketEnds { tx, first, end };
+        for _ in 0..skip {
+            if ends.next().is_none() {
+                return 0;
+            }
+        }
+        let mut completions = TxCompletions {
+            ring: &tx.ring,
+            ends,
+            completion: self.completion_ring(),
+        };
+        D::tx_completed(hw, &mut completions)
+    }
+
     /// Takes the packets the hardware is done with off the ring, unmaps and frees them
     /// (NAPI), and adds them to `retired`. From netpoll it stops at the first XDP frame:
     /// only the NAPI poll proper may return those.
     pub(crate) fn reclaim<D: Datapath>(
-        &self,
+        &mut self,
         hw: &D::Hardware<'_>,
         dma: &Device<Bound>,
         poll: &Polling<'_>,
@@ -658,30 +738,43 @@ impl TxConsumer<'_> {
         let tx = self.0;
         let next_to_use = tx.next_to_use.load(Ordering::Acquire);
         let start = tx.next_to_clean.load(Ordering::Relaxed);
+        if start == next_to_use {
+            return;
+        }
+        // Done bits in place are read packet by packet in the one walk below; completions
+        // on a ring are counted first.
+        let in_place = matches!(D::DESCRIPTION.rings.completions, Completions::InPlace);
+        let mut sent = if in_place {
+            u32::MAX
+        } else {
+            let counted = tx.sent_not_retired.load(Ordering::Relaxed);
+            counted.saturating_add(self.sent::<D>(hw, start, next_to_use, counted))
+        };
         let mut first = start;
         // A packet takes at least one entry: at most `len` packets are on the ring.
         for _ in 0..tx.ring.len() {
-            if first == next_to_use {
+            if first == next_to_use || sent == 0 {
                 break;
             }
             // SAFETY: The consumer owns `first`, between `next_to_clean` and `next_to_use`.
             let Some(entry) = (unsafe { tx.slot(first) }) else {
                 break;
             };
-            let shape = entry.shape;
-            if !D::tx_done(hw, &tx.ring, shape.last) {
-                break;
-            }
             // Netpoll (maybe with IRQs off) may free the stack's packets only:
             // XDP frames go back to a page pool or their owner, from the NAPI poll proper.
             if receiving.is_none() && !matches!(entry.payload, Some(Payload::Packet(_))) {
                 retired.left_for_napi = true;
                 break;
             }
+            let shape = entry.shape;
+            if in_place && !D::tx_done(hw, &tx.ring, shape.last) {
+                break;
+            }
             // Every packet's first entry holds its payload.
             let Some(payload) = entry.payload.take() else {
                 break;
             };
+            sent -= 1;
             // SAFETY: As above: the packet's entries are the consumer's; `entry` is not used
             // again.
             first = unsafe { tx.unmap_entries(dma, first, shape.entries) };
@@ -693,6 +786,12 @@ impl TxConsumer<'_> {
                 retired.stack_bytes = retired.stack_bytes.wrapping_add(shape.wire_bytes);
             }
             payload.release_in_napi(poll, receiving.as_ref());
+        }
+        // What was reported but not retired: netpoll's leftovers (a miscount beyond the
+        // packets on the ring is dropped with the ring's emptying).
+        if !in_place {
+            let left = if first == next_to_use { 0 } else { sent };
+            tx.sent_not_retired.store(left, Ordering::Relaxed);
         }
         if first != start {
             // Hands the entries back to the producer, slots emptied.

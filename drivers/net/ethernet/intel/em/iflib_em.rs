@@ -15,6 +15,7 @@ use core::sync::atomic::{
 };
 use iflib::{
     Attached,
+    Completions,
     Description,
     Driver,
     FlowControl,
@@ -28,7 +29,9 @@ use iflib::{
     MacCounters,
     QueueSetRings,
     Ring,
+    RingLayout,
     RingLimits,
+    RingSpec,
     RxConfig,
     RxFilter,
     RX_HASH_KEY_LEN, //
@@ -325,25 +328,31 @@ fn multicast_hash(addr: &[u8; ETH_ALEN]) -> u32 {
     ((u32::from(addr[4]) >> 4) | (u32::from(addr[5]) << 4)) & 0xfff
 }
 
+/// The TX and RX rings: 16-byte descriptors, 80 to 4096 of them (the length registers
+/// count 128-byte units: a multiple of 8).
+const RING: RingSpec = RingSpec {
+    entry_size: 16,
+    limits: RingLimits {
+        min: 80,
+        default: 256,
+        max: 4096,
+        multiple: 8,
+    },
+};
+
 impl Driver for Em {
     type Hardware<'bound> = Hardware<'bound>;
     type IdInfo = Family;
 
     const DESCRIPTION: Description = Description {
         name: c"iflib_em",
-        tx_entry_size: 16,
-        rx_entry_size: 16,
-        tx_ring: RingLimits {
-            min: 80,
-            default: 256,
-            max: 4096,
-            multiple: 8,
-        },
-        rx_ring: RingLimits {
-            min: 80,
-            default: 256,
-            max: 4096,
-            multiple: 8,
+        // One TX and one RX ring of 16-byte descriptors; the device writes each back with
+        // its done bit set.
+        rings: RingLayout {
+            tx: RING,
+            rx: RING,
+            rx_body: None,
+            completions: Completions::InPlace,
         },
         rx_buffer_sizes: &[2048, 4096],
         max_frame_size: MAX_FRAME_SIZE,

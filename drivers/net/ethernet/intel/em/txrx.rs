@@ -23,9 +23,11 @@ use crate::{
 };
 use iflib::{
     Datapath,
+    FreeList,
     HashType,
     Ring,
     RxChecksum,
+    RxCompletions,
     RxFragment,
     RxHash,
     TxPacket,
@@ -130,9 +132,11 @@ fn rx_hash(word: u64) -> Option<RxHash> {
     })
 }
 
-/// An RX fragment from (legacy layout) word 1.
-fn rx_fragment(word: u64, hash: Option<RxHash>) -> RxFragment {
+/// The RX fragment in the buffer at `slot`, from (legacy layout) word 1.
+fn rx_fragment(slot: u32, word: u64, hash: Option<RxHash>) -> RxFragment {
     RxFragment {
+        free_list: FreeList::Head,
+        buffer: slot,
         len: (word & RX_LEN_MASK) as u32,
         end_of_frame: word & RX_STATUS_EOP != 0,
         error: word & RX_ERRORS != 0,
@@ -250,16 +254,20 @@ impl Datapath for Em {
     }
 
     fn tx_done(_hw: &Hardware<'_>, ring: &Ring, slot: u32) -> bool {
+        // The last descriptor of each packet asks for a status write-back.
         ring.read(slot, 1) & TX_STATUS_DD != 0
     }
 
     // Runs for every frame received: with two descriptor layouts LLVM stops inlining it,
     // and the fragment then goes through memory.
     #[inline(always)]
-    fn rx_fragment(hw: &Hardware<'_>, ring: &Ring, slot: u32) -> Option<RxFragment> {
+    fn rx_next(hw: &Hardware<'_>, rx: &mut RxCompletions<'_>) -> Option<RxFragment> {
+        // Written back in place, in the order the buffers were given.
+        let slot = rx.oldest(FreeList::Head);
+        let ring = rx.free_list(FreeList::Head)?;
         let word = ring.read(slot, 1);
         if !hw.family.rx_hash {
-            return (word & RX_STATUS_DD != 0).then(|| rx_fragment(word, None));
+            return (word & RX_STATUS_DD != 0).then(|| rx_fragment(slot, word, None));
         }
         if word & EXT_STATUS_DD == 0 {
             return None;
@@ -273,14 +281,14 @@ impl Datapath for Em {
         } else {
             None
         };
-        Some(rx_fragment(legacy_layout(word), hash))
+        Some(rx_fragment(slot, legacy_layout(word), hash))
     }
 
-    fn rx_refill(_hw: &Hardware<'_>, ring: &Ring, slot: u32, address: DmaAddress) {
+    fn rx_refill(_hw: &Hardware<'_>, _list: FreeList, ring: &Ring, slot: u32, address: DmaAddress) {
         ring.write_entry(slot, [address, 0]);
     }
 
-    fn rx_doorbell(hw: &Hardware<'_>, set: u32, next_slot: u32) {
+    fn rx_doorbell(hw: &Hardware<'_>, set: u32, _list: FreeList, next_slot: u32) {
         match set {
             0 => (&hw.bar).write32(next_slot, RDT),
             _ => (&hw.bar).write32(next_slot, RDT + QUEUE_STRIDE),
