@@ -91,14 +91,23 @@ impl CompletionSpec {
 
     /// The length of a completion ring for rings of `completed` entries in all; `None`
     /// beyond what iflib allocates.
-    pub(crate) fn len_for(&self, completed: u32) -> Option<u32> {
-        let len = completed.checked_mul(self.entries_per_completion)?;
+    pub(crate) const fn len_for(&self, completed: u32) -> Option<u32> {
+        let Some(len) = completed.checked_mul(self.entries_per_completion) else {
+            return None;
+        };
         let len = if self.power_of_two {
-            len.checked_next_power_of_two()?
+            match len.checked_next_power_of_two() {
+                Some(len) => len,
+                None => return None,
+            }
         } else {
             len
         };
-        (len <= Ring::MAX_LEN).then_some(len)
+        if len <= Ring::MAX_LEN {
+            Some(len)
+        } else {
+            None
+        }
     }
 }
 
@@ -150,12 +159,21 @@ impl RingLayout {
             Completions::Separate { tx, rx } => tx.is_consistent() && rx.is_consistent(),
             Completions::Shared(ring) => ring.is_consistent(),
         };
-        self.tx.is_consistent() && self.rx.is_consistent() && body && completions
+        self.tx.is_consistent()
+            && self.rx.is_consistent()
+            && body
+            && completions
+            // The default lengths work; an RX ring keeps one entry empty.
+            && self.accepts(self.tx.limits.default, self.rx.limits.default)
+            && self.rx.limits.min >= 2
     }
 
     /// Whether the rings accept `tx` TX entries and `rx` entries per free list.
-    pub(crate) fn accepts(&self, tx: u32, rx: u32) -> bool {
-        let body = self.rx_body.is_none_or(|body| body.limits.accepts(rx));
+    pub(crate) const fn accepts(&self, tx: u32, rx: u32) -> bool {
+        let body = match &self.rx_body {
+            Some(body) => body.limits.accepts(rx),
+            None => true,
+        };
         self.tx.limits.accepts(tx)
             && self.rx.limits.accepts(rx)
             && body
@@ -165,22 +183,33 @@ impl RingLayout {
     /// The lengths of the TX and RX completion rings (the same for a shared one) for `tx`
     /// TX entries and `rx` entries per free list; `None` when one would be longer than
     /// iflib allocates.
-    pub(crate) fn completion_lens(&self, tx: u32, rx: u32) -> Option<(Option<u32>, Option<u32>)> {
+    pub(crate) const fn completion_lens(
+        &self,
+        tx: u32,
+        rx: u32,
+    ) -> Option<(Option<u32>, Option<u32>)> {
         let rx_all = if self.rx_body.is_some() {
-            rx.checked_mul(2)?
+            match rx.checked_mul(2) {
+                Some(all) => all,
+                None => return None,
+            }
         } else {
             rx
         };
-        Some(match &self.completions {
-            Completions::InPlace => (None, None),
-            Completions::Separate { tx: t, rx: r } => {
-                (Some(t.len_for(tx)?), Some(r.len_for(rx_all)?))
-            }
-            Completions::Shared(ring) => {
-                let len = ring.len_for(tx.checked_add(rx_all)?)?;
-                (Some(len), Some(len))
-            }
-        })
+        match &self.completions {
+            Completions::InPlace => Some((None, None)),
+            Completions::Separate { tx: t, rx: r } => match (t.len_for(tx), r.len_for(rx_all)) {
+                (Some(t), Some(r)) => Some((Some(t), Some(r))),
+                _ => None,
+            },
+            Completions::Shared(ring) => match tx.checked_add(rx_all) {
+                Some(all) => match ring.len_for(all) {
+                    Some(len) => Some((Some(len), Some(len))),
+                    None => None,
+                },
+                None => None,
+            },
+        }
     }
 }
 
@@ -273,6 +302,8 @@ impl Description {
             && !self.rx_buffer_sizes.is_empty()
             && self.tx_max_segments >= 1
             && self.tx_max_entries_per_packet >= self.tx_max_segments
+            // A stopped queue wakes with room for two packets: the smallest ring holds more.
+            && self.rings.tx.limits.min > 2 * self.tx_max_entries_per_packet
             && self.tx_max_segment_len >= 1
             && self.tx_segment_limit() as u64 * self.tx_max_segment_len as u64 >= largest as u64
     }
@@ -501,7 +532,9 @@ pub struct TxSegment {
 
 pub use kernel::net::{
     ethtool::{
+        FlowType,
         FrameLengthRanges,
+        HashFields,
         Identify,
         LinkModes, //
     },
@@ -529,6 +562,10 @@ pub struct TxPacket<'a> {
     /// An 802.1Q tag (TCI) the hardware must insert (only if
     /// [`Description::vlan_offload`]).
     pub vlan: Option<u16>,
+    /// The generation bit of the entry at the packet's first slot, for devices whose entries
+    /// carry one (vmxnet3): `true` on the first pass over the ring, flipped where the ring
+    /// wraps, so entries after the wrap take the opposite.
+    pub generation: bool,
 }
 
 /// Lifecycle and control operations.
@@ -639,6 +676,18 @@ pub trait Driver: Sized + 'static {
     /// `ethtool -X hkey`). Only called where [`Attached::rx_hash`] is set.
     fn set_rx_hash_key(_hw: &Self::Hardware<'_>, _key: &[u8; RX_HASH_KEY_LEN]) {}
 
+    /// The header fields the device hashes received flows of `flow` by (`ethtool -n IFACE
+    /// rx-flow-hash`, RTNL). Only called where [`Attached::rx_hash`] is set. The default is
+    /// what Toeplitz RSS hashes everywhere: the IP addresses, and the ports of TCP.
+    fn rx_hash_fields(_hw: &Self::Hardware<'_>, flow: FlowType) -> HashFields {
+        match flow {
+            FlowType::TcpIpv4 | FlowType::TcpIpv6 => HashFields::IP_ADDRESSES_AND_PORTS,
+            FlowType::UdpIpv4 | FlowType::OtherIpv4 => HashFields::IP_ADDRESSES,
+            FlowType::UdpIpv6 | FlowType::OtherIpv6 => HashFields::IP_ADDRESSES,
+            _ => HashFields::NONE,
+        }
+    }
+
     /// Programs the table that sends received flows to queue sets: a flow whose hash is `h`
     /// goes to queue set `table[h % table.len()]`, each entry below the number of queue
     /// sets started ([`Description::rx_hash_table_len`] entries; RTNL, after
@@ -675,10 +724,11 @@ pub trait Driver: Sized + 'static {
 
 /// The ring operations of the hot path (NAPI context unless stated).
 ///
-/// Every operation names its queue set. Work the device finished is read by the driver,
-/// wherever the [`RingLayout`] says the device reports it: [`Datapath::tx_completed`] says
-/// how many packets were sent, [`Datapath::rx_next`] hands over each filled buffer with the
-/// free list and slot it was given at.
+/// Doorbells name their queue set, the views ([`TxCompletions`], [`RxCompletions`]) theirs.
+/// Work the device finished is read by the driver, wherever the [`RingLayout`] says the
+/// device reports it: [`Datapath::tx_done`] or [`Datapath::tx_completed`] say which packets
+/// were sent, [`Datapath::rx_next`] hands over each filled buffer with the free list and
+/// slot it was given at.
 pub trait Datapath: Driver {
     /// Writes the entries for `packet` starting at `slot` (the stack's TX queue lock held),
     /// asking for a completion report on the last one. Returns how many entries it used: at
@@ -702,36 +752,42 @@ pub trait Datapath: Driver {
         false
     }
 
-    /// With completion rings: returns how many of the packets on the TX ring, oldest first,
-    /// the hardware has sent since the last call, read from the completion ring (moving its
-    /// cursor past them); [`TxCompletions::packet_ends`] lists where each packet ends, for
-    /// completions that name an entry. Not called for [`Completions::InPlace`].
+    /// With completion rings: returns how many of the packets [`TxCompletions::packet_ends`]
+    /// lists (those on the TX ring not counted yet, oldest first) the hardware has sent, read
+    /// from the completion ring (moving its cursor past them); at most that many. Not called
+    /// for [`Completions::InPlace`]. With a shared ring, stops at an entry that is not a TX
+    /// completion (RX reads on, [`RxCompletions::tx_sent`]).
     fn tx_completed(_hw: &Self::Hardware<'_>, _tx: &mut TxCompletions<'_>) -> u32 {
         0
     }
 
     /// Returns the next buffer the hardware filled, `None` while there is none. With
     /// completions in place, the entry at [`RxCompletions::oldest`] of the head free list;
-    /// on a completion ring, the next completion (moving its cursor past it).
+    /// on a completion ring, the next completion (moving its cursor past it). On a shared
+    /// ring it reads on past TX completions, adding their packets with
+    /// [`RxCompletions::tx_sent`], and past the device's other events, which it handles.
     fn rx_next(hw: &Self::Hardware<'_>, rx: &mut RxCompletions<'_>) -> Option<RxFragment>;
 
-    /// Gives the entry at `slot` of `list`'s ring a fresh buffer at `address`.
+    /// Gives the entry at `slot` of `list`'s ring a fresh buffer at `address`; `generation`
+    /// is the entry's generation bit for devices whose entries carry one (`true` on the
+    /// first pass over the ring, flipped at each wrap).
     fn rx_refill(
         hw: &Self::Hardware<'_>,
         list: FreeList,
         ring: &Ring,
         slot: u32,
         address: DmaAddress,
+        generation: bool,
     );
 
     /// Tells the hardware queue set `set`'s `list` entries before `next_slot` hold fresh
     /// buffers.
     fn rx_doorbell(hw: &Self::Hardware<'_>, set: u32, list: FreeList, next_slot: u32);
 
-    /// Tells the hardware queue set `set`'s completion rings were read up to (not including)
-    /// `tx` and `rx` (their cursors' [`CompletionRing::next`]; the same for a shared ring),
-    /// at the end of every NAPI poll, before interrupts are enabled again. Called only for
-    /// layouts with completion rings, for devices that track their consumer (a doorbell that
-    /// re-arms the ring); the default does nothing.
-    fn completions_read(_hw: &Self::Hardware<'_>, _set: u32, _tx: u32, _rx: u32) {}
+    /// Tells the hardware how far queue set `set`'s completion rings were read: up to (not
+    /// including) `tx` on the TX (or shared) ring and `rx` on the RX ring, their cursors'
+    /// [`CompletionRing::next`]. Called at the end of every poll (netpoll's too) for layouts
+    /// with completion rings, before [`Driver::enable_queue_interrupts`], which re-arms them;
+    /// for devices that track the consumer of a completion ring. The default does nothing.
+    fn completions_read(_hw: &Self::Hardware<'_>, _set: u32, _tx: Option<u32>, _rx: Option<u32>) {}
 }

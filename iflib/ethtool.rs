@@ -20,7 +20,9 @@ use kernel::{
         ethtool::{
             self as netdev_ethtool,
             Coalesce,
+            FlowType,
             FrameLengthRanges,
+            HashFields,
             Identify,
             LinkModes,
             LinkSettings,
@@ -335,6 +337,17 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             this.apply_rx_hash_table(this.running_sets.load(Ordering::Relaxed));
         }
         Ok(())
+    }
+
+    fn get_rx_hash_fields(
+        _dev: &netdev::Device,
+        this: &Self,
+        flow: FlowType,
+    ) -> Result<HashFields> {
+        if !this.rx_hash {
+            return Err(EOPNOTSUPP);
+        }
+        Ok(D::rx_hash_fields(&this.hw, flow))
     }
 
     fn rx_hash_key_len(_dev: &netdev::Device, this: &Self) -> u32 {

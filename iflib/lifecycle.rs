@@ -68,7 +68,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let mut rings = KVec::with_capacity(sets.len(), GFP_KERNEL)?;
         for set in sets {
             let (tx_completion, rx_completion) = match (&layout.completions, tx_completion_len) {
-                (Completions::InPlace, _) | (_, None) => (None, None),
+                (Completions::InPlace, _) => (None, None),
+                // Not reached: `completion_lens` gives a length to every completion ring.
+                (_, None) => return Err(EINVAL),
                 (Completions::Separate { tx, rx }, Some(tx_len)) => (
                     Some(CompletionRing::new(self.dma(), tx_len, tx.entry_size)?),
                     Some(CompletionRing::new(
@@ -149,9 +151,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         for (set, (_, rx)) in sets.iter().zip(rings.iter_mut()) {
             let off = set.napi_off.lock();
             // At least one buffer posted.
-            let posted = off
-                .as_ref()
-                .map(|off| rx.refill::<D>(&self.hw, off) < rx.buffer_slots());
+            let posted = off.as_ref().map(|off| {
+                rx.refill::<D>(&self.hw, off);
+                rx.has_head_buffers()
+            });
             if posted != Some(true) {
                 D::stop(&self.hw);
                 for (_, rx) in rings.iter_mut() {

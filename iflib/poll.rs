@@ -43,10 +43,22 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             D::clear_queue_causes(&self.hw, set.index);
         }
         // TX completions first: they free ring space and never count against the budget.
-        let mut consumer = set.tx.get_in_poll(&poll).map(TxRing::consumer);
+        let installed = set.tx.get_in_poll(&poll);
+        let ring_installed = installed.is_some();
+        let mut consumer = installed.and_then(TxRing::consumer);
+        if ring_installed && consumer.is_none() && budget != 0 {
+            // Netpoll holds the ring's consumer side (it overlaps a poll only while it
+            // starts or stops serving the device): poll again soon rather than re-arm
+            // interrupts for completions no one read.
+            crate::stats::add(&set.counters.napi_polls, 1);
+            drop(consumer);
+            return poll.complete_done(budget).0;
+        }
         let mut retired = self.complete_tx(set, consumer.as_mut(), &poll);
         let Some(receiving) = poll.receiving() else {
             // Netpoll: TX completions only.
+            self.completions_read(set, consumer.as_mut(), None);
+            drop(consumer);
             crate::stats::add(&set.counters.netpoll_polls, 1);
             if retired.left_for_napi {
                 // XDP frames only the poll proper may return: have it run soon.
@@ -58,6 +70,7 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
         let mut done = 0;
         let mut rx_short = false;
         let mut rx_cursor = None;
+        let (mut tx_sent, mut misread) = (0, false);
         if let Some(rx) = set.rx.lock().as_mut().get_mut() {
             let rcu = rcu::read_lock();
             let mut xdp = self.xdp.get(&rcu).map(|prog| XdpPoll::new(prog, receiving));
@@ -93,20 +106,22 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
             }
             rx_short = rx.refill::<D>(&self.hw, &receiving) > 0;
             rx_cursor = rx.completion.as_ref().map(CompletionRing::next);
+            tx_sent = core::mem::take(&mut rx.tx_sent);
+            misread = core::mem::take(&mut rx.misread);
         }
         if let Completions::Shared(_) = D::DESCRIPTION.rings.completions {
-            // TX completions that came after the RX completions read.
+            // The TX completions RX read on its way, and those after the RX completions.
+            if let Some(consumer) = consumer.as_mut() {
+                consumer.add_sent(tx_sent);
+            }
             let more = self.complete_tx(set, consumer.as_mut(), &poll);
             retired.frames += more.frames;
         }
-        if !matches!(D::DESCRIPTION.rings.completions, Completions::InPlace) {
-            let tx_cursor = consumer
-                .as_mut()
-                .and_then(TxConsumer::completion_ring)
-                .map(|ring| ring.next());
-            if let Some(tx) = tx_cursor {
-                D::completions_read(&self.hw, set.index, tx, rx_cursor.unwrap_or(tx));
-            }
+        self.completions_read(set, consumer.as_mut(), rx_cursor);
+        if misread {
+            // The driver and the device disagree on the RX ring: start both afresh.
+            self.reset_requested.store(true, Ordering::Relaxed);
+            self.admin.run_now();
         }
         if self.link_event.swap(false, Ordering::Relaxed) {
             self.update_link();
@@ -125,6 +140,8 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
                 self.admin.run_after(crate::admin::RX_REFILL_RETRY_MS);
             }
         }
+        // The consumer lets go of the TX ring before the poll ends.
+        drop(consumer);
         let (polled, rearm) = poll.complete_done(done);
         if rearm {
             if self.vector_per_set.load(Ordering::Relaxed) {
@@ -138,6 +155,26 @@ impl<D: Datapath> napi::Poll for Adapter<'_, D> {
 }
 
 impl<D: Datapath> Adapter<'_, D> {
+    /// Tells the driver how far the poll read the completion rings, where the layout has
+    /// them.
+    #[inline]
+    fn completions_read(
+        &self,
+        set: &QueueSet<'_, D>,
+        consumer: Option<&mut TxConsumer<'_>>,
+        rx: Option<u32>,
+    ) {
+        if matches!(D::DESCRIPTION.rings.completions, Completions::InPlace) {
+            return;
+        }
+        let tx = consumer
+            .and_then(TxConsumer::completion_ring)
+            .map(|ring| ring.next());
+        if tx.is_some() || rx.is_some() {
+            D::completions_read(&self.hw, set.index, tx, rx);
+        }
+    }
+
     /// Takes the packets the hardware sent off queue set `set`'s TX ring, counts them and
     /// wakes its queue if they made room (NAPI).
     #[inline]

@@ -67,13 +67,19 @@ struct Buffers {
     /// The oldest buffer the device has: the next to come back.
     next_to_clean: u32,
     next_to_fill: u32,
+    /// The generation bit of the entry at `next_to_fill` (see [`Datapath::rx_refill`]).
+    generation: bool,
     filled: u32,
 }
 
 impl Buffers {
-    /// Takes back the buffer at `slot`, which the device filled (`next` is the slot after).
+    /// Takes back the buffer at `slot`, which the device filled (`next` is the slot after):
+    /// the oldest, as buffers come back in order; `None` for any other.
     #[inline]
     fn take(&mut self, slot: u32, next: u32) -> Option<PoolPage> {
+        if slot != self.next_to_clean {
+            return None;
+        }
         let page = self.pages.get_mut(slot as usize).and_then(Option::take)?;
         self.next_to_clean = next;
         self.filled -= 1;
@@ -89,6 +95,7 @@ impl FreeListRing {
                 pages: crate::ring::empty_slots(len)?,
                 next_to_clean: 0,
                 next_to_fill: 0,
+                generation: true,
                 filled: 0,
             },
         })
@@ -112,7 +119,7 @@ impl FreeListRing {
             let Some(entry) = buffers.pages.get_mut(slot as usize) else {
                 break;
             };
-            // Still given: a driver that reported buffers out of order.
+            // Not reached: buffers come back in order (`Buffers::take`).
             if entry.is_some() {
                 break;
             }
@@ -120,9 +127,13 @@ impl FreeListRing {
                 break;
             };
             let address = page.dma_address() + u64::from(RX_HEADROOM);
-            D::rx_refill(hw, list, &self.ring, slot, address);
+            D::rx_refill(hw, list, &self.ring, slot, address, buffers.generation);
             *entry = Some(page);
-            buffers.next_to_fill = self.ring.next(slot);
+            let next = self.ring.next(slot);
+            if next == 0 {
+                buffers.generation = !buffers.generation;
+            }
+            buffers.next_to_fill = next;
             buffers.filled += 1;
         }
         if buffers.filled != before {
@@ -140,15 +151,18 @@ impl FreeListRing {
         buffers.filled = 0;
         buffers.next_to_clean = 0;
         buffers.next_to_fill = 0;
+        buffers.generation = true;
     }
 }
 
 /// The RX side of a queue set: its free lists, their page pool and the RX completion ring.
 /// Used by the NAPI poll only (and by open and stop while NAPI is disabled).
 ///
-/// Teardown: the fields drop in declaration order; the XDP registration, a user of the
-/// pool, before the pool, and the pages before both.
+/// Teardown: the fields drop in declaration order: the frame being assembled and the
+/// pages, then the XDP registration, a user of the pool, then the pool.
 pub(crate) struct RxRing {
+    /// The frame being assembled from several buffers, across polls.
+    partial: Option<SkBuff>,
     /// The free list frames start in.
     pub(crate) head: FreeListRing,
     /// The free list the rest of long frames go to, if the layout has one.
@@ -161,10 +175,15 @@ pub(crate) struct RxRing {
     xdp_queue: RxQueueInfo,
     pool: PagePool,
     buffer_size: u32,
-    /// The frame being assembled from several buffers, across polls.
-    partial: Option<SkBuff>,
     /// A frame spread over several buffers is being dropped until its last fragment.
     discarding: bool,
+    /// The driver reported a buffer the device does not have: the ring needs a reset, and
+    /// is not read again until then (the reset makes a new one). `misread` reports it to
+    /// the poll once.
+    broken: bool,
+    pub(crate) misread: bool,
+    /// Packets of the TX ring a shared completion ring reported while RX read it.
+    pub(crate) tx_sent: u32,
 }
 
 /// What a queue set's RX side is made of, besides its NAPI context and net device.
@@ -216,13 +235,15 @@ impl RxRing {
             buffer_size: shape.buffer_size,
             partial: None,
             discarding: false,
+            broken: false,
+            misread: false,
+            tx_sent: 0,
         })
     }
 
-    /// Buffers the device can have at once, on every free list (all slots but one each).
-    pub(crate) fn buffer_slots(&self) -> u32 {
-        let slots = |list: &FreeListRing| list.ring.len() - 1;
-        slots(&self.head) + self.body.as_ref().map_or(0, slots)
+    /// Whether the head free list, where every frame starts, has buffers.
+    pub(crate) fn has_head_buffers(&self) -> bool {
+        self.head.buffers.filled > 0
     }
 
     /// Gives every empty slot of each free list (all but one) a buffer and rings their
@@ -259,6 +280,9 @@ impl RxRing {
         shared: Option<&mut CompletionRing>,
     ) -> i32 {
         let mut done = 0;
+        if self.broken {
+            return done;
+        }
         // Frames and bytes received, added to the counters once at the end.
         let (mut packets, mut bytes) = (0u64, 0u64);
         // `ethtool -K rx off` makes the stack verify every checksum itself.
@@ -269,22 +293,33 @@ impl RxRing {
             Some(ring) => Some(ring),
             None => shared,
         };
+        // Known when the driver is built: em's loop has no second list to look at.
+        let has_body = D::DESCRIPTION.rings.rx_body.is_some();
         let head = &mut self.head.buffers;
         let (body_ring, mut body) = match self.body.as_mut() {
-            Some(body) => (Some(&body.ring), Some(&mut body.buffers)),
-            None => (None, None),
+            Some(body) if has_body => (Some(&body.ring), Some(&mut body.buffers)),
+            _ => (None, None),
         };
         let mut view = RxCompletions {
+            set: self.set,
             head: &self.head.ring,
             body: body_ring,
-            oldest: [0; 2],
+            oldest: [0, 0],
             completion,
+            tx_sent: 0,
         };
-        while done < budget && head.filled + body.as_ref().map_or(0, |b| b.filled) > 0 {
-            view.oldest = [
-                head.next_to_clean,
-                body.as_ref().map_or(0, |body| body.next_to_clean),
-            ];
+        loop {
+            let body_filled = match body.as_ref() {
+                Some(body) if has_body => body.filled,
+                _ => 0,
+            };
+            if done >= budget || head.filled + body_filled == 0 {
+                break;
+            }
+            view.oldest[0] = head.next_to_clean;
+            if has_body {
+                view.oldest[1] = body.as_ref().map_or(0, |body| body.next_to_clean);
+            }
             let Some(fragment) = D::rx_next(hw, &mut view) else {
                 break;
             };
@@ -301,9 +336,16 @@ impl RxRing {
                 (FreeList::Body, None) => None,
             };
             let Some(page) = page else {
-                // Not a buffer the device has: the driver misread an entry. Stop here rather
-                // than read it again and again.
+                // Not the buffer the device gives back next: the driver misread an entry.
+                // Stop here rather than read it again and again, drop the frame it was part
+                // of, and have the ring reset.
                 stats::add(&counters.rx_errors, 1);
+                if let Some(skb) = self.partial.take() {
+                    skb.consume_in_napi(rx);
+                }
+                self.discarding = true;
+                self.broken = true;
+                self.misread = true;
                 break;
             };
             done += 1;
@@ -396,6 +438,7 @@ impl RxRing {
             }
             rx.gro_receive(skb);
         }
+        self.tx_sent = self.tx_sent.saturating_add(view.tx_sent);
         stats::add(&counters.rx_packets, packets);
         stats::add(&counters.rx_bytes, bytes);
         done

@@ -30,6 +30,7 @@ use crate::{
 use core::{
     cell::UnsafeCell,
     sync::atomic::{
+        AtomicBool,
         AtomicU32,
         Ordering, //
     },
@@ -212,8 +213,13 @@ pub(crate) struct TxRing {
     next_to_use: AtomicU32,
     /// The first entry of the oldest packet on the ring; written only by the consumer.
     next_to_clean: AtomicU32,
-    /// Packets the driver reported sent that are still on the ring (netpoll stopped before
-    /// them); the consumer's.
+    /// The generation bit of the entry at `next_to_use`: true on the first pass over the
+    /// ring, flipped at each wrap; written only by the producer.
+    generation: AtomicBool,
+    /// A consumer exists: one at a time (see [`TxRing::consumer`]).
+    consumer_taken: AtomicBool,
+    /// Packets the driver reported sent that are not retired yet (netpoll stopped before
+    /// them, or they were posted after the walk began); the consumer's.
     sent_not_retired: AtomicU32,
     /// The TX completion ring (or the shared one), the consumer's.
     completion: UnsafeCell<Option<CompletionRing>>,
@@ -245,6 +251,8 @@ impl TxRing {
             slots,
             next_to_use: AtomicU32::new(0),
             next_to_clean: AtomicU32::new(0),
+            generation: AtomicBool::new(true),
+            consumer_taken: AtomicBool::new(false),
             sent_not_retired: AtomicU32::new(0),
             completion: UnsafeCell::new(completion),
         })
@@ -263,10 +271,16 @@ impl TxRing {
         TxProducer(ring.get())
     }
 
-    /// The consumer's side of an installed ring, for its NAPI context's poll: one at a time.
+    /// The consumer's side of an installed ring, for its NAPI context's poll; `None` while
+    /// another consumer of it exists: netpoll's, in the moments it overlaps the poll (while
+    /// it starts or stops serving the device, or re-entering it from a printk).
     #[inline]
-    pub(crate) fn consumer<'a>(ring: InPoll<'a, Self>) -> TxConsumer<'a> {
-        TxConsumer(ring.get())
+    pub(crate) fn consumer<'a>(ring: InPoll<'a, Self>) -> Option<TxConsumer<'a>> {
+        let ring = ring.get();
+        if ring.consumer_taken.swap(true, Ordering::Acquire) {
+            return None;
+        }
+        Some(TxConsumer(ring))
     }
 
     /// Free entries, keeping one empty so a full ring never looks empty to the hardware.
@@ -351,6 +365,7 @@ impl TxRing {
         }
         *self.next_to_use.get_mut() = 0;
         *self.next_to_clean.get_mut() = 0;
+        *self.generation.get_mut() = true;
         *self.sent_not_retired.get_mut() = 0;
     }
 }
@@ -364,6 +379,8 @@ pub struct PacketEnds<'a> {
     first: u32,
     /// The producer's tail when the walk began.
     end: u32,
+    /// Packets left to list at most: a ring's worth.
+    left: u32,
 }
 
 impl Iterator for PacketEnds<'_> {
@@ -371,12 +388,13 @@ impl Iterator for PacketEnds<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<u32> {
-        if self.first == self.end {
+        if self.first == self.end || self.left == 0 {
             return None;
         }
-        // SAFETY: Only a consumer makes a `PacketEnds` (`TxConsumer::completions`), over
-        // entries it owns (from `next_to_clean` to `next_to_use` as read then); it takes the
-        // slot's shape by value and keeps no reference.
+        self.left -= 1;
+        // SAFETY: Only the consumer makes a `PacketEnds` (`TxConsumer::sent`), over entries it
+        // owns (from `next_to_clean` to `next_to_use` as read then), and lends it no longer
+        // than it is the consumer; it takes the slot's shape by value and keeps no reference.
         let shape = unsafe { self.tx.slot(self.first) }?.shape;
         self.first = self.tx.advance(self.first, shape.entries);
         Some(shape.last)
@@ -483,6 +501,7 @@ impl TxProducer<'_> {
             checksum: info.checksum.filter(|_| desc.tx_checksum),
             tso,
             vlan: info.vlan.filter(|_| desc.vlan_offload),
+            generation: tx.generation.load(Ordering::Relaxed),
         };
         let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
         let pieces = segments.count() as u32;
@@ -588,6 +607,10 @@ impl TxProducer<'_> {
             None => payload.release_any(),
         }
         let next = tx.advance(first, shape.entries);
+        // No overflow: both are at most the ring's length.
+        if first + shape.entries >= tx.ring.len() {
+            tx.generation.fetch_xor(true, Ordering::Relaxed);
+        }
         tx.next_to_use.store(next, Ordering::Release);
         next
     }
@@ -668,6 +691,7 @@ impl TxProducer<'_> {
             checksum: None,
             tso: None,
             vlan: None,
+            generation: tx.generation.load(Ordering::Relaxed),
         };
         let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
         let pieces = segments.count() as u32;
@@ -682,6 +706,12 @@ impl TxProducer<'_> {
 
 /// The consumer's side of a [`TxRing`]: takes completed packets off the head.
 pub(crate) struct TxConsumer<'a>(&'a TxRing);
+
+impl Drop for TxConsumer<'_> {
+    fn drop(&mut self) {
+        self.0.consumer_taken.store(false, Ordering::Release);
+    }
+}
 
 impl TxConsumer<'_> {
     /// Takes the packet whose first entry is `first` off the ring, unmapping its entries;
@@ -700,23 +730,41 @@ impl TxConsumer<'_> {
 
     /// The completion ring (TX or shared), for the RX side of the same poll to read a
     /// shared one; borrowed as long as the consumer.
+    #[inline]
     pub(crate) fn completion_ring(&mut self) -> Option<&mut CompletionRing> {
         // SAFETY: The consumer is the completion ring's only user (see `TxRing`), one at a
-        // time, and this borrow lasts no longer than `&mut self`.
+        // time (`consumer_taken`), and this borrow lasts no longer than `&mut self`.
         unsafe { (*self.0.completion.get()).as_mut() }
+    }
+
+    /// Adds `packets` the driver reported sent elsewhere (a shared completion ring read
+    /// for RX), to be retired by the next [`TxConsumer::reclaim`].
+    #[inline]
+    pub(crate) fn add_sent(&mut self, packets: u32) {
+        // At most the ring's worth; `reclaim` drops what is more than the packets on it.
+        let sent = self.0.sent_not_retired.load(Ordering::Relaxed);
+        let sent = sent.saturating_add(packets).min(self.0.ring.len());
+        self.0.sent_not_retired.store(sent, Ordering::Relaxed);
     }
 
     /// Asks the driver how many packets it sent, skipping the `skip` already counted.
     #[inline]
     fn sent<D: Datapath>(&mut self, hw: &D::Hardware<'_>, first: u32, end: u32, skip: u32) -> u32 {
         let tx = self.0;
-        let mut ends = PacketEnds { tx, first, end };
+        let left = tx.ring.len();
+        let mut ends = PacketEnds {
+            tx,
+            first,
+            end,
+            left,
+        };
         for _ in 0..skip {
             if ends.next().is_none() {
                 return 0;
             }
         }
         let mut completions = TxCompletions {
+            set: tx.set,
             ring: &tx.ring,
             ends,
             completion: self.completion_ring(),
@@ -738,12 +786,16 @@ impl TxConsumer<'_> {
         let tx = self.0;
         let next_to_use = tx.next_to_use.load(Ordering::Acquire);
         let start = tx.next_to_clean.load(Ordering::Relaxed);
+        // Done bits in place are read packet by packet in the one walk below; completions
+        // on a ring are counted first, at most the packets the driver was shown.
+        let in_place = matches!(D::DESCRIPTION.rings.completions, Completions::InPlace);
         if start == next_to_use {
+            if !in_place {
+                // Nothing on the ring: a count left over is a miscount.
+                tx.sent_not_retired.store(0, Ordering::Relaxed);
+            }
             return;
         }
-        // Done bits in place are read packet by packet in the one walk below; completions
-        // on a ring are counted first.
-        let in_place = matches!(D::DESCRIPTION.rings.completions, Completions::InPlace);
         let mut sent = if in_place {
             u32::MAX
         } else {
@@ -787,9 +839,9 @@ impl TxConsumer<'_> {
             }
             payload.release_in_napi(poll, receiving.as_ref());
         }
-        // What was reported but not retired: netpoll's leftovers (a miscount beyond the
-        // packets on the ring is dropped with the ring's emptying).
         if !in_place {
+            // Reported but not retired: netpoll's leftovers. More than the ring held is a
+            // miscount, dropped: it must not free packets the device still has.
             let left = if first == next_to_use { 0 } else { sent };
             tx.sent_not_retired.store(left, Ordering::Relaxed);
         }

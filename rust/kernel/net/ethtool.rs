@@ -458,6 +458,13 @@ pub trait Operations: crate::net::device::Operations {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// The header fields the device hashes received flows of `flow` by (`ethtool -n IFACE
+    /// rx-flow-hash`; ethtool's RSS lock held, and RTNL); `EOPNOTSUPP` where it does not
+    /// hash.
+    fn get_rx_hash_fields(_dev: &Device, _this: &Self, _flow: FlowType) -> Result<HashFields> {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Names of the private flags (`ethtool --show-priv-flags`), flag `n` being bit `n`: at
     /// most [`MAX_PRIVATE_FLAGS`] of 32 bytes each. May differ from device to device.
     fn private_flag_names(_dev: &Device, _this: &Self) -> &'static [&'static CStr] {
@@ -482,6 +489,67 @@ pub const MAX_PRIVATE_FLAGS: usize = 32;
 
 /// The one hash function iflib hardware computes: Toeplitz (`ETH_RSS_HASH_TOP`).
 const HASH_TOEPLITZ: u8 = 1 << bindings::ETH_RSS_HASH_TOP_BIT;
+
+/// A kind of received flow, as `ethtool -n IFACE rx-flow-hash` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowType {
+    /// TCP over IPv4 (`tcp4`).
+    TcpIpv4,
+    /// UDP over IPv4 (`udp4`).
+    UdpIpv4,
+    /// Other IPv4: SCTP, AH, ESP, raw IP (`sctp4`, `ah4`, `esp4`, `ip4`).
+    OtherIpv4,
+    /// TCP over IPv6 (`tcp6`).
+    TcpIpv6,
+    /// UDP over IPv6 (`udp6`).
+    UdpIpv6,
+    /// Other IPv6 (`sctp6`, `ah6`, `esp6`, `ip6`).
+    OtherIpv6,
+    /// Not IP (`ether`) or unknown.
+    Other,
+}
+
+impl FlowType {
+    fn from_raw(flow_type: u32) -> Self {
+        let flags = bindings::FLOW_EXT | bindings::FLOW_MAC_EXT | bindings::FLOW_RSS;
+        match flow_type & !flags {
+            bindings::TCP_V4_FLOW => Self::TcpIpv4,
+            bindings::UDP_V4_FLOW => Self::UdpIpv4,
+            bindings::SCTP_V4_FLOW
+            | bindings::AH_ESP_V4_FLOW
+            | bindings::AH_V4_FLOW
+            | bindings::ESP_V4_FLOW
+            | bindings::IPV4_FLOW => Self::OtherIpv4,
+            bindings::TCP_V6_FLOW => Self::TcpIpv6,
+            bindings::UDP_V6_FLOW => Self::UdpIpv6,
+            bindings::SCTP_V6_FLOW
+            | bindings::AH_ESP_V6_FLOW
+            | bindings::AH_V6_FLOW
+            | bindings::ESP_V6_FLOW
+            | bindings::IPV6_FLOW => Self::OtherIpv6,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The header fields a received flow is hashed by (`RXH_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HashFields(u32);
+
+impl HashFields {
+    /// Nothing: flows of this type are not hashed.
+    pub const NONE: Self = Self(0);
+    /// The IP source and destination addresses.
+    pub const IP_ADDRESSES: Self = Self(bindings::RXH_IP_SRC | bindings::RXH_IP_DST);
+    /// The IP addresses and the L4 source and destination ports.
+    pub const IP_ADDRESSES_AND_PORTS: Self = Self(
+        bindings::RXH_IP_SRC
+            | bindings::RXH_IP_DST
+            | bindings::RXH_L4_B_0_1
+            | bindings::RXH_L4_B_2_3,
+    );
+}
 
 fn copy_cstr(dst: &mut [c_char], src: &CStr) {
     let bytes = src.to_bytes();
@@ -656,6 +724,11 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        get_rxfh_fields: if T::HAS_GET_RX_HASH_FIELDS {
+            Some(Self::get_rxfh_fields)
+        } else {
+            None
+        },
         get_priv_flags: if T::HAS_GET_PRIVATE_FLAGS && T::HAS_PRIVATE_FLAG_NAMES {
             Some(Self::get_priv_flags)
         } else {
@@ -668,6 +741,24 @@ impl<T: Operations> Table<T> {
         },
         ..pin_init::zeroed()
     };
+
+    extern "C" fn get_rxfh_fields(
+        dev: *mut bindings::net_device,
+        fields: *mut bindings::ethtool_rxfh_fields,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `fields` is valid for the call.
+        let fields = unsafe { &mut *fields };
+        let flow = FlowType::from_raw(fields.flow_type);
+        match T::get_rx_hash_fields(dev, this, flow) {
+            Ok(hashed) => {
+                fields.data = hashed.0;
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
 
     extern "C" fn get_rx_ring_count(dev: *mut bindings::net_device) -> u32 {
         // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.

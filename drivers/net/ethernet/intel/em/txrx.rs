@@ -263,7 +263,7 @@ impl Datapath for Em {
     #[inline(always)]
     fn rx_next(hw: &Hardware<'_>, rx: &mut RxCompletions<'_>) -> Option<RxFragment> {
         // Written back in place, in the order the buffers were given.
-        let slot = rx.oldest(FreeList::Head);
+        let slot = rx.oldest(FreeList::Head)?;
         let ring = rx.free_list(FreeList::Head)?;
         let word = ring.read(slot, 1);
         if !hw.family.rx_hash {
@@ -284,7 +284,14 @@ impl Datapath for Em {
         Some(rx_fragment(slot, legacy_layout(word), hash))
     }
 
-    fn rx_refill(_hw: &Hardware<'_>, _list: FreeList, ring: &Ring, slot: u32, address: DmaAddress) {
+    fn rx_refill(
+        _hw: &Hardware<'_>,
+        _list: FreeList,
+        ring: &Ring,
+        slot: u32,
+        address: DmaAddress,
+        _generation: bool,
+    ) {
         ring.write_entry(slot, [address, 0]);
     }
 

@@ -15,7 +15,9 @@ own MSI-X vector and NAPI context. Checked here, from what the kernel reports:
 - `ethtool -L combined 1` and back to 2 under a ping flood and a TCP stream:
   the stream keeps crossing, no TX timeout, the vectors, NAPI contexts and
   page pools follow; `-L combined 3` is refused with EINVAL and a message;
-- the same while down: up again, each CPU transmits through its vector's queue.
+- the same while down: up again, each CPU transmits through its vector's queue;
+- `ethtool -n rx-flow-hash` reads the fields the 82574 hashes (TCP: addresses and
+  ports; UDP, SCTP and other IP: addresses), as the C e1000e on the peer reports.
 """
 
 import socket
@@ -171,6 +173,23 @@ def rss_table_moves_flows(cfg):
     ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0, 1}, "default: both queues")
 
 
+def hash_fields(cfg):
+    """`ethtool -n rx-flow-hash` per flow type: ours as the C e1000e reports it, and what
+    the 82574's MRQC hashes."""
+    ports = "L4 bytes 0 & 1"
+    for flow in ("tcp4", "udp4", "sctp4", "tcp6", "udp6", "sctp6"):
+        ours = ethtool("-n %s rx-flow-hash %s" % (cfg.ifname, flow)).stdout.strip()
+        theirs = ethtool("-n %s rx-flow-hash %s" % (cfg.remote_ifname, flow),
+                         host=cfg.remote).stdout.strip()
+        ksft_eq(ours, theirs, "%s: as the C e1000e reports" % flow)
+        ksft_true("IP SA" in ours and "IP DA" in ours, "%s: hashed by addresses" % flow)
+        ksft_eq(ports in ours, flow.startswith("tcp"), "%s: ports hashed for TCP only" % flow)
+    # The C e1000e knows AH and ESP only as one type; the 82574 hashes them by address.
+    for flow in ("ah4", "esp6"):
+        ours = ethtool("-n %s rx-flow-hash %s" % (cfg.ifname, flow)).stdout
+        ksft_true("IP SA" in ours and ports not in ours, "%s: hashed by addresses" % flow)
+
+
 def set_channels(cfg, count):
     """`ethtool -L combined COUNT` over netlink: None, or the NlError it was refused with."""
     try:
@@ -195,7 +214,6 @@ def channels_under_traffic(cfg):
     defer(ethtool, "-L %s combined 2" % cfg.ifname)
     ksft_true(answers_ping(cfg, 10), "ping passes before")
     timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
-
 
     iperf = Iperf3Runner(cfg)
     server = iperf.start_server()
@@ -237,7 +255,7 @@ def channels_while_down(cfg):
 
 def main():
     run_on_pair(__file__, "e1000e", [two_queue_sets, rss_spreads_flows, rss_table_moves_flows,
-                                     channels_refused, channels_under_traffic,
+                                     hash_fields, channels_refused, channels_under_traffic,
                                      channels_while_down])
 
 
