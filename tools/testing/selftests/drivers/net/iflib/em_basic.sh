@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CHECKS=14
-COUNT=10000
+COUNT=$(by_kernel 2000 10000)
 RATE=10000 # frames per second: see c_e1000_pktgen.sh
 # IPv6 neighbour and multicast listener traffic may add a few frames to a
 # direction's counters while pktgen runs (6 seen on the debug kernel, whose
