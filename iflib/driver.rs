@@ -55,18 +55,34 @@ impl RingLimits {
     }
 }
 
+/// Whether a ring entry of `size` bytes is one iflib allocates: whole 64-bit words, at most
+/// [`Ring::MAX_ENTRY_SIZE`].
+const fn entry_size_is_consistent(size: usize) -> bool {
+    size >= 8 && size % 8 == 0 && size <= Ring::MAX_ENTRY_SIZE
+}
+
 /// One kind of ring of a queue set: the size of its entries and the limits of its length.
 #[derive(Clone, Copy, Debug)]
 pub struct RingSpec {
-    /// Bytes per entry (the hardware's descriptor size), a multiple of 8.
+    /// Bytes per entry (the hardware's descriptor size), a multiple of 8 ([`RingSpec::of`]
+    /// takes it from the driver's entry type).
     pub entry_size: usize,
     /// Entries the ring may have.
     pub limits: RingLimits,
 }
 
 impl RingSpec {
+    /// A ring of entries of type `E` (the driver's `#[repr(C)]` entry, read and written
+    /// with [`Ring::read`] and [`Ring::write`]) within `limits`.
+    pub const fn of<E>(limits: RingLimits) -> Self {
+        Self {
+            entry_size: size_of::<E>(),
+            limits,
+        }
+    }
+
     const fn is_consistent(&self) -> bool {
-        self.entry_size >= 8 && self.entry_size % 8 == 0 && self.limits.is_consistent()
+        entry_size_is_consistent(self.entry_size) && self.limits.is_consistent()
     }
 }
 
@@ -85,8 +101,18 @@ pub struct CompletionSpec {
 }
 
 impl CompletionSpec {
+    /// A completion ring of entries of type `E`, a completion taking at most
+    /// `entries_per_completion` of them.
+    pub const fn of<E>(entries_per_completion: u32, power_of_two: bool) -> Self {
+        Self {
+            entry_size: size_of::<E>(),
+            entries_per_completion,
+            power_of_two,
+        }
+    }
+
     const fn is_consistent(&self) -> bool {
-        self.entry_size >= 8 && self.entry_size % 8 == 0 && self.entries_per_completion >= 1
+        entry_size_is_consistent(self.entry_size) && self.entries_per_completion >= 1
     }
 
     /// The length of a completion ring for rings of `completed` entries in all; `None`

@@ -13,12 +13,18 @@ use kernel::{
     },
     prelude::*, //
 };
+use zerocopy::{
+    FromBytes,
+    Immutable,
+    IntoBytes, //
+};
 
 /// A ring of `len` entries of `entry_words` 64-bit words in coherent DMA memory.
 ///
-/// Drivers read entries with [`Ring::read`] and write them with [`Ring::write_entry`];
-/// every access is a single volatile 64-bit access, so a status word read once is
-/// consistent.
+/// Drivers declare their entries as `#[repr(C)]` types and read them whole with
+/// [`Ring::read`], the word with the done bit alone with [`Ring::read_last`], and write them
+/// whole with [`Ring::write`]; each word is one volatile, aligned 64-bit access, so a status
+/// word is read consistently.
 pub struct Ring {
     memory: Coherent<[u64]>,
     len: u32,
@@ -30,9 +36,18 @@ impl Ring {
     /// small enough that sums of two ring indices never overflow.
     pub const MAX_LEN: u32 = 1 << 16;
 
-    /// Allocates a zeroed ring of `len` entries of `entry_size` bytes (a multiple of 8).
+    /// The largest entry in bytes: the hardware iflib drives has 16-byte entries (a
+    /// 32-byte completion is two of them).
+    pub const MAX_ENTRY_SIZE: usize = 32;
+
+    /// Allocates a zeroed ring of `len` entries of `entry_size` bytes (a multiple of 8, at most [`Ring::MAX_ENTRY_SIZE`]).
     pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
-        if entry_size == 0 || entry_size % 8 != 0 || len == 0 || len > Self::MAX_LEN {
+        if entry_size == 0
+            || entry_size % 8 != 0
+            || entry_size > Self::MAX_ENTRY_SIZE
+            || len == 0
+            || len > Self::MAX_LEN
+        {
             return Err(EINVAL);
         }
         let entry_words = entry_size / 8;
@@ -91,35 +106,76 @@ impl Ring {
         Some(unsafe { self.memory.as_mut_ptr().cast::<u64>().add(index) })
     }
 
-    /// Reads word `word` of entry `slot` (little-endian on the bus); 0 when out of range.
+    /// Reads entry `slot` whole as `E`, its last 64-bit word first.
+    ///
+    /// `E` is the driver's `#[repr(C)]` type of the entry, its fields little-endian as the
+    /// device has them (zerocopy's `little_endian` types, bytes). `None` when `slot` is out of
+    /// range or `E` is not the ring's entry size.
     #[inline]
-    pub fn read(&self, slot: u32, word: usize) -> u64 {
-        match self.word_ptr(slot, word) {
-            // SAFETY: `ptr` is in the ring and aligned; the device may write it concurrently,
-            // which a volatile aligned 64-bit read tolerates.
-            Some(ptr) => u64::from_le(unsafe { ptr.read_volatile() }),
-            None => 0,
+    pub fn read<E: FromBytes>(&self, slot: u32) -> Option<E> {
+        let words = self.words_of::<E>()?;
+        let first = self.word_ptr(slot, 0)?;
+        let mut entry = [0u64; MAX_ENTRY_WORDS];
+        for (i, word) in entry.iter_mut().enumerate().take(words).rev() {
+            // SAFETY: Word `i` of entry `slot` is in the ring (`i < entry_words`) and aligned;
+            // the device may write it concurrently, which a volatile aligned 64-bit read
+            // tolerates.
+            *word = unsafe { first.add(i).read_volatile() };
         }
+        E::read_from_prefix(entry.as_bytes())
+            .ok()
+            .map(|(entry, _)| entry)
     }
 
-    /// Writes the first `N` words of entry `slot` in order (the whole entry when `N` is its
-    /// size in words); ignored when out of range. One range check for the entry.
+    /// Reads the last 64-bit word of entry `slot` as `L`: the word the device writes last,
+    /// with the done, ownership or generation bit that says whether the rest is valid
+    /// (read the rest after a `dma_mb(Read)`). `L` is 8 bytes (checked at build time);
+    /// `None` when `slot` is out of range.
     #[inline]
-    pub fn write_entry<const N: usize>(&self, slot: u32, words: [u64; N]) {
+    pub fn read_last<L: FromBytes>(&self, slot: u32) -> Option<L> {
+        const { assert!(size_of::<L>() == 8) };
+        // No overflow: `entry_words` is at least 1 (`Ring::new`).
+        let ptr = self.word_ptr(slot, self.entry_words.wrapping_sub(1))?;
+        // SAFETY: As in `read`, for one word.
+        let word = unsafe { ptr.read_volatile() };
+        L::read_from_bytes(word.as_bytes()).ok()
+    }
+
+    /// Writes `entry` whole at `slot`, word 0 first, the last word last. Ignored when `slot`
+    /// is out of range or `E` is not the ring's entry size.
+    #[inline]
+    pub fn write<E: IntoBytes + Immutable>(&self, slot: u32, entry: &E) {
+        let Some(words) = self.words_of::<E>() else {
+            return;
+        };
         let Some(first) = self.word_ptr(slot, 0) else {
             return;
         };
-        if N > self.entry_words {
+        let mut buffer = [0u64; MAX_ENTRY_WORDS];
+        let Some(bytes) = buffer.as_mut_bytes().get_mut(..size_of::<E>()) else {
             return;
-        }
-        for (i, word) in words.into_iter().enumerate() {
-            // SAFETY: Word `i` of entry `slot` is in the ring (`i < N <= entry_words`) and
+        };
+        bytes.copy_from_slice(entry.as_bytes());
+        for (i, word) in buffer.into_iter().enumerate().take(words) {
+            // SAFETY: Word `i` of entry `slot` is in the ring (`i < entry_words`) and
             // aligned; the driver only writes entries the hardware does not own, and a
             // volatile aligned write is a single access.
-            unsafe { first.add(i).write_volatile(word.to_le()) }
+            unsafe { first.add(i).write_volatile(word) }
         }
     }
+
+    /// The entry size of `E` in 64-bit words, if it is this ring's. Whole words, at most
+    /// [`Ring::MAX_ENTRY_SIZE`], checked at build time.
+    #[inline(always)]
+    fn words_of<E>(&self) -> Option<usize> {
+        const { assert!(size_of::<E>() % 8 == 0 && size_of::<E>() <= Ring::MAX_ENTRY_SIZE) };
+        let words = size_of::<E>() / 8;
+        (words == self.entry_words).then_some(words)
+    }
 }
+
+/// The largest ring entry, in 64-bit words ([`Ring::MAX_ENTRY_SIZE`]).
+const MAX_ENTRY_WORDS: usize = Ring::MAX_ENTRY_SIZE / 8;
 
 /// One empty software slot per ring entry, for what the framework tracks beside the ring.
 pub(crate) fn empty_slots<T: Default>(len: u32) -> Result<KVec<T>> {

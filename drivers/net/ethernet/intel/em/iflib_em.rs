@@ -3,8 +3,10 @@
 //! em: Intel 8254x and 82574 gigabit Ethernet on iflib.
 //!
 //! The hardware logic only: reset, MAC address, ring programming, interrupts, link and
-//! receive filters here; the descriptor formats in `txrx.rs`; registers in `regs.rs`.
+//! receive filters here; the descriptors in `descriptors.rs`, the datapath that writes and
+//! reads them in `txrx.rs`; registers in `regs.rs`.
 
+mod descriptors;
 mod regs;
 mod txrx;
 
@@ -12,6 +14,10 @@ use core::sync::atomic::{
     AtomicBool,
     AtomicU32,
     Ordering, //
+};
+use descriptors::{
+    RxBuffer,
+    TxData, //
 };
 use iflib::{
     Attached,
@@ -328,16 +334,13 @@ fn multicast_hash(addr: &[u8; ETH_ALEN]) -> u32 {
     ((u32::from(addr[4]) >> 4) | (u32::from(addr[5]) << 4)) & 0xfff
 }
 
-/// The TX and RX rings: 16-byte descriptors, 80 to 4096 of them (the length registers
-/// count 128-byte units: a multiple of 8).
-const RING: RingSpec = RingSpec {
-    entry_size: 16,
-    limits: RingLimits {
-        min: 80,
-        default: 256,
-        max: 4096,
-        multiple: 8,
-    },
+/// 80 to 4096 descriptors a ring (the length registers count 128-byte units: a multiple
+/// of 8).
+const RING_LIMITS: RingLimits = RingLimits {
+    min: 80,
+    default: 256,
+    max: 4096,
+    multiple: 8,
 };
 
 impl Driver for Em {
@@ -349,8 +352,8 @@ impl Driver for Em {
         // One TX and one RX ring of 16-byte descriptors; the device writes each back with
         // its done bit set.
         rings: RingLayout {
-            tx: RING,
-            rx: RING,
+            tx: RingSpec::of::<TxData>(RING_LIMITS),
+            rx: RingSpec::of::<RxBuffer>(RING_LIMITS),
             rx_body: None,
             completions: Completions::InPlace,
         },
