@@ -44,7 +44,13 @@ use iflib::{
 };
 use kernel::{
     device::Core,
-    io::Io,
+    io::{
+        register::{
+            Array,
+            Register, //
+        },
+        Io, //
+    },
     net::device::ETH_ALEN,
     pci,
     prelude::*,
@@ -81,7 +87,8 @@ const INTEL: pci::Vendor = pci::Vendor::INTEL;
 /// What differs between the controllers em drives.
 #[derive(Clone, Copy)]
 pub struct Family {
-    eeprom: EepromRead,
+    /// The 82574's EEPROM read register layout ([`EERD_82574`]) rather than the 8254x's.
+    eeprom_82574: bool,
     /// MSI-X with the 82574's IVAR routing.
     msix: bool,
     /// TCP segmentation over IPv6 too (the C e1000 leaves it off on the 8254x).
@@ -98,7 +105,7 @@ pub struct Family {
 }
 
 const I8254X: Family = Family {
-    eeprom: EERD_8254X,
+    eeprom_82574: false,
     msix: false,
     tso_ipv6: false,
     rx_hash: false,
@@ -107,7 +114,7 @@ const I8254X: Family = Family {
     dma_address_bits: 32,
 };
 const I82574: Family = Family {
-    eeprom: EERD_82574,
+    eeprom_82574: true,
     msix: true,
     tso_ipv6: true,
     rx_hash: true,
@@ -132,21 +139,18 @@ kernel::pci_device_table!(
 );
 
 impl Hardware<'_> {
-    fn read(&self, offset: usize) -> u32 {
-        (&self.bar).try_read32(offset).unwrap_or(0)
-    }
-
-    fn write(&self, offset: usize, value: u32) {
-        let _ = (&self.bar).try_write32(value, offset);
+    /// Masks every interrupt cause.
+    fn mask_interrupts(&self) {
+        self.bar.write_reg(IMC::zeroed().with_causes(u32::MAX));
     }
 
     /// Resets the controller from attach and detach, with no netdev registered: the RCTL
     /// shadow is set here without `update_rctl`'s care for concurrent writers.
     fn reset(&self) {
-        self.write(IMC, u32::MAX);
-        self.write(RCTL, 0);
+        self.mask_interrupts();
+        self.bar.write_reg(RCTL::zeroed());
         self.rctl.store(0, Ordering::Relaxed);
-        self.write(TCTL, 0);
+        self.bar.write_reg(TCTL::zeroed());
         self.quiesce_and_reset();
     }
 
@@ -158,52 +162,67 @@ impl Hardware<'_> {
     /// iflib applies after it program the rest. It also clears "set link up":
     /// [`Hardware::set_link_up`] sets it again where the port is to stay up.
     fn quiesce_and_reset(&self) {
-        let _ = self.read(STATUS);
+        let _ = self.bar.read(STATUS);
         fsleep(Delta::from_millis(10));
         if self.family.pcie {
             // Stop new bus master requests and wait (80 ms at most, as the C driver) for
             // those pending; the reset comes either way.
-            self.write(CTRL, self.read(CTRL) | CTRL_GIO_MASTER_DISABLE);
+            self.bar
+                .update(CTRL, |ctrl| ctrl.with_gio_master_disable(true));
             for _ in 0..800 {
-                if self.read(STATUS) & STATUS_GIO_MASTER_ENABLE == 0 {
+                if !self.bar.read(STATUS).gio_master_enable() {
                     break;
                 }
                 fsleep(Delta::from_micros(100));
             }
         }
-        self.write(CTRL, self.read(CTRL) | CTRL_RST);
+        self.bar.update(CTRL, |ctrl| ctrl.with_reset(true));
         fsleep(Delta::from_millis(10));
         if self.family.pcie {
             // The NVM reloads the controller's defaults after a reset (10 ms at most).
             for _ in 0..10 {
-                if self.read(EECD) & EECD_AUTO_RD != 0 {
+                if self.bar.read(EECD).auto_read_done() {
                     break;
                 }
                 fsleep(Delta::from_millis(1));
             }
         }
-        self.write(IMC, u32::MAX);
-        let _ = self.read(ICR);
-        self.write(CTRL, self.read(CTRL) & !CTRL_GIO_MASTER_DISABLE);
-        for word in 0..MTA_WORDS {
-            self.write(MTA + 4 * word, 0);
-        }
+        self.mask_interrupts();
+        let _ = self.bar.read(ICR);
+        self.bar
+            .update(CTRL, |ctrl| ctrl.with_gio_master_disable(false));
+        self.write_multicast_table(&[0; MTA_WORDS]);
     }
 
     /// Lets the MAC bring the link up with the speed the PHY negotiated (attach, and after
     /// each stop's reset: the port stays up while the driver is bound).
     fn set_link_up(&self) {
-        self.write(CTRL, self.read(CTRL) | CTRL_SLU | CTRL_ASDE);
+        self.bar.update(CTRL, |ctrl| {
+            ctrl.with_set_link_up(true).with_auto_speed(true)
+        });
     }
 
     /// Reads one 16-bit EEPROM word through EERD.
     fn eeprom_word(&self, index: u32) -> Result<u16> {
-        let layout = self.family.eeprom;
-        self.write(EERD, (index << layout.addr_shift) | EERD_START);
+        let index = u16::try_from(index).map_err(|_| EINVAL)?;
+        if self.family.eeprom_82574 {
+            let start = EERD_82574::zeroed().with_start(true);
+            self.bar.write_reg(start.try_with_address(index)?);
+        } else {
+            let start = EERD::zeroed().with_start(true);
+            self.bar.write_reg(start.try_with_address(index)?);
+        }
         for _ in 0..100 {
-            let value = self.read(EERD);
-            if value & layout.done != 0 {
-                return Ok((value >> EERD_DATA_SHIFT) as u16);
+            if self.family.eeprom_82574 {
+                let read = self.bar.read(EERD_82574);
+                if read.done() {
+                    return Ok(read.data().get() as u16);
+                }
+            } else {
+                let read = self.bar.read(EERD);
+                if read.done() {
+                    return Ok(read.data().get() as u16);
+                }
             }
             fsleep(Delta::from_micros(50));
         }
@@ -220,23 +239,70 @@ impl Hardware<'_> {
         Ok(mac)
     }
 
-    /// Points the hardware at `ring` and empties it (head = tail = 0).
-    fn program_ring(&self, regs: RingRegisters, ring: &Ring) -> Result {
-        let size = u32::try_from(ring.size_bytes()).map_err(|_| EINVAL)?;
-        self.write(regs.base_low, ring.dma_address() as u32);
-        self.write(regs.base_high, (ring.dma_address() >> 32) as u32);
-        self.write(regs.length, size);
-        self.write(regs.head, 0);
-        self.write(regs.tail, 0);
+    /// Points the hardware at the TX ring of `queue` and empties it (head = tail = 0).
+    fn program_tx_ring(&self, queue: usize, ring: &Ring) -> Result {
+        let bytes = u32::try_from(ring.size_bytes()).map_err(|_| EINVAL)?;
+        let address = ring.dma_address();
+        self.bar.write(
+            TDBAL::try_at(queue).ok_or(EINVAL)?,
+            TDBAL::zeroed().with_address(address as u32),
+        );
+        self.bar.write(
+            TDBAH::try_at(queue).ok_or(EINVAL)?,
+            TDBAH::zeroed().with_address((address >> 32) as u32),
+        );
+        self.bar.write(
+            TDLEN::try_at(queue).ok_or(EINVAL)?,
+            TDLEN::zeroed().try_with_bytes(bytes)?,
+        );
+        self.bar
+            .write(TDH::try_at(queue).ok_or(EINVAL)?, TDH::zeroed());
+        self.bar
+            .write(TDT::try_at(queue).ok_or(EINVAL)?, TDT::zeroed());
+        Ok(())
+    }
+
+    /// Points the hardware at the RX ring of `queue` and empties it (head = tail = 0).
+    fn program_rx_ring(&self, queue: usize, ring: &Ring) -> Result {
+        let bytes = u32::try_from(ring.size_bytes()).map_err(|_| EINVAL)?;
+        let address = ring.dma_address();
+        self.bar.write(
+            RDBAL::try_at(queue).ok_or(EINVAL)?,
+            RDBAL::zeroed().with_address(address as u32),
+        );
+        self.bar.write(
+            RDBAH::try_at(queue).ok_or(EINVAL)?,
+            RDBAH::zeroed().with_address((address >> 32) as u32),
+        );
+        self.bar.write(
+            RDLEN::try_at(queue).ok_or(EINVAL)?,
+            RDLEN::zeroed().try_with_bytes(bytes)?,
+        );
+        self.bar
+            .write(RDH::try_at(queue).ok_or(EINVAL)?, RDH::zeroed());
+        self.bar
+            .write(RDT::try_at(queue).ok_or(EINVAL)?, RDT::zeroed());
         Ok(())
     }
 
     /// Sets the interrupt throttling interval (units of 256 ns) of every vector.
-    fn set_throttle(&self, interval: u32) {
-        self.write(ITR, interval);
+    fn set_throttle(&self, interval: u16) {
+        self.bar.write_reg(ITR::zeroed().with_interval(interval));
         if self.family.msix {
             for vector in 0..MSIX_VECTORS_82574 {
-                self.write(EITR_82574 + 4 * vector, interval);
+                if let Some(at) = EITR_82574::try_at(vector) {
+                    self.bar
+                        .write(at, EITR_82574::zeroed().with_interval(interval));
+                }
+            }
+        }
+    }
+
+    /// Writes the multicast table.
+    fn write_multicast_table(&self, table: &[u32; MTA_WORDS]) {
+        for (i, bits) in table.iter().enumerate() {
+            if let Some(at) = MTA::try_at(i) {
+                self.bar.write(at, MTA::zeroed().with_bits(*bits));
             }
         }
     }
@@ -248,10 +314,10 @@ impl Hardware<'_> {
     /// shadow whichever write lands last. A read from the device between the write and the
     /// check makes the write land first (MMIO writes from different CPUs are otherwise
     /// ordered only under a common lock).
-    fn update_rctl(&self, update: impl Fn(u32) -> u32) {
+    fn update_rctl(&self, update: impl Fn(RCTL) -> RCTL) {
         let mut old = self.rctl.load(Ordering::SeqCst);
         loop {
-            let new = update(old);
+            let new = u32::from(update(RCTL::from(old)));
             if new == old {
                 return;
             }
@@ -265,14 +331,26 @@ impl Hardware<'_> {
         }
         loop {
             let value = self.rctl.load(Ordering::SeqCst);
-            self.write(RCTL, value);
-            let _ = self.read(STATUS);
+            self.bar.write_reg(RCTL::from(value));
+            let _ = self.bar.read(STATUS);
             if self.rctl.load(Ordering::SeqCst) == value {
                 return;
             }
         }
     }
+
+    /// Reads MAC counter `index` ([`stat`]).
+    fn count(&self, index: usize) -> u64 {
+        STATS::try_at(index).map_or(0, |at| u64::from(self.bar.read(at).count().get()))
+    }
 }
+
+/// Multicast table words.
+const MTA_WORDS: usize = 128;
+/// RSS redirection table and hash key words.
+const RETA_WORDS: usize = 32;
+/// The 82574's MSI-X vectors (EITR_82574's length).
+const MSIX_VECTORS_82574: usize = 5;
 
 /// EEPROM words shown by `ethtool -e`.
 const EEPROM_WORDS: u32 = 64;
@@ -284,13 +362,13 @@ const EEPROM_SUM: u16 = 0xbaba;
 /// datapath is programmed through, both rings' base and length and the VLAN Ether type.
 /// (QEMU's 8254x models do not keep the pause frame registers.)
 const TESTED_REGISTERS: &[(usize, u32)] = &[
-    (RX_RING.base_low, 0xffff_fff0),
-    (RX_RING.base_high, u32::MAX),
-    (RX_RING.length, 0x000f_ff80),
-    (TX_RING.base_low, 0xffff_fff0),
-    (TX_RING.base_high, u32::MAX),
-    (TX_RING.length, 0x000f_ff80),
-    (VET, 0xffff),
+    (RDBAL::OFFSET, 0xffff_fff0),
+    (RDBAH::OFFSET, u32::MAX),
+    (RDLEN::OFFSET, 0x000f_ff80),
+    (TDBAL::OFFSET, 0xffff_fff0),
+    (TDBAH::OFFSET, u32::MAX),
+    (TDLEN::OFFSET, 0x000f_ff80),
+    (VET::OFFSET, 0xffff),
 ];
 
 /// The longest frame the driver lets the MTU make (with long packet reception on).
@@ -307,24 +385,25 @@ const FRAME_LENGTHS: FrameLengthRanges = FrameLengthRanges::new(&[
     (1024, MAX_FRAME_SIZE as u16),
 ]);
 
-/// `ethtool -d`: these registers, in this order (none is clear-on-read).
+/// `ethtool -d`: these registers (queue 0's rings), in this order (none is clear-on-read).
+/// The dump and the register test walk these tables by offset, checked when read.
 const DUMPED_REGISTERS: [usize; 16] = [
-    CTRL,
-    STATUS,
-    RCTL,
-    TCTL,
-    TIPG,
-    ITR,
-    RX_RING.base_low,
-    RX_RING.base_high,
-    RX_RING.length,
-    RX_RING.head,
-    RX_RING.tail,
-    TX_RING.base_low,
-    TX_RING.base_high,
-    TX_RING.length,
-    TX_RING.head,
-    TX_RING.tail,
+    CTRL::OFFSET,
+    STATUS::OFFSET,
+    RCTL::OFFSET,
+    TCTL::OFFSET,
+    TIPG::OFFSET,
+    ITR::OFFSET,
+    RDBAL::OFFSET,
+    RDBAH::OFFSET,
+    RDLEN::OFFSET,
+    RDH::OFFSET,
+    RDT::OFFSET,
+    TDBAL::OFFSET,
+    TDBAH::OFFSET,
+    TDLEN::OFFSET,
+    TDH::OFFSET,
+    TDT::OFFSET,
 ];
 /// Version of the dump layout above.
 const REGISTER_DUMP_VERSION: u32 = 1;
@@ -413,8 +492,8 @@ impl Driver for Em {
             Ok(mac) => mac,
             Err(_) => {
                 // Fall back to what the reset loaded into receive address 0.
-                let low = hw.read(RAL0).to_le_bytes();
-                let high = hw.read(RAH0).to_le_bytes();
+                let low = hw.bar.read(RAL0).address().get().to_le_bytes();
+                let high = hw.bar.read(RAH0).address().get().to_le_bytes();
                 [low[0], low[1], low[2], low[3], high[0], high[1]]
             }
         };
@@ -437,72 +516,93 @@ impl Driver for Em {
         if sets.is_empty() || sets.len() > hw.family.queues as usize {
             return Err(EINVAL);
         }
-        let mut bsize = match rx_config.buffer_size {
-            2048 => RCTL_BSIZE_2048,
-            4096 => RCTL_BSIZE_4096,
+        let sized = match rx_config.buffer_size {
+            2048 => RCTL::zeroed(),
+            4096 => RCTL::zeroed()
+                .with_const_buffer_size::<3>()
+                .with_buffer_size_extension(true),
             _ => return Err(EINVAL),
         };
-        if rx_config.max_frame_size > STANDARD_FRAME_SIZE {
-            bsize |= RCTL_LPE;
-        }
-        hw.write(VET, ETH_P_8021Q);
-        hw.write(CTRL, hw.read(CTRL) | CTRL_VME);
+        let sized = sized.with_long_packets(rx_config.max_frame_size > STANDARD_FRAME_SIZE);
+        hw.bar.write_reg(VET::zeroed().with_ether_type(ETH_P_8021Q));
+        hw.bar.update(CTRL, |ctrl| ctrl.with_vlan_mode(true));
         for (queue, rings) in sets.iter().enumerate() {
-            hw.program_ring(TX_RING.of_queue(queue), rings.tx)?;
+            hw.program_tx_ring(queue, rings.tx)?;
         }
         if hw.family.queues > 1 {
             // The 82574's errata bit; with both queues its multi-queue fixes (FreeBSD em
             // and the 82574 programming interface manual, 10.2.6.9), on both queues, with
             // the descriptor fetch settings of queue 0 copied to queue 1 (as e1000e does).
-            let mut tarc = hw.read(TARC0) | TARC_ENABLE | TARC_ERRATA;
+            let mut tarc = hw.bar.read(TARC::at(0)).with_enable(true).with_errata(true);
             if sets.len() > 1 {
-                tarc |= TARC_COMPENSATION_MODE | TARC_MQ_FIX;
-                hw.write(TARC0 + QUEUE_STRIDE, tarc);
-                hw.write(TXDCTL0 + QUEUE_STRIDE, hw.read(TXDCTL0));
+                tarc = tarc
+                    .with_compensation_mode(true)
+                    .with_const_multi_queue_fix::<TARC_MQ_FIX>();
+                hw.bar.write(TARC::at(1), tarc);
+                hw.bar.write(TXDCTL::at(1), hw.bar.read(TXDCTL::at(0)));
             }
-            hw.write(TARC0, tarc);
+            hw.bar.write(TARC::at(0), tarc);
         }
-        hw.write(TIDV, 0);
-        hw.write(TIPG, TIPG_COPPER);
-        hw.write(TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD_FD);
+        hw.bar.write_reg(TIDV::zeroed());
+        hw.bar.write_reg(
+            TIPG::zeroed()
+                .with_const_ipgt::<10>()
+                .with_const_ipgr1::<8>()
+                .with_const_ipgr2::<6>(),
+        );
+        hw.bar.write_reg(
+            TCTL::zeroed()
+                .with_enable(true)
+                .with_pad_short(true)
+                .with_const_collision_threshold::<0x0f>()
+                .with_const_collision_distance::<0x40>(),
+        );
 
         for (queue, rings) in sets.iter().enumerate() {
-            hw.program_ring(RX_RING.of_queue(queue), rings.rx)?;
+            hw.program_rx_ring(queue, rings.rx)?;
         }
-        hw.write(RDTR, 0);
+        hw.bar.write_reg(RDTR::zeroed());
         // Always verified: iflib ignores the verdict while `ethtool -K rx off`.
-        let checksums = RXCSUM_IPOFLD | RXCSUM_TUOFLD;
+        let checksums = RXCSUM::zeroed().with_ip(true).with_l4(true);
         if hw.family.rx_hash {
             // Every flow to queue 0 until iflib gives its table (`set_rx_hash_table`), the
             // key after (`set_rx_hash_key`); iflib ignores the hash while `ethtool -K
             // rxhash off`.
             for word in 0..RETA_WORDS {
-                hw.write(RETA + 4 * word, 0);
+                if let Some(at) = RETA::try_at(word) {
+                    hw.bar.write(at, RETA::zeroed());
+                }
             }
-            hw.write(RFCTL, hw.read(RFCTL) | RFCTL_EXTEN);
-            hw.write(RXCSUM, checksums | RXCSUM_PCSD);
-            hw.write(
-                MRQC,
-                MRQC_RSS
-                    | MRQC_HASH_TCP_IPV4
-                    | MRQC_HASH_IPV4
-                    | MRQC_HASH_TCP_IPV6
-                    | MRQC_HASH_IPV6,
+            hw.bar
+                .update(RFCTL, |rfctl| rfctl.with_extended_descriptors(true));
+            hw.bar
+                .write_reg(checksums.with_packet_checksum_disable(true));
+            hw.bar.write_reg(
+                MRQC::zeroed()
+                    .with_const_mode::<1>()
+                    .with_hash_tcp_ipv4(true)
+                    .with_hash_ipv4(true)
+                    .with_hash_tcp_ipv6(true)
+                    .with_hash_ipv6(true),
             );
         } else {
-            hw.write(RXCSUM, checksums);
+            hw.bar.write_reg(checksums);
         }
         hw.update_rctl(|old| {
-            let keep = old & (RCTL_UPE | RCTL_MPE);
-            keep | RCTL_EN | RCTL_BAM | RCTL_SECRC | bsize
+            sized
+                .with_unicast_promiscuous(old.unicast_promiscuous())
+                .with_multicast_promiscuous(old.multicast_promiscuous())
+                .with_enable(true)
+                .with_accept_broadcast(true)
+                .with_strip_crc(true)
         });
         Ok(())
     }
 
     fn stop(hw: &Hardware<'_>) {
-        hw.write(IMC, u32::MAX);
-        hw.update_rctl(|old| old & !RCTL_EN);
-        hw.write(TCTL, 0);
+        hw.mask_interrupts();
+        hw.update_rctl(|old| old.with_enable(false));
+        hw.bar.write_reg(TCTL::zeroed());
         hw.quiesce_and_reset();
         hw.set_link_up();
     }
@@ -516,10 +616,10 @@ impl Driver for Em {
             // Undo an earlier MSI-X routing (the operator may turn MSI-X off): one vector
             // again, no auto-clear, no IVAR entries.
             if hw.msix.swap(false, Ordering::Relaxed) {
-                hw.write(IVAR, 0);
-                hw.write(EIAC_82574, 0);
-                let ctrl_ext = hw.read(CTRL_EXT) & !(CTRL_EXT_PBA_CLR | CTRL_EXT_EIAME);
-                hw.write(CTRL_EXT, ctrl_ext);
+                hw.bar.write_reg(IVAR::zeroed());
+                hw.bar.write_reg(EIAC_82574::zeroed());
+                hw.bar
+                    .update(CTRL_EXT, |ext| ext.with_pba_clear(false).with_eiame(false));
             }
             return;
         };
@@ -527,56 +627,65 @@ impl Driver for Em {
             return;
         }
         // Queue pair `q` raises vector `q`, the rest the admin vector.
-        let entry = |vector: u16| (u32::from(vector) & 0x7) | IVAR_VALID;
-        let mut ivar = (entry(admin_vector) << IVAR_OTHER_SHIFT) | IVAR_TX_EVERY_WRITEBACK;
+        let mut ivar = IVAR::zeroed()
+            .with_other(ivar_entry(admin_vector))
+            .with_tx_every_writeback(true);
         let mut causes = 0;
         for queue in 0..u32::from(queue_sets).min(QUEUES_82574) {
-            let shift = IVAR_QUEUE_SHIFT * queue;
-            ivar |= entry(queue as u16) << (IVAR_RXQ0_SHIFT + shift);
-            ivar |= entry(queue as u16) << (IVAR_TXQ0_SHIFT + shift);
+            let entry = ivar_entry(queue as u16);
+            ivar = match queue {
+                0 => ivar.with_rx_queue0(entry).with_tx_queue0(entry),
+                _ => ivar.with_rx_queue1(entry).with_tx_queue1(entry),
+            };
             causes |= int_queue_pair(queue);
         }
-        hw.write(IVAR, ivar);
+        hw.bar.write_reg(ivar);
         hw.queue_causes.store(causes, Ordering::Relaxed);
-        hw.write(EIAC_82574, INT_QUEUES_MSIX);
-        let ctrl_ext = hw.read(CTRL_EXT) & !CTRL_EXT_IAME;
-        hw.write(CTRL_EXT, ctrl_ext | CTRL_EXT_PBA_CLR | CTRL_EXT_EIAME);
+        hw.bar
+            .write_reg(EIAC_82574::zeroed().with_causes(INT_QUEUES_MSIX));
+        hw.bar.update(CTRL_EXT, |ext| {
+            ext.with_iame(false).with_pba_clear(true).with_eiame(true)
+        });
         hw.msix.store(true, Ordering::Relaxed);
     }
 
     fn enable_interrupts(hw: &Hardware<'_>) {
         if hw.msix.load(Ordering::Relaxed) {
             let queues = hw.queue_causes.load(Ordering::Relaxed);
-            hw.write(IMS, INT_ADMIN_MSIX | queues);
+            hw.bar
+                .write_reg(IMS::zeroed().with_causes(INT_ADMIN_MSIX | queues));
         } else {
-            hw.write(IMS, INT_ENABLED);
+            hw.bar.write_reg(IMS::zeroed().with_causes(INT_ENABLED));
         }
     }
 
     fn enable_queue_interrupts(hw: &Hardware<'_>, set: u32) {
         // Only called with MSI-X routing.
-        hw.write(IMS, int_queue_pair(set));
+        hw.bar
+            .write_reg(IMS::zeroed().with_causes(int_queue_pair(set)));
     }
 
     fn clear_queue_causes(hw: &Hardware<'_>, set: u32) {
         // EIAC clears a queue cause when it raises the vector, but one that comes while
         // auto-masked stays latched; with MSI-X, ICR is write-1-to-clear.
         if hw.msix.load(Ordering::Relaxed) {
-            hw.write(ICR, int_queue_pair(set));
+            hw.bar
+                .write_reg(ICR::zeroed().with_causes(int_queue_pair(set)));
         }
     }
 
     fn disable_interrupts(hw: &Hardware<'_>) {
-        hw.write(IMC, u32::MAX);
+        hw.mask_interrupts();
     }
 
     fn interrupt_cause(hw: &Hardware<'_>) -> InterruptCause {
-        let icr = hw.read(ICR);
+        let icr = hw.bar.read(ICR).causes().get();
         if hw.msix.load(Ordering::Relaxed) && icr != 0 {
             // With MSI-X, reading does not clear ICR: write the causes back to clear them,
             // but for the queue causes latched while their vectors are auto-masked, which
             // raise those vectors again when their polls unmask them.
-            hw.write(ICR, icr & !INT_QUEUES_MSIX);
+            hw.bar
+                .write_reg(ICR::zeroed().with_causes(icr & !INT_QUEUES_MSIX));
         }
         InterruptCause {
             ours: icr != 0,
@@ -586,18 +695,18 @@ impl Driver for Em {
     }
 
     fn link_state(hw: &Hardware<'_>) -> LinkState {
-        let status = hw.read(STATUS);
-        if status & STATUS_LU == 0 {
+        let status = hw.bar.read(STATUS);
+        if !status.link_up() {
             return LinkState::Down;
         }
-        let speed_mbps = match (status >> STATUS_SPEED_SHIFT) & STATUS_SPEED_MASK {
+        let speed_mbps = match status.speed().get() {
             0 => 10,
             1 => 100,
             _ => 1000,
         };
         LinkState::Up {
             speed_mbps,
-            full_duplex: status & STATUS_FD != 0,
+            full_duplex: status.full_duplex(),
         }
     }
 
@@ -609,17 +718,10 @@ impl Driver for Em {
                 *word |= 1 << (hash & 0x1f);
             }
         }
-        for (i, word) in table.iter().enumerate() {
-            hw.write(MTA + 4 * i, *word);
-        }
+        hw.write_multicast_table(&table);
         hw.update_rctl(|old| {
-            let mut new = old & !(RCTL_UPE | RCTL_MPE);
-            if filter.promiscuous {
-                new |= RCTL_UPE | RCTL_MPE;
-            } else if filter.all_multicast {
-                new |= RCTL_MPE;
-            }
-            new
+            old.with_unicast_promiscuous(filter.promiscuous)
+                .with_multicast_promiscuous(filter.promiscuous || filter.all_multicast)
         });
     }
 
@@ -627,14 +729,14 @@ impl Driver for Em {
 
     fn dump_registers(hw: &Hardware<'_>, out: &mut [u32]) -> u32 {
         for (slot, &offset) in out.iter_mut().zip(DUMPED_REGISTERS.iter()) {
-            *slot = hw.read(offset);
+            *slot = (&hw.bar).try_read32(offset).unwrap_or(0);
         }
         REGISTER_DUMP_VERSION
     }
 
     fn set_interrupt_interval(hw: &Hardware<'_>, usecs: u32) {
         let interval = usecs.saturating_mul(1000) / ITR_UNIT_NS;
-        hw.set_throttle(interval.min(ITR_MAX));
+        hw.set_throttle(u16::try_from(interval).unwrap_or(ITR_MAX));
     }
 
     fn read_eeprom(hw: &Hardware<'_>, offset: u32, out: &mut [u8]) -> Result {
@@ -648,27 +750,31 @@ impl Driver for Em {
 
     fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {
         // XOFF when less than a full frame (or a tenth of the buffer) is left, XON just below.
-        let rx_buffer = (hw.read(PBA) & 0xffff) << 10;
+        let rx_buffer = u32::from(hw.bar.read(PBA).rx_kb().get() as u16) << 10;
         let high = (rx_buffer * 9 / 10).min(rx_buffer.saturating_sub(STANDARD_FRAME_SIZE)) & !7;
-        hw.write(FCAL, PAUSE_ADDRESS_LOW);
-        hw.write(FCAH, PAUSE_ADDRESS_HIGH);
-        hw.write(FCT, ETH_P_PAUSE);
-        hw.write(FCTTV, PAUSE_TIME);
+        // The thresholds are 16 bits wide (the 64 KB the 82574's buffer has at most).
+        let high = u16::try_from(high).unwrap_or(0xfff8);
+        hw.bar
+            .write_reg(FCAL::zeroed().with_address_low(PAUSE_ADDRESS_LOW));
+        hw.bar
+            .write_reg(FCAH::zeroed().with_address_high(PAUSE_ADDRESS_HIGH));
+        hw.bar.write_reg(FCT::zeroed().with_ether_type(ETH_P_PAUSE));
+        hw.bar
+            .write_reg(FCTTV::zeroed().with_pause_time(PAUSE_TIME));
         if flow.tx {
-            hw.write(FCRTL, high.saturating_sub(8) | FCRTL_XONE);
-            hw.write(FCRTH, high);
+            hw.bar.write_reg(
+                FCRTL::zeroed()
+                    .with_threshold(high.saturating_sub(8))
+                    .with_xon_enable(true),
+            );
+            hw.bar.write_reg(FCRTH::zeroed().with_threshold(high));
         } else {
-            hw.write(FCRTL, 0);
-            hw.write(FCRTH, 0);
+            hw.bar.write_reg(FCRTL::zeroed());
+            hw.bar.write_reg(FCRTH::zeroed());
         }
-        let mut ctrl = hw.read(CTRL) & !(CTRL_RFCE | CTRL_TFCE);
-        if flow.rx {
-            ctrl |= CTRL_RFCE;
-        }
-        if flow.tx {
-            ctrl |= CTRL_TFCE;
-        }
-        hw.write(CTRL, ctrl);
+        hw.bar.update(CTRL, |ctrl| {
+            ctrl.with_rx_pause(flow.rx).with_tx_pause(flow.tx)
+        });
     }
 
     fn set_rx_hash_key(hw: &Hardware<'_>, key: &[u8; RX_HASH_KEY_LEN]) {
@@ -677,29 +783,36 @@ impl Driver for Em {
                 .iter()
                 .rev()
                 .fold(0u32, |value, byte| (value << 8) | u32::from(*byte));
-            hw.write(RSSRK + 4 * word, value);
+            if let Some(at) = RSSRK::try_at(word) {
+                hw.bar.write(at, RSSRK::zeroed().with_bytes(value));
+            }
         }
     }
 
     fn set_rx_hash_table(hw: &Hardware<'_>, table: &[u32]) {
         let mut entries = table.iter();
+        // Queue 1 where an entry names it, queue 0 for the rest.
+        let mut queue1 = || entries.next().is_some_and(|queue| *queue & 1 != 0);
         for word in 0..RETA_WORDS {
-            let mut value = 0;
-            for byte in 0..4 {
-                let queue = entries.next().copied().unwrap_or(0) & 1;
-                value |= (queue << RETA_QUEUE_SHIFT) << (8 * byte);
+            let value = RETA::zeroed()
+                .with_queue0(queue1())
+                .with_queue1(queue1())
+                .with_queue2(queue1())
+                .with_queue3(queue1());
+            if let Some(at) = RETA::try_at(word) {
+                hw.bar.write(at, value);
             }
-            hw.write(RETA + 4 * word, value);
         }
     }
 
     fn test_registers(hw: &Hardware<'_>) -> Result {
         let mut result = Ok(());
         for &(register, mask) in TESTED_REGISTERS {
-            let kept = hw.read(register);
+            let bar = &hw.bar;
+            let kept = bar.try_read32(register)?;
             for pattern in [0x5a5a_5a5a, 0xa5a5_a5a5, 0, u32::MAX] {
-                hw.write(register, pattern & mask);
-                let read = hw.read(register) & mask;
+                bar.try_write32(pattern & mask, register)?;
+                let read = bar.try_read32(register)? & mask;
                 if read != pattern & mask {
                     pr_err!(
                         "register test: {register:#06x} read {read:#010x} after {pattern:#010x}\n"
@@ -707,7 +820,7 @@ impl Driver for Em {
                     result = Err(EIO);
                 }
             }
-            hw.write(register, kept);
+            bar.try_write32(kept, register)?;
         }
         result
     }
@@ -725,60 +838,63 @@ impl Driver for Em {
     }
 
     fn set_identify_led(hw: &Hardware<'_>, state: Identify) -> Result {
-        let mode = |mode| (hw.ledctl.load(Ordering::Relaxed) & !LEDCTL_LED0) | mode;
+        let saved = || LEDCTL::from(hw.ledctl.load(Ordering::Relaxed));
         match state {
-            Identify::Start => hw.ledctl.store(hw.read(LEDCTL), Ordering::Relaxed),
-            Identify::On => hw.write(LEDCTL, mode(LEDCTL_MODE_ON)),
-            Identify::Off => hw.write(LEDCTL, mode(LEDCTL_MODE_OFF)),
-            Identify::Stop => hw.write(LEDCTL, hw.ledctl.load(Ordering::Relaxed)),
+            Identify::Start => hw
+                .ledctl
+                .store(hw.bar.read(LEDCTL).into_raw(), Ordering::Relaxed),
+            Identify::On => hw.bar.write_reg(saved().with_led0(LED_MODE_ON)),
+            Identify::Off => hw.bar.write_reg(saved().with_led0(LED_MODE_OFF)),
+            Identify::Stop => hw.bar.write_reg(saved()),
         }
         Ok(())
     }
 
     fn read_mac_counters(hw: &Hardware<'_>) -> Option<MacCounters> {
-        let count = |register| u64::from(hw.read(register));
+        let count = |index| hw.count(index);
         // The low half first: reading the high half clears both.
-        let count64 = |low| count(low) | (count(low + 4) << 32);
+        let count64 = |low| count(low) | (count(low + 1) << 32);
         let mut counters = MacCounters {
-            frames_sent: count(GPTC),
-            frames_received: count(GPRC),
-            octets_sent: count64(GOTCL),
-            octets_received: count64(GORCL),
-            multicast_sent: count(MPTC),
-            multicast_received: count(MPRC),
-            broadcast_sent: count(BPTC),
-            broadcast_received: count(BPRC),
-            fcs_errors: count(CRCERRS),
-            alignment_errors: count(ALGNERRC),
-            single_collisions: count(SCC),
-            multiple_collisions: count(MCC),
-            late_collisions: count(LATECOL),
-            excessive_collisions: count(ECOL),
-            deferred: count(DC),
-            undersize: count(RUC),
-            oversize: count(ROC),
-            fragments: count(RFC),
-            jabbers: count(RJC),
-            pause_sent: count(XONTXC) + count(XOFFTXC),
-            pause_received: count(XONRXC) + count(XOFFRXC),
+            frames_sent: count(stat::GPTC),
+            frames_received: count(stat::GPRC),
+            octets_sent: count64(stat::GOTCL),
+            octets_received: count64(stat::GORCL),
+            multicast_sent: count(stat::MPTC),
+            multicast_received: count(stat::MPRC),
+            broadcast_sent: count(stat::BPTC),
+            broadcast_received: count(stat::BPRC),
+            fcs_errors: count(stat::CRCERRS),
+            alignment_errors: count(stat::ALGNERRC),
+            single_collisions: count(stat::SCC),
+            multiple_collisions: count(stat::MCC),
+            late_collisions: count(stat::LATECOL),
+            excessive_collisions: count(stat::ECOL),
+            deferred: count(stat::DC),
+            undersize: count(stat::RUC),
+            oversize: count(stat::ROC),
+            fragments: count(stat::RFC),
+            jabbers: count(stat::RJC),
+            pause_sent: count(stat::XONTXC) + count(stat::XOFFTXC),
+            pause_received: count(stat::XONRXC) + count(stat::XOFFRXC),
             ..MacCounters::default()
         };
-        let buckets = counters.received_by_length.iter_mut().take(LENGTH_BUCKETS);
-        for (register, total) in (PRC64..).step_by(4).zip(buckets) {
-            *total = count(register);
+        let buckets = counters.received_by_length.iter_mut();
+        for (index, total) in (stat::PRC64..).zip(buckets.take(stat::LENGTH_BUCKETS)) {
+            *total = count(index);
         }
-        let buckets = counters.sent_by_length.iter_mut().take(LENGTH_BUCKETS);
-        for (register, total) in (PTC64..).step_by(4).zip(buckets) {
-            *total = count(register);
+        let buckets = counters.sent_by_length.iter_mut();
+        for (index, total) in (stat::PTC64..).zip(buckets.take(stat::LENGTH_BUCKETS)) {
+            *total = count(index);
         }
         Some(counters)
     }
 
     fn set_mac_address(hw: &Hardware<'_>, mac: &[u8; ETH_ALEN]) {
         let low = u32::from_le_bytes([mac[0], mac[1], mac[2], mac[3]]);
-        let high = u32::from(mac[4]) | (u32::from(mac[5]) << 8) | RAH_AV;
-        hw.write(RAL0, low);
-        hw.write(RAH0, high);
+        let high = u16::from_le_bytes([mac[4], mac[5]]);
+        hw.bar.write_reg(RAL0::zeroed().with_address(low));
+        hw.bar
+            .write_reg(RAH0::zeroed().with_address(high).with_address_valid(true));
     }
 }
 

@@ -31,7 +31,11 @@ use iflib::{
 };
 use kernel::{
     dma::DmaAddress,
-    io::Io,
+    io::{
+        register::Array,
+        Io, //
+    },
+    prelude::Zeroable,
     sync::barrier::{
         dma_mb,
         Read, //
@@ -279,10 +283,12 @@ impl Datapath for Em {
     }
 
     fn tx_doorbell(hw: &Hardware<'_>, set: u32, next_slot: u32) {
-        // Offsets known at build time: no bounds check on the hot path.
+        // Queues known at build time: no bounds check on the hot path. Slots are below the
+        // largest ring, 4096.
+        let tail = TDT::zeroed().with_slot(next_slot as u16);
         match set {
-            0 => (&hw.bar).write32(next_slot, TDT),
-            _ => (&hw.bar).write32(next_slot, TDT + QUEUE_STRIDE),
+            0 => hw.bar.write(TDT::at(0), tail),
+            _ => hw.bar.write(TDT::at(1), tail),
         }
     }
 
@@ -335,9 +341,10 @@ impl Datapath for Em {
     }
 
     fn rx_doorbell(hw: &Hardware<'_>, set: u32, _list: FreeList, next_slot: u32) {
+        let tail = RDT::zeroed().with_slot(next_slot as u16);
         match set {
-            0 => (&hw.bar).write32(next_slot, RDT),
-            _ => (&hw.bar).write32(next_slot, RDT + QUEUE_STRIDE),
+            0 => hw.bar.write(RDT::at(0), tail),
+            _ => hw.bar.write(RDT::at(1), tail),
         }
     }
 }
