@@ -16,6 +16,7 @@ mod adapter;
 mod admin;
 mod buffer;
 mod completions;
+mod description;
 mod driver;
 mod ethtool;
 mod installed;

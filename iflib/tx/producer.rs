@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The producer's side of a TX ring: packets and XDP frames placed at the tail.
+
+use super::{
+    offloads_reachable,
+    Payload,
+    Shape,
+    TxRing, //
+};
+use crate::{
+    driver::{
+        Datapath,
+        TxPacket, //
+    },
+    segments::{
+        Segments,
+        TooManySegments, //
+    },
+    stats::{
+        self,
+        Counters, //
+    },
+    xdp::TxFrame,
+};
+use core::sync::atomic::Ordering;
+use kernel::{
+    device::{
+        Bound,
+        Device, //
+    },
+    dma::DmaAddress,
+    net::{
+        device::Xmitting,
+        skb::{
+            SkBuff,
+            TxMapping, //
+        },
+        xdp::RedirectedFrame,
+    }, //
+};
+
+/// Why a packet's pieces could not be mapped onto the ring.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum MapError {
+    /// Cut to what one entry carries, they make more segments than a packet may have.
+    TooManySegments,
+    /// A mapping failed.
+    Failed,
+}
+
+/// The producer's side of a [`TxRing`]: places packets and frames at the tail.
+pub(crate) struct TxProducer<'a>(pub(super) &'a TxRing);
+
+impl TxProducer<'_> {
+    /// Whether the ring has room for the largest packet.
+    #[inline]
+    fn has_room<D: Datapath>(&self) -> bool {
+        self.0.free_entries() >= D::DESCRIPTION.tx_max_entries_per_packet
+    }
+
+    /// Places a packet from the stack on the ring and rings the doorbell unless more follow
+    /// (xmit path). Linearizes a packet with too many pieces (one attempt), prepares its
+    /// headers for segmentation, maps its pieces and has the driver describe it; a packet
+    /// that cannot be sent is dropped and counted. With no room the packet comes back
+    /// untouched and the queue is stopped: the stack retries it.
+    pub(crate) fn transmit<D: Datapath>(
+        &self,
+        hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
+        queue: &Xmitting<'_>,
+        counters: &Counters,
+        mut skb: SkBuff,
+    ) -> core::result::Result<(), SkBuff> {
+        let tx = self.0;
+        let desc = &D::DESCRIPTION;
+        let max_entries = desc.tx_max_entries_per_packet;
+        if !self.has_room::<D>() {
+            // The queue should have been stopped: tell the stack to retry.
+            queue.maybe_stop(|| tx.free_entries(), max_entries, max_entries);
+            return Err(skb);
+        }
+        let drop_packet = |skb: SkBuff| {
+            stats::add(&counters.tx_dropped, 1);
+            skb.free_any();
+            // The packets before this one in the batch left the doorbell to the last.
+            if !queue.more_coming() {
+                D::tx_doorbell(hw, tx.set, tx.next_to_use.load(Ordering::Relaxed));
+            }
+            Ok(())
+        };
+        let mut info = skb.tx_info();
+        // Senders that skip the stack's offload check (netpoll, pktgen) may still ask for
+        // offsets the hardware cannot be given: checksum in software, or drop.
+        if !offloads_reachable::<D>(&info) {
+            if info.segmented || skb.checksum_help().is_err() {
+                return drop_packet(skb);
+            }
+            info = skb.tx_info();
+        }
+        // A segment per entry at most, each mapping kept on the entry of its first segment.
+        let max_segments = desc.tx_segment_limit();
+        let mut linearized = false;
+        if info.fragments as usize + 1 > max_segments {
+            stats::add(&counters.tx_linearized, 1);
+            if skb.linearize().is_err() {
+                return drop_packet(skb);
+            }
+            linearized = true;
+            info = skb.tx_info();
+        }
+        let tso = if desc.tso && info.segmented {
+            match skb.prepare_tso() {
+                Ok(tso) => tso,
+                Err(_) => return drop_packet(skb),
+            }
+        } else {
+            None
+        };
+        let first = tx.next_to_use.load(Ordering::Relaxed);
+        let mut segments = Segments::new(max_segments, desc.tx_max_segment_len);
+        let mut mapped = self.map_packet(dma, &skb, info.fragments, first, &mut segments);
+        if mapped == Err(MapError::TooManySegments) && !linearized {
+            // Pieces longer than an entry carries made too many segments: one buffer, cut
+            // evenly, always fits (`Description::is_consistent`).
+            stats::add(&counters.tx_linearized, 1);
+            if skb.linearize().is_err() {
+                return drop_packet(skb);
+            }
+            info = skb.tx_info();
+            segments = Segments::new(max_segments, desc.tx_max_segment_len);
+            mapped = self.map_packet(dma, &skb, info.fragments, first, &mut segments);
+        }
+        if mapped.is_err() {
+            return drop_packet(skb);
+        }
+        let len = skb.len();
+        let (wire_frames, wire_bytes) = match tso {
+            Some(tso) => {
+                stats::add(&counters.tx_tso, 1);
+                let frames = tso.segments.max(1);
+                (frames, len + (frames - 1) * tso.header_len)
+            }
+            None => (1, len),
+        };
+        let packet = TxPacket {
+            segments: segments.as_slice(),
+            len,
+            checksum: info.checksum.filter(|_| desc.tx_checksum),
+            tso,
+            vlan: info.vlan.filter(|_| desc.vlan_offload),
+            generation: tx.generation.load(Ordering::Relaxed),
+        };
+        let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
+        let pieces = segments.count() as u32;
+        let wire = (wire_frames, wire_bytes);
+        let next = self.place::<D>(first, used, pieces, wire, Payload::Packet(skb));
+        queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
+        if queue.sent(wire_bytes) {
+            D::tx_doorbell(hw, tx.set, next);
+        }
+        Ok(())
+    }
+
+    /// Maps the linear part and the `fragments` page fragments of `skb` into `segments`,
+    /// keeping each piece's mapping on the entry of its first segment from `first` on (room
+    /// for the packet was checked); on failure undoes the mappings.
+    #[inline]
+    fn map_packet(
+        &self,
+        dma: &Device<Bound>,
+        skb: &SkBuff,
+        fragments: u32,
+        first: u32,
+        segments: &mut Segments,
+    ) -> core::result::Result<(), MapError> {
+        let tx = self.0;
+        let mut next = skb.map_head(dma);
+        let mut slot = first;
+        let mut index = 0;
+        loop {
+            let added = match next {
+                Ok(mapping) => {
+                    let pushed = segments.push_buffer(mapping.address(), mapping.len());
+                    // SAFETY: The producer owns the entries from `next_to_use` (`first`) on
+                    // that the room check found free; the segments, hence `slot`, stay
+                    // within the room checked.
+                    match (pushed, unsafe { tx.slot(slot) }) {
+                        (Ok(count), Some(entry)) => {
+                            entry.mapping = Some(mapping);
+                            Ok(count as u32)
+                        }
+                        (Err(TooManySegments), _) => {
+                            mapping.unmap(dma);
+                            Err(MapError::TooManySegments)
+                        }
+                        // Unreachable: the ring has a slot per entry.
+                        (Ok(_), None) => {
+                            mapping.unmap(dma);
+                            Err(MapError::Failed)
+                        }
+                    }
+                }
+                Err(_) => Err(MapError::Failed),
+            };
+            match added {
+                Ok(count) => slot = tx.advance(slot, count),
+                Err(e) => {
+                    // SAFETY: As above; the mappings made so far sit on these entries.
+                    unsafe { tx.unmap_entries(dma, first, segments.count() as u32) };
+                    return Err(e);
+                }
+            }
+            if index == fragments {
+                return Ok(());
+            }
+            next = skb.map_fragment(dma, index);
+            index += 1;
+        }
+    }
+
+    /// Records what the entries from `first` on that the driver just filled carry, and hands
+    /// them to the consumer; returns the new tail. `used` is the driver's entry count for a
+    /// packet of `pieces` segments, kept within one per segment and the description's
+    /// largest (a miscount must not hand back entries the hardware still owns); `wire` the
+    /// frames and bytes it becomes.
+    #[inline]
+    fn place<D: Datapath>(
+        &self,
+        first: u32,
+        used: u32,
+        pieces: u32,
+        wire: (u32, u32),
+        payload: Payload,
+    ) -> u32 {
+        let tx = self.0;
+        // The description allows at least one entry (`check_description`): `clamp` holds.
+        let entries = used
+            .max(pieces)
+            .clamp(1, D::DESCRIPTION.tx_max_entries_per_packet);
+        let shape = Shape {
+            last: tx.advance(first, entries - 1),
+            entries,
+            wire_frames: wire.0,
+            wire_bytes: wire.1,
+        };
+        // SAFETY: The producer owns the entries from `next_to_use` (`first`) on that the
+        // room check found free.
+        match unsafe { tx.slot(first) } {
+            Some(entry) => {
+                entry.payload = Some(payload);
+                entry.shape = shape;
+            }
+            // Unreachable (the ring has a slot per entry); never leak the payload.
+            None => payload.release_any(),
+        }
+        let next = tx.advance(first, shape.entries);
+        // No overflow: both are at most the ring's length.
+        if first + shape.entries >= tx.ring.len() {
+            tx.generation.fetch_xor(true, Ordering::Relaxed);
+        }
+        tx.next_to_use.store(next, Ordering::Release);
+        next
+    }
+
+    /// Places a frame this device's XDP program sends back out on the ring (NAPI, the
+    /// stack's queue lock held). The caller rings the doorbell with
+    /// [`TxProducer::doorbell_tail`]. With no room the frame comes back.
+    pub(crate) fn post_frame<D: Datapath>(
+        &self,
+        hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
+        frame: TxFrame,
+    ) -> core::result::Result<(), TxFrame> {
+        if !self.has_room::<D>() {
+            return Err(frame);
+        }
+        let TxFrame { page, offset, len } = frame;
+        page.sync_for_device(offset, len);
+        let address = page.dma_address() + u64::from(offset);
+        self.post_single::<D>(hw, dma, address, len, Payload::Frame(page), None);
+        Ok(())
+    }
+
+    /// Places a frame redirected to this device on the ring, mapping it (the stack's queue
+    /// lock held). With no room, or no mapping, the frame comes back.
+    pub(crate) fn post_redirected<D: Datapath>(
+        &self,
+        hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
+        frame: RedirectedFrame,
+    ) -> core::result::Result<(), RedirectedFrame> {
+        if !self.has_room::<D>() {
+            return Err(frame);
+        }
+        let Ok(mapping) = frame.map(dma) else {
+            return Err(frame);
+        };
+        let (address, len) = (mapping.address(), mapping.len());
+        let payload = Payload::Redirected(frame);
+        self.post_single::<D>(hw, dma, address, len, payload, Some(mapping));
+        Ok(())
+    }
+
+    /// Places one buffer without offloads at the tail (room checked by the caller).
+    fn post_single<D: Datapath>(
+        &self,
+        hw: &D::Hardware<'_>,
+        dma: &Device<Bound>,
+        address: DmaAddress,
+        len: u32,
+        payload: Payload,
+        mapping: Option<TxMapping>,
+    ) {
+        let tx = self.0;
+        let first = tx.next_to_use.load(Ordering::Relaxed);
+        if let Some(mapping) = mapping {
+            // SAFETY: The producer owns the entries from `next_to_use` on that the caller
+            // checked are free.
+            match unsafe { tx.slot(first) } {
+                Some(entry) => entry.mapping = Some(mapping),
+                // Unreachable (the ring has a slot per entry).
+                None => mapping.unmap(dma),
+            }
+        }
+        let desc = &D::DESCRIPTION;
+        let mut segments = Segments::new(desc.tx_segment_limit(), desc.tx_max_segment_len);
+        if segments.push_buffer(address, len).is_err() {
+            // Unreachable: a frame is at most a page, which the segments hold
+            // (`Description::is_consistent`).
+            // SAFETY: As above.
+            unsafe { tx.unmap_entries(dma, first, 1) };
+            payload.release_any();
+            return;
+        }
+        let packet = TxPacket {
+            segments: segments.as_slice(),
+            len,
+            checksum: None,
+            tso: None,
+            vlan: None,
+            generation: tx.generation.load(Ordering::Relaxed),
+        };
+        let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
+        let pieces = segments.count() as u32;
+        self.place::<D>(first, used, pieces, (1, len), payload);
+    }
+
+    /// The tail to ring the doorbell with after posting.
+    pub(crate) fn doorbell_tail(&self) -> u32 {
+        self.0.next_to_use.load(Ordering::Relaxed)
+    }
+}
