@@ -3,8 +3,8 @@
 #
 # The upstream drivers/net selftests ping.py, stats.py, netpoll_basic.py
 # (netconsole flushed through netpoll under iperf3 traffic, the polls counted
-# by bpftrace), and on the 82574 (two queue sets) napi_threaded.py and
-# hw/irq.py against iflib_em
+# by bpftrace), and on the 82574 (two queue sets) queues.py, napi_id.py,
+# napi_threaded.py and hw/irq.py against iflib_em
 # on the e1000e DUT (make test; make test-full: on the e1000 too, one of each
 # family em drives), the peer
 # (its C driver) in the remote namespace, with the
@@ -59,12 +59,14 @@ for MODEL in $MODELS; do
 		continue
 	fi
 	sleep 2
-	# On the 82574 (two queue sets) the NAPI and interrupt tests too. queues.py,
-	# ring_reconfig.py and hw/rss_api.py wait for the suite's helpers and tools
-	# (xdp_helper, tc, a TCG-paced traffic generator) and RSS contexts: see
-	# testing.rst. stats.py last: its down/up cases take the DUT's IPv6 address away.
+	# On the 82574 (two queue sets) the queue, NAPI and interrupt tests too
+	# (queues.py's AF_XDP case and napi_id.py run helpers scripts/iflib/build
+	# builds). ring_reconfig.py and hw/rss_api.py wait for tc, a TCG-paced
+	# traffic generator and RSS contexts: see testing.rst. The tests that take
+	# the interface down (queues.py, hw/irq.py and, last, stats.py) come after
+	# those that use the DUT's IPv6 address: down takes it away.
 	tests="ping.py netpoll_basic.py"
-	[ "$MODEL" = e1000e ] && tests+=" napi_threaded.py hw/irq.py"
+	[ "$MODEL" = e1000e ] && tests+=" napi_id.py queues.py napi_threaded.py hw/irq.py"
 	for t in $tests stats.py; do
 		n=${#results[@]}
 		while IFS='|' read -r verdict name rest; do
