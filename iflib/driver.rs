@@ -25,7 +25,10 @@ pub use crate::description::{
     MAX_QUEUE_SETS,
     MAX_RX_HASH_TABLE_LEN,
 };
-use crate::{mac_stats::MacCounters, ring::Ring};
+use crate::{
+    mac_stats::MacCounters,
+    ring::Ring, //
+};
 use kernel::{
     device::Core,
     dma::DmaAddress,

@@ -40,7 +40,8 @@ impl Ring {
     /// 32-byte completion is two of them).
     pub const MAX_ENTRY_SIZE: usize = 32;
 
-    /// Allocates a zeroed ring of `len` entries of `entry_size` bytes (a multiple of 8, at most [`Ring::MAX_ENTRY_SIZE`]).
+    /// Allocates a zeroed ring of `len` entries of `entry_size` bytes (a multiple of 8, at
+    /// most [`Ring::MAX_ENTRY_SIZE`]).
     pub(crate) fn new(dev: &Device<Bound>, len: u32, entry_size: usize) -> Result<Self> {
         if entry_size == 0
             || entry_size % 8 != 0
@@ -117,9 +118,11 @@ impl Ring {
         let first = self.word_ptr(slot, 0)?;
         let mut entry = [0u64; MAX_ENTRY_WORDS];
         for (i, word) in entry.iter_mut().enumerate().take(words).rev() {
-            // SAFETY: Word `i` of entry `slot` is in the ring (`i < entry_words`) and aligned;
-            // the device may write it concurrently, which a volatile aligned 64-bit read
-            // tolerates.
+            // SAFETY: Word `i` of entry `slot` is in the ring (`i < entry_words`) and aligned
+            // (the ring is an array of `u64`); the device, or another CPU, may write it
+            // concurrently: a volatile aligned access races with them as the LKMM allows,
+            // one 64-bit access (iflib builds on 64-bit architectures only), and any value
+            // read is a valid `u64`.
             *word = unsafe { first.add(i).read_volatile() };
         }
         E::read_from_prefix(entry.as_bytes())
@@ -136,7 +139,7 @@ impl Ring {
         const { assert!(size_of::<L>() == 8) };
         // No overflow: `entry_words` is at least 1 (`Ring::new`).
         let ptr = self.word_ptr(slot, self.entry_words.wrapping_sub(1))?;
-        // SAFETY: As in `read`, for one word.
+        // SAFETY: As in `read`, for one word (`word_ptr` checked it is in the ring).
         let word = unsafe { ptr.read_volatile() };
         L::read_from_bytes(word.as_bytes()).ok()
     }
@@ -158,8 +161,9 @@ impl Ring {
         bytes.copy_from_slice(entry.as_bytes());
         for (i, word) in buffer.into_iter().enumerate().take(words) {
             // SAFETY: Word `i` of entry `slot` is in the ring (`i < entry_words`) and
-            // aligned; the driver only writes entries the hardware does not own, and a
-            // volatile aligned write is a single access.
+            // aligned; a volatile aligned 64-bit write racing with the device or another
+            // CPU is allowed by the LKMM. (Which entries the driver may write, those the
+            // hardware does not own, is a correctness rule, not a memory-safety one.)
             unsafe { first.add(i).write_volatile(word) }
         }
     }

@@ -17,6 +17,16 @@ use zerocopy::little_endian::{
 };
 use zerocopy_derive::Immutable;
 
+// One TX ring takes data and context descriptors, one RX ring buffers and their
+// write-backs: the same size each, or `Ring::write` would write nothing and `read` read
+// nothing. The words read alone are the last 8 bytes.
+const _: () = {
+    assert!(size_of::<TxData>() == 16 && size_of::<TxContext>() == 16);
+    assert!(size_of::<RxBuffer>() == 16 && size_of::<RxExtended>() == 16);
+    assert!(size_of::<TxDataControl>() == 8);
+    assert!(size_of::<RxLegacyStatus>() == 8 && size_of::<RxExtendedStatus>() == 8);
+};
+
 /// A TX data descriptor: a buffer to send.
 #[derive(FromBytes, IntoBytes, Immutable)]
 #[repr(C)]

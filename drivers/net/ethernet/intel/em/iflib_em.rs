@@ -47,7 +47,8 @@ use kernel::{
     io::{
         register::{
             Array,
-            Register, //
+            Register,
+            RegisterArray, //
         },
         Io, //
     },
@@ -216,12 +217,12 @@ impl Hardware<'_> {
             if self.family.eeprom_82574 {
                 let read = self.bar.read(EERD_82574);
                 if read.done() {
-                    return Ok(read.data().get() as u16);
+                    return Ok(u16::from(read.data()));
                 }
             } else {
                 let read = self.bar.read(EERD);
                 if read.done() {
-                    return Ok(read.data().get() as u16);
+                    return Ok(u16::from(read.data()));
                 }
             }
             fsleep(Delta::from_micros(50));
@@ -340,17 +341,16 @@ impl Hardware<'_> {
     }
 
     /// Reads MAC counter `index` ([`stat`]).
-    fn count(&self, index: usize) -> u64 {
+    fn mac_counter(&self, index: usize) -> u64 {
         STATS::try_at(index).map_or(0, |at| u64::from(self.bar.read(at).count().get()))
     }
 }
 
-/// Multicast table words.
-const MTA_WORDS: usize = 128;
-/// RSS redirection table and hash key words.
-const RETA_WORDS: usize = 32;
-/// The 82574's MSI-X vectors (EITR_82574's length).
-const MSIX_VECTORS_82574: usize = 5;
+/// Multicast table words, RSS redirection table words, the 82574's MSI-X vectors: the
+/// lengths of their register arrays.
+const MTA_WORDS: usize = <MTA as RegisterArray>::SIZE;
+const RETA_WORDS: usize = <RETA as RegisterArray>::SIZE;
+const MSIX_VECTORS_82574: usize = <EITR_82574 as RegisterArray>::SIZE;
 
 /// EEPROM words shown by `ethtool -e`.
 const EEPROM_WORDS: u32 = 64;
@@ -750,7 +750,7 @@ impl Driver for Em {
 
     fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {
         // XOFF when less than a full frame (or a tenth of the buffer) is left, XON just below.
-        let rx_buffer = u32::from(hw.bar.read(PBA).rx_kb().get() as u16) << 10;
+        let rx_buffer = u32::from(u16::from(hw.bar.read(PBA).rx_kb())) << 10;
         let high = (rx_buffer * 9 / 10).min(rx_buffer.saturating_sub(STANDARD_FRAME_SIZE)) & !7;
         // The thresholds are 16 bits wide (the 64 KB the 82574's buffer has at most).
         let high = u16::try_from(high).unwrap_or(0xfff8);
@@ -792,13 +792,13 @@ impl Driver for Em {
     fn set_rx_hash_table(hw: &Hardware<'_>, table: &[u32]) {
         let mut entries = table.iter();
         // Queue 1 where an entry names it, queue 0 for the rest.
-        let mut queue1 = || entries.next().is_some_and(|queue| *queue & 1 != 0);
+        let mut next_names_queue1 = || entries.next().is_some_and(|queue| *queue & 1 != 0);
         for word in 0..RETA_WORDS {
             let value = RETA::zeroed()
-                .with_queue0(queue1())
-                .with_queue1(queue1())
-                .with_queue2(queue1())
-                .with_queue3(queue1());
+                .with_entry0_queue1(next_names_queue1())
+                .with_entry1_queue1(next_names_queue1())
+                .with_entry2_queue1(next_names_queue1())
+                .with_entry3_queue1(next_names_queue1());
             if let Some(at) = RETA::try_at(word) {
                 hw.bar.write(at, value);
             }
@@ -851,7 +851,7 @@ impl Driver for Em {
     }
 
     fn read_mac_counters(hw: &Hardware<'_>) -> Option<MacCounters> {
-        let count = |index| hw.count(index);
+        let count = |index| hw.mac_counter(index);
         // The low half first: reading the high half clears both.
         let count64 = |low| count(low) | (count(low + 1) << 32);
         let mut counters = MacCounters {

@@ -14,7 +14,8 @@ pub(crate) const BAR_SIZE: usize = 0x20000;
 
 /// The queues the 82574 has (the 8254x have one); its second queue's registers are
 /// [`QUEUE_STRIDE`] above the first's.
-pub(crate) const QUEUES_82574: u32 = 2;
+pub(crate) const QUEUES_82574: u32 = QUEUES as u32;
+const QUEUES: usize = 2;
 const QUEUE_STRIDE: usize = 0x100;
 
 register! {
@@ -185,26 +186,27 @@ register! {
 
     /// LED control.
     pub(crate) LEDCTL(u32) @ 0x0e00 {
-        /// LED0 (link/activity, the one `ethtool -p` blinks): its mode in bits 3:0.
+        /// LED0 (link/activity, the one `ethtool -p` blinks): its mode in bits 3:0, its
+        /// invert and blink bits above (`ethtool -p` clears them while it forces a mode).
         7:0 led0;
     }
 
     /// RX ring of each queue: base address (low, high), length in bytes, head, tail.
-    pub(crate) RDBAL(u32)[2, stride = QUEUE_STRIDE] @ 0x2800 {
+    pub(crate) RDBAL(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x2800 {
         31:0 address;
     }
-    pub(crate) RDBAH(u32)[2, stride = QUEUE_STRIDE] @ 0x2804 {
+    pub(crate) RDBAH(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x2804 {
         31:0 address;
     }
-    pub(crate) RDLEN(u32)[2, stride = QUEUE_STRIDE] @ 0x2808 {
+    pub(crate) RDLEN(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x2808 {
         /// A multiple of 128.
         19:0 bytes;
     }
-    pub(crate) RDH(u32)[2, stride = QUEUE_STRIDE] @ 0x2810 {
+    pub(crate) RDH(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x2810 {
         15:0 slot;
     }
     /// The RX doorbell.
-    pub(crate) RDT(u32)[2, stride = QUEUE_STRIDE] @ 0x2818 {
+    pub(crate) RDT(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x2818 {
         15:0 slot;
     }
     /// RX interrupt delay.
@@ -213,20 +215,20 @@ register! {
     }
 
     /// TX ring of each queue, as the RX ring's.
-    pub(crate) TDBAL(u32)[2, stride = QUEUE_STRIDE] @ 0x3800 {
+    pub(crate) TDBAL(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x3800 {
         31:0 address;
     }
-    pub(crate) TDBAH(u32)[2, stride = QUEUE_STRIDE] @ 0x3804 {
+    pub(crate) TDBAH(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x3804 {
         31:0 address;
     }
-    pub(crate) TDLEN(u32)[2, stride = QUEUE_STRIDE] @ 0x3808 {
+    pub(crate) TDLEN(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x3808 {
         19:0 bytes;
     }
-    pub(crate) TDH(u32)[2, stride = QUEUE_STRIDE] @ 0x3810 {
+    pub(crate) TDH(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x3810 {
         15:0 slot;
     }
     /// The TX doorbell.
-    pub(crate) TDT(u32)[2, stride = QUEUE_STRIDE] @ 0x3818 {
+    pub(crate) TDT(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x3818 {
         15:0 slot;
     }
     /// TX interrupt delay.
@@ -234,13 +236,13 @@ register! {
         15:0 delay;
     }
     /// 82574 TX descriptor control of each queue (prefetch and write-back thresholds).
-    pub(crate) TXDCTL(u32)[2, stride = QUEUE_STRIDE] @ 0x3828 {
+    pub(crate) TXDCTL(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x3828 {
         31:0 value;
     }
     /// 82574 TX arbitration count of each queue: a queue transmits only when enabled;
     /// compensation mode and the multi-queue fixes for two queues, and the errata bit, as
     /// the 82574's manual asks.
-    pub(crate) TARC(u32)[2, stride = QUEUE_STRIDE] @ 0x3840 {
+    pub(crate) TARC(u32)[QUEUES, stride = QUEUE_STRIDE] @ 0x3840 {
         26:26 errata => bool;
         25:23 multi_queue_fix;
         10:10 enable => bool;
@@ -292,12 +294,12 @@ register! {
     }
 
     /// 82574 RSS redirection table: four one-byte entries a word, entry 0 in the low byte
-    /// of the first; an entry's bit 7 names the queue.
+    /// of the first; an entry's bit 7 set sends its flows to queue 1, clear to queue 0.
     pub(crate) RETA(u32)[32] @ 0x5c00 {
-        31:31 queue3 => bool;
-        23:23 queue2 => bool;
-        15:15 queue1 => bool;
-        7:7 queue0 => bool;
+        31:31 entry3_queue1 => bool;
+        23:23 entry2_queue1 => bool;
+        15:15 entry1_queue1 => bool;
+        7:7 entry0_queue1 => bool;
     }
 
     /// 82574 RSS hash key: 40 bytes, byte 0 in the low byte of the first word.
