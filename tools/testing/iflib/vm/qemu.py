@@ -178,6 +178,11 @@ class Result:
     def console_problems(self):
         return [l for l in self.console.splitlines() if BAD_CONSOLE.search(l)]
 
+    def test_running(self):
+        """The test that ran last by the kernel log's marks, "boot" before the first one."""
+        marks = TEST_MARK.findall(self.console)
+        return marks[-1].strip() if marks else "boot"
+
     def problems_by_test(self):
         """The kernel log's problem lines, grouped by the test that ran when they came
         ("boot" before the first test), in the order the tests ran."""
@@ -307,10 +312,15 @@ def run(build, job, pairs=DEFAULT_PAIRS, on_line=None, timeout=1800, silence=300
     with open(console_path, errors="replace") as f:
         console = f.read()
     if status == "ok" and qemu.returncode != 0:
-        status, reason = "crash", "QEMU exited with %d: %s" % (qemu.returncode, qemu_out.strip())
+        # QEMU itself died (an assertion, a signal): named by the test it died in.
+        status, reason = "crash", "QEMU exited with %d during %s: %s" % (
+            qemu.returncode, Result(status, console).test_running(), qemu_out.strip())
     elif status == "ok" and "job exited with status" not in open(job_out_path, errors="replace").read():
         status, reason = "crash", "the guest stopped before its job finished"
     res = Result(status, console, reason)
+    # QEMU died of a signal (an abort) before the job started its first test.
+    res.died_in_boot = (status == "crash" and qemu.returncode < 0 and
+                        res.test_running() == "boot")
     res.run_dir = run_dir
     res.out_dir = out_dir
     res.cpu_seconds = cpu

@@ -9,6 +9,7 @@ on the DUT, the in-tree C driver on the peer in netns "remote", the addresses
 and environment NetDrvEpEnv reads), and undone by release_dut.
 """
 
+import inspect
 import os
 import re
 import shlex
@@ -207,6 +208,22 @@ def run_on_models(src_path, cases):
 
 # The harness's debug kernel is several times slower: waits stretch by this.
 TIME_FACTOR = int(os.environ.get("IFLIB_TIME_FACTOR") or 1)
+
+
+def _stretch_command_timeouts(factor):
+    """lib.py gives a command 20 s unless told otherwise (cmd's and process's `timeout`); on
+    the debug kernel, beside another VM, a plain `ip addr show` has taken longer. A hung
+    command still fails, FACTOR times later."""
+    for func in (cmd.__init__, cmd.process):
+        names = [p.name for p in inspect.signature(func).parameters.values()
+                 if p.default is not inspect.Parameter.empty]
+        defaults = list(func.__defaults__)
+        defaults[names.index("timeout")] *= factor
+        func.__defaults__ = tuple(defaults)
+
+
+if TIME_FACTOR > 1:
+    _stretch_command_timeouts(TIME_FACTOR)
 # `make test` sizes transfers and loops to prove correctness, `make test-full`
 # (IFLIB_FULL=1) to endure.
 FULL = os.environ.get("IFLIB_FULL") == "1"
