@@ -75,7 +75,8 @@ impl TxProducer<'_> {
         let tx = self.0;
         let desc = &D::DESCRIPTION;
         let max_entries = desc.tx_max_entries_per_packet;
-        if !self.has_room::<D>() {
+        let free = tx.free_entries();
+        if free < max_entries {
             // The queue should have been stopped: tell the stack to retry.
             queue.maybe_stop(|| tx.free_entries(), max_entries, max_entries);
             return Err(skb);
@@ -155,7 +156,11 @@ impl TxProducer<'_> {
         let pieces = segments.count() as u32;
         let wire = (wire_frames, wire_bytes);
         let next = self.place::<D>(first, used, pieces, wire, Payload::Packet(skb));
-        queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
+        // The packet took at most `max_entries` and the consumer only frees more: with
+        // twice that free before it, the queue need not stop, nor the ring be read again.
+        if free < 2 * max_entries {
+            queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
+        }
         if queue.sent(wire_bytes) {
             D::tx_doorbell(hw, tx.set, next);
         }
