@@ -156,8 +156,9 @@ impl TxProducer<'_> {
         let pieces = segments.count() as u32;
         let wire = (wire_frames, wire_bytes);
         let next = self.place::<D>(first, used, pieces, wire, Payload::Packet(skb));
-        // The packet took at most `max_entries` and the consumer only frees more: with
-        // twice that free before it, the queue need not stop, nor the ring be read again.
+        // `place` keeps a packet within `max_entries`, every producer holds the queue lock
+        // and the consumer only frees entries: with twice that free before the packet, the
+        // queue need not stop, nor the ring be read again.
         if free < 2 * max_entries {
             queue.maybe_stop(|| tx.free_entries(), max_entries, 2 * max_entries);
         }

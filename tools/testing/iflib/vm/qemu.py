@@ -180,8 +180,12 @@ class Result:
 
     def test_running(self):
         """The test that ran last by the kernel log's marks, "boot" before the first one."""
-        marks = TEST_MARK.findall(self.console)
-        return marks[-1].strip() if marks else "boot"
+        test = "boot"
+        for line in self.console.splitlines():
+            m = TEST_MARK.search(line)
+            if m:
+                test = m.group(1).strip()
+        return test
 
     def problems_by_test(self):
         """The kernel log's problem lines, grouped by the test that ran when they came

@@ -74,6 +74,8 @@ dropped_by() {
 # Three pings: answered, their replies counted as passed by the program.
 ping_passes() {
 	local pass0 pass
+	# Attaching restarted the DUT: its RX may be held a while (wait_reachable).
+	wait_reachable "$REMOTE_V4" 10 || return
 	pass0=$(ethtool_stat "$DUT" xdp_pass)
 	ping -c 3 -i 0.2 -W 2 "$REMOTE_V4" >/dev/null || return
 	pass=$(($(ethtool_stat "$DUT" xdp_pass) - pass0))

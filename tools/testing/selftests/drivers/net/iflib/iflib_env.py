@@ -214,11 +214,20 @@ def _stretch_command_timeouts(factor):
     """lib.py gives a command 20 s unless told otherwise (cmd's and process's `timeout`); on
     the debug kernel, beside another VM, a plain `ip addr show` has taken longer. A hung
     command still fails, FACTOR times later."""
+    empty, keyword_only = inspect.Parameter.empty, inspect.Parameter.KEYWORD_ONLY
     for func in (cmd.__init__, cmd.process):
-        names = [p.name for p in inspect.signature(func).parameters.values()
-                 if p.default is not inspect.Parameter.empty]
+        params = inspect.signature(func).parameters
+        timeout = params.get("timeout")
+        if timeout is None or timeout.default is empty:
+            continue
+        if timeout.kind is keyword_only:
+            func.__kwdefaults__ = dict(func.__kwdefaults__, timeout=timeout.default * factor)
+            continue
+        # __defaults__ holds the defaults of the positional parameters that have one.
+        names = [p.name for p in params.values() if p.default is not empty and
+                 p.kind is not keyword_only]
         defaults = list(func.__defaults__)
-        defaults[names.index("timeout")] *= factor
+        defaults[names.index("timeout")] = timeout.default * factor
         func.__defaults__ = tuple(defaults)
 
 

@@ -127,8 +127,9 @@ cleanup_remote() {
 	# to a NIC that went away (a surprise removal, a timed-out client) holds it
 	# for minutes. A NIC that came back meanwhile (hot-plugged) may have
 	# taken the name in init_net: the kernel then picks a free one.
+	# The fallback tunnel devices each namespace gets (gre0@NONE, ...) stay.
 	for dev in $(ip -n "$REMOTE_NS" -o link show 2>/dev/null |
-		awk -F': ' '$2 != "lo" { sub("@.*", "", $2); print $2 }'); do
+		awk -F': ' '$2 != "lo" && $2 !~ /@NONE$/ { sub("@.*", "", $2); print $2 }'); do
 		ip -n "$REMOTE_NS" link set dev "$dev" netns 1 2>/dev/null ||
 			ip -n "$REMOTE_NS" link set dev "$dev" netns 1 name "eth%d"
 	done
@@ -403,6 +404,17 @@ PY
 }
 
 # Name of the driver bound to interface $1.
+# wait_reachable ADDR SECONDS: waits up to SECONDS (times IFLIB_TIME_FACTOR) for
+# ADDR to answer a ping. QEMU's e1000 holds RX a while after a driver writes
+# RCTL: a test that restarted either end waits for this before it counts.
+wait_reachable() {
+	local end=$((SECONDS + $2 * ${IFLIB_TIME_FACTOR:-1}))
+	until ping -c 1 -W 1 "$1" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
 driver_of() {
 	basename "$(readlink -f "/sys/class/net/$1/device/driver")"
 }
