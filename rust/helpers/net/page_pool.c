@@ -6,9 +6,16 @@
 
 #ifdef CONFIG_RUST_NET_ABSTRACTIONS
 
-__rust_helper struct page *rust_helper_page_pool_dev_alloc_pages(struct page_pool *pool)
+/*
+ * A page, as page_pool_dev_alloc_pages() gives, but through the exported
+ * page_pool_alloc_netmems() itself: page_pool_alloc_pages() has it inlined,
+ * so the error injection point it carries (debugfs fail_function, as the
+ * upstream hw/pp_alloc_fail.py test uses) would never reach these pools.
+ * They have no memory provider: every netmem is a page.
+ */
+__rust_helper struct page *rust_helper_page_pool_dev_alloc_page(struct page_pool *pool)
 {
-	return page_pool_dev_alloc_pages(pool);
+	return netmem_to_page(page_pool_dev_alloc_netmems(pool));
 }
 
 __rust_helper dma_addr_t rust_helper_page_pool_get_dma_addr(const struct page *page)

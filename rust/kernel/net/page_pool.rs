@@ -121,7 +121,7 @@ impl PagePool {
         // SAFETY: The pool is valid by the type invariant; the callers prove that no other
         // context uses its cache (the proofs are neither `Send` nor `Sync`, so one thread
         // at a time holds one).
-        let page = NonNull::new(unsafe { bindings::page_pool_dev_alloc_pages(self.0.as_ptr()) })?;
+        let page = NonNull::new(unsafe { bindings::page_pool_dev_alloc_page(self.0.as_ptr()) })?;
         Some(PoolPage { page, pool: self.0 })
     }
 }

@@ -5,7 +5,7 @@
 # on the DUT, then against the C driver on the same DUT, the peer (its C
 # driver) in the remote namespace with the environment the tests expect
 # (NETIF, LOCAL_V4/REMOTE_V4, LOCAL_V6/REMOTE_V6, REMOTE_TYPE=netns). ping.py,
-# netpoll_basic.py (netconsole flushed through netpoll, the polls counted by
+# hw/csum.py (checksums verified on receive, inserted on send), netpoll_basic.py (netconsole flushed through netpoll, the polls counted by
 # bpftrace), hw/pp_alloc_fail.py (page pool allocations failing under iperf3
 # traffic) and stats.py on every model; on the 82574 (two queue sets) also
 # napi_id.py, ring_reconfig.py, hw/rss_api.py, queues.py, napi_threaded.py
@@ -96,8 +96,6 @@ declare -A REASON=(
 	[rss_api.test_rxfh_fields_set_xfrm]="$FIXED_FIELDS"
 	[rss_api.test_rxfh_fields_ntf]="$FIXED_FIELDS"
 	[ping.test_xdp_native_mb]="iflib has no multi-buffer XDP (the MTU is refused)"
-	# A skip, not a device limit: to fix (testing.rst).
-	[pp_alloc_fail.test_pp_alloc]="the injected failures do not reach iflib's page pools yet"
 )
 
 # Runs the upstream tests on MODEL $1's pair with driver $2 on the DUT (the
@@ -122,14 +120,12 @@ run_driver() {
 		return
 	fi
 	sleep 2
-	# Not yet: hw/csum.py (its helper is built), whose ipv4_rx_tcp and
-	# ipv4_rx_tcp_invalid cases fail on iflib_em and pass on the C e1000e
-	# (testing.rst). On the 82574 (two queue sets) the queue, NAPI, ring and
-	# interrupt tests too (queues.py's AF_XDP case and napi_id.py run helpers
-	# scripts/iflib/build builds). The tests that take the interface down
+	# On the 82574 (two queue sets) also the queue, NAPI, ring and interrupt
+	# tests. hw/csum.py, queues.py's AF_XDP case and napi_id.py run helpers
+	# scripts/iflib/build builds. The tests that take the interface down
 	# (queues.py, hw/irq.py and, last, stats.py) come after those that use the
 	# DUT's IPv6 address: down takes it away.
-	tests="ping.py netpoll_basic.py hw/pp_alloc_fail.py"
+	tests="ping.py hw/csum.py netpoll_basic.py hw/pp_alloc_fail.py"
 	[ "$1" = e1000e ] && tests+=" napi_id.py ring_reconfig.py hw/rss_api.py queues.py"
 	[ "$1" = e1000e ] && tests+=" napi_threaded.py hw/irq.py"
 	for t in $tests stats.py; do
