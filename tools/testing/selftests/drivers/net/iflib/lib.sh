@@ -219,17 +219,24 @@ release_dut() {
 # pktgen_send IFNAME DST_MAC [NETNS [THREAD [DST_IP SRC_IP]]]: sends $COUNT
 # UDP frames (to port 9) of $PKT_SIZE bytes (default 60, FCS excluded) at
 # $RATE frames per second (pktgen must be loaded); to 198.51.100.2 from
-# 198.51.100.1 unless given.
+# 198.51.100.1 unless given. Gives up, stopping pktgen, after four times the
+# paced time plus a minute (times IFLIB_TIME_FACTOR): the write that starts
+# pktgen returns only when every frame left, never if the sender's TX queue
+# stays stopped (a hung ring).
 pktgen_send() {
 	local ns=${3:+ip netns exec $3} thread=${4:-0} pg=/proc/net/pktgen/$1
-	local dst=${5:-198.51.100.2} src=${6:-198.51.100.1}
+	local dst=${5:-198.51.100.2} src=${6:-198.51.100.1} rate=${RATE:-0}
+	[ "$rate" -gt 0 ] || rate=1000
+	local limit=$(((4 * COUNT / rate + 60) * ${IFLIB_TIME_FACTOR:-1}))
 	$ns sh -c "echo rem_device_all >/proc/net/pktgen/kpktgend_$thread;
 		echo 'add_device $1' >/proc/net/pktgen/kpktgend_$thread"
 	for cmd in "count $COUNT" "pkt_size ${PKT_SIZE:-60}" "ratep $RATE" "clone_skb 0" \
 		"dst_mac $2" "dst $dst" "src_min $src" "src_max $src"; do
 		$ns sh -c "echo '$cmd' >$pg"
 	done
-	$ns sh -c "echo start >/proc/net/pktgen/pgctrl"
+	# pktgen waits interruptibly: the signal of timeout stops every thread.
+	$ns timeout -k 10 "$limit" sh -c "echo start >/proc/net/pktgen/pgctrl" ||
+		echo "# pktgen: not done after $limit s: stopped"
 	$ns grep -A1 "^Result:" "$pg" | tr '\n' ' ' | sed 's/^/# pktgen: /'
 	echo
 }
