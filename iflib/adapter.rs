@@ -302,7 +302,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                             // The NAPI contexts are added at the first open
                             // (`add_napi_contexts`).
                             let queue = dev.tx_queue(set.index).ok_or(ENODEV)?;
-                            set.tx.set_readers(set.napi.id(), queue);
+                            // Not reached: each queue set is new here.
+                            if !set.tx.set_readers(set.napi.id(), queue) {
+                                return Err(EINVAL);
+                            }
                         }
                         adapter.admin.set_owner(this);
                         // The link is down until `open` reads it from the hardware; said

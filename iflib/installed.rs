@@ -14,23 +14,20 @@ use core::{
     cell::UnsafeCell,
     sync::atomic::{
         AtomicBool,
+        AtomicUsize,
         Ordering, //
     },
 };
-use kernel::{
-    net::{
-        device::{
-            TxQueue,
-            TxQueueId,
-            TxQueueLocked, //
-        },
-        napi::{
-            NapiId,
-            NapiOff,
-            Polling, //
-        },
+use kernel::net::{
+    device::{
+        TxQueue,
+        TxQueueLocked, //
     },
-    sync::SetOnce,
+    napi::{
+        NapiId,
+        NapiOff,
+        Polling, //
+    },
 };
 
 /// An [`Installed`] value as the poll of its readers' NAPI context reads it: what only
@@ -66,18 +63,16 @@ pub(crate) enum Refused {
     Open,
 }
 
-/// The NAPI context and the TX queue whose poll and lock holders read an [`Installed`].
-pub(crate) struct Readers {
-    pub(crate) napi: NapiId,
-    pub(crate) queue: TxQueueId,
-}
-
 /// A value installed by `bring_up` and removed by `bring_down` (RTNL), read without a
 /// lock by the poll of one NAPI context and by holders of one TX queue's lock.
 pub(crate) struct Installed<T> {
     value: UnsafeCell<Option<T>>,
-    /// Set once, before anything is installed.
-    readers: SetOnce<Readers>,
+    /// The readers' NAPI context and TX queue, as numbers ([`NapiId::as_usize`],
+    /// [`TxQueueId::as_usize`](kernel::net::device::TxQueueId::as_usize)), 0 until set:
+    /// set once, before anything is installed, and read on every packet (a relaxed load is
+    /// a plain one; a reader that finds 0 reads nothing).
+    napi: AtomicUsize,
+    queue: AtomicUsize,
     /// Holders of the queue's lock may read (changed with the `NapiOff` proof only).
     open: AtomicBool,
 }
@@ -91,7 +86,8 @@ impl<T> Installed<T> {
     pub(crate) fn new() -> Self {
         Self {
             value: UnsafeCell::new(None),
-            readers: SetOnce::new(),
+            napi: AtomicUsize::new(0),
+            queue: AtomicUsize::new(0),
             open: AtomicBool::new(false),
         }
     }
@@ -99,17 +95,28 @@ impl<T> Installed<T> {
     /// Sets who reads the value: the poll of `napi`, the holders of `queue`'s lock. Once:
     /// `false` if they were set already.
     pub(crate) fn set_readers(&self, napi: NapiId, queue: &TxQueue) -> bool {
-        self.readers.populate(Readers {
-            napi,
-            queue: queue.id(),
-        })
+        let set =
+            self.napi
+                .compare_exchange(0, napi.as_usize(), Ordering::Relaxed, Ordering::Relaxed);
+        if set.is_err() {
+            return false;
+        }
+        self.queue.store(queue.id().as_usize(), Ordering::Relaxed);
+        true
+    }
+
+    /// Whether the readers are set and `napi` is their NAPI context.
+    #[inline]
+    fn read_in(&self, napi: NapiId) -> bool {
+        let ours = self.napi.load(Ordering::Relaxed);
+        ours != 0 && ours == napi.as_usize()
     }
 
     /// The installed value, to the poll of the readers' NAPI context; `None` if nothing is
     /// installed or `poll` is another context's.
     #[inline]
     pub(crate) fn get_in_poll<'a>(&'a self, poll: &'a Polling<'_>) -> Option<InPoll<'a, T>> {
-        if self.readers.as_ref()?.napi != poll.napi_id() {
+        if !self.read_in(poll.napi_id()) {
             return None;
         }
         // SAFETY: Changes need a `NapiOff` of this context, which does not exist while a
@@ -122,7 +129,8 @@ impl<T> Installed<T> {
     /// installed, the value is closed, or `locked` is another queue's.
     #[inline]
     pub(crate) fn get_locked<'a>(&'a self, locked: &'a TxQueueLocked<'_>) -> Option<Locked<'a, T>> {
-        if self.readers.as_ref()?.queue != locked.id() || !self.open.load(Ordering::Acquire) {
+        let queue = self.queue.load(Ordering::Relaxed);
+        if queue == 0 || queue != locked.id().as_usize() || !self.open.load(Ordering::Acquire) {
             return None;
         }
         // SAFETY: `replace` runs only while the value is closed. `close` clears `open`, then
@@ -136,17 +144,17 @@ impl<T> Installed<T> {
     }
 
     /// Checks that `off` proves this value's NAPI context disabled, and returns the queue.
-    fn ours(&self, off: &NapiOff) -> Result<TxQueueId, Refused> {
-        match self.readers.as_ref() {
-            Some(readers) if readers.napi == off.id() => Ok(readers.queue),
-            _ => Err(Refused::NotOurs),
+    fn ours(&self, off: &NapiOff) -> Result<usize, Refused> {
+        if !self.read_in(off.id()) {
+            return Err(Refused::NotOurs);
         }
+        Ok(self.queue.load(Ordering::Relaxed))
     }
 
     /// Closes the value to holders of `queue`'s lock and waits for those reading it
     /// (process context; `off` proves the NAPI context disabled).
     pub(crate) fn close(&self, queue: &TxQueue, off: &NapiOff) -> Result<(), Refused> {
-        if self.ours(off)? != queue.id() {
+        if self.ours(off)? != queue.id().as_usize() {
             return Err(Refused::NotOurs);
         }
         self.open.store(false, Ordering::Release);

@@ -501,6 +501,14 @@ impl Xmitting<'_> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct TxQueueId(usize);
 
+impl TxQueueId {
+    /// The identity as a number, to keep in an atomic: never 0.
+    #[inline]
+    pub fn as_usize(self) -> usize {
+        self.0
+    }
+}
+
 /// Proof that the stack's lock of a [`TxQueue`] is held: [`Operations::start_xmit`] is
 /// handed one for the queue it sends on (the stack holds it: a [`Registration`]'s device is
 /// never `lltx`), and a [`TxQueueGuard`] derefs to one. The calls

@@ -109,6 +109,14 @@ impl<'a> Polling<'a> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct NapiId(usize);
 
+impl NapiId {
+    /// The identity as a number, to keep in an atomic: never 0.
+    #[inline]
+    pub fn as_usize(self) -> usize {
+        self.0
+    }
+}
+
 /// Proof of a NAPI poll proper (budget > 0, bottom halves off, not netpoll): the calls
 /// that receive take it. Derefs to the [`Polling`] it came from.
 #[derive(Clone, Copy)]
