@@ -401,10 +401,14 @@ impl RxRing {
                 let mut skb = match built {
                     Ok(skb) => skb,
                     Err((page, partial)) => {
-                        // No memory for a packet head, or more fragments than a packet holds.
-                        stats::add(&counters.rx_dropped, 1);
-                        if let Some(skb) = partial {
-                            skb.consume_in_napi(rx);
+                        match partial {
+                            // More fragments than a packet holds: a frame too long.
+                            Some(skb) => {
+                                stats::add(&counters.rx_errors, 1);
+                                skb.consume_in_napi(rx);
+                            }
+                            // No memory for a packet head.
+                            None => stats::add(&counters.rx_dropped, 1),
                         }
                         self.discarding = !fragment.end_of_frame;
                         page.recycle_in_napi(rx);

@@ -137,8 +137,8 @@ impl Counters {
         };
         add(&mut rx.packets, &self.rx_packets);
         add(&mut rx.bytes, &self.rx_bytes);
-        // Packets dropped for want of an skb, and polls whose refill found the page pool
-        // empty (each stops at its first failed allocation).
+        // Frames dropped for want of a packet head, and polls whose refill found the page
+        // pool empty (each stops at its first failed allocation).
         add(&mut rx.alloc_fail, &self.rx_dropped);
         add(&mut rx.alloc_fail, &self.rx_buffer_short);
         add(&mut rx.csum_unnecessary, &self.rx_csum_verified);

@@ -235,8 +235,10 @@ pktgen_send() {
 		$ns sh -c "echo '$cmd' >$pg"
 	done
 	# pktgen waits interruptibly: the signal of timeout stops every thread.
-	$ns timeout -k 10 "$limit" sh -c "echo start >/proc/net/pktgen/pgctrl" ||
-		echo "# pktgen: not done after $limit s: stopped"
+	$ns timeout -k 10 "$limit" sh -c "echo start >/proc/net/pktgen/pgctrl"
+	case $? in
+	124 | 137) echo "# pktgen: not done after $limit s: stopped" ;;
+	esac
 	$ns grep -A1 "^Result:" "$pg" | tr '\n' ' ' | sed 's/^/# pktgen: /'
 	echo
 }
