@@ -23,7 +23,7 @@ import os
 import socket
 import struct
 
-from iflib_env import EmPair, answers_ping, ethtool_stat, irq_lines, sets_in_use, wait_for
+from iflib_env import NicPair, answers_ping, ethtool_stat, irq_lines, sets_in_use, wait_for
 from lib.py import CmdExitFailure, Iperf3Runner, cmd, ethtool, ip, ksft_eq, ksft_exit, \
     ksft_pr, ksft_run, ksft_true
 
@@ -39,7 +39,7 @@ class Pairs:
     def get(self, model):
         if self.model != model:
             self.close()
-            self.pair = EmPair(__file__, model)
+            self.pair = NicPair(__file__, model)
             self.model = model
             self.cfg = self.pair.__enter__()
         return self.cfg

@@ -14,8 +14,8 @@ QEMU quirks the TCP counter checks allow for: the 8254x models send one extra
 header-only frame after a TSO packet whose payload is a whole number of segments
 (so the receiver may count up to one frame per TSO packet more than the sender),
 and the e1000e model's hardware counts a TSO packet as one frame, which is what
-the C e1000e reports as tx_packets (so the peer's TCP segment counter stands in
-for it).
+the C e1000e reports as tx_packets, as the C igb does (so the peer's TCP segment
+counter stands in for it). igb_traffic.py runs these cases on the igb pair.
 """
 
 from iflib_env import Pktgen, by_scope, cmd, deep_rx_rings, ethtool_stat, link_counter, \
@@ -101,18 +101,22 @@ def tcp_out(cfg):
     tcp_intact(cfg, to_dut=False)
     tx, rx, tso = growth(settle(counters), before)
     # The 8254x models' extra header-only frame per TSO packet (see above).
-    extra = 0 if cfg.model == "e1000e" else tso
+    extra = tso if cfg.model in ("e1000", "e1000-82545em", "e1000-82544gc") else 0
     ksft_pr("TCP out: DUT tx_packets +%d (+%d TSO packets), peer rx frames +%d" % (tx, tso, rx))
     ksft_true(tx - NOISE <= rx <= tx + extra + NOISE,
               "TCP out: the peer received every frame the DUT counted")
 
 
+# The models whose C driver counts a TSO packet as one frame sent.
+TSO_AS_ONE = ("e1000e", "igb")
+
+
 def peer_tx_frames(cfg):
     """The peer's count of frames it sent: its hardware counter on the 8254x models (it
-    sees the extra frames), the segments its TCP sent on e1000e: OutSegs leaves out
-    retransmissions (tail loss probes and timeouts, which a descheduled TCG vCPU
-    provokes), which RetransSegs counts."""
-    if cfg.model == "e1000e":
+    sees the extra frames), the segments its TCP sent where the C driver counts a TSO
+    packet once (TSO_AS_ONE): OutSegs leaves out retransmissions (tail loss probes and
+    timeouts, which a descheduled TCG vCPU provokes), which RetransSegs counts."""
+    if cfg.model in TSO_AS_ONE:
         return (snmp_counter("Tcp", "OutSegs", host=cfg.remote) +
                 snmp_counter("Tcp", "RetransSegs", host=cfg.remote))
     return ethtool_stat(cfg.remote_ifname, "tx_packets", host=cfg.remote)

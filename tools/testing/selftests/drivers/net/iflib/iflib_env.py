@@ -47,6 +47,9 @@ EM_C_DRIVERS = {
     "e1000-82544gc": "e1000",
     "e1000e": "e1000e",
 }
+# Every model an iflib driver drives: (our driver, the C driver of its peer).
+DRIVERS = dict({m: ("iflib_em", c) for m, c in EM_C_DRIVERS.items()},
+               igb=("iflib_igb", "igb"))
 KSFT_SKIP = 4
 
 
@@ -60,18 +63,20 @@ def _lib_sh(script, check=True, trace=False):
                           stderr=subprocess.PIPE if trace else None, check=check)
 
 
-class EmPair:
-    """iflib_em on the DUT of QEMU model MODEL's NIC pair, its C driver on the peer.
+class NicPair:
+    """Our driver on the DUT of QEMU model MODEL's NIC pair (iflib_em, iflib_igb: see
+    DRIVERS), the C driver on the peer.
 
     A context manager that yields a NetDrvEpEnv on the pair and gives the DUT back
     to the C driver when it ends. Skips the test when the VM has no such pair.
     """
 
     def __init__(self, src_path, model):
-        if model not in EM_C_DRIVERS:
-            raise ValueError("em does not drive QEMU model %r" % model)
+        if model not in DRIVERS:
+            raise ValueError("no iflib driver drives QEMU model %r" % model)
         self.src_path = src_path
         self.model = model
+        self.ours, self.c_driver = DRIVERS[model]
         self.dut_pci = ""
         self.env = None
         self.peer = None  # (interface, RX ring size) of the peer
@@ -79,10 +84,10 @@ class EmPair:
     def __enter__(self):
         names = ("NETIF", "LOCAL_V4", "REMOTE_V4", "LOCAL_V6", "REMOTE_V6",
                  "REMOTE_TYPE", "REMOTE_ARGS")
-        m, c = shlex.quote(self.model), EM_C_DRIVERS[self.model]
+        m, c = shlex.quote(self.model), self.c_driver
         run = _lib_sh("find_pair %s >/dev/null || exit %d\n"
-                      "bind_dut %s %s iflib_em && setup_pair %s || exit 1\n"
-                      "echo \"$DUT_PCI\" %s" % (m, KSFT_SKIP, m, c, m,
+                      "bind_dut %s %s %s && setup_pair %s || exit 1\n"
+                      "echo \"$DUT_PCI\" %s" % (m, KSFT_SKIP, m, c, self.ours, m,
                                                 " ".join('"$%s"' % n for n in names)),
                       check=False, trace=True)
         if run.returncode == KSFT_SKIP:
@@ -95,7 +100,7 @@ class EmPair:
             for line in links.stdout.splitlines():
                 print("# link: " + line)
             self._release()
-            raise RuntimeError("the %s pair did not come up with iflib_em" % self.model)
+            raise RuntimeError("the %s pair did not come up with %s" % (self.model, self.ours))
         values = run.stdout.split()[-(len(names) + 1):]
         self.dut_pci = values[0]
         os.environ.update(zip(names, values[1:]))
@@ -123,8 +128,8 @@ class EmPair:
 
     def _release(self):
         peer = "PEER=%s PEER_RX_RING=%d\n" % self.peer if self.peer else ""
-        _lib_sh("DUT_PCI=%s\n%scleanup_remote\nrelease_dut iflib_em" %
-                (shlex.quote(self.dut_pci), peer), check=False)
+        _lib_sh("DUT_PCI=%s\n%scleanup_remote\nrelease_dut %s" %
+                (shlex.quote(self.dut_pci), peer, self.ours), check=False)
 
     def __exit__(self, *exc):
         if self.env is not None:
@@ -137,7 +142,7 @@ def run_on_pair(src_path, model, cases):
     """Runs the test CASES (each called with the NetDrvEpEnv) on MODEL's pair and exits with
     their KTAP verdict; skips them all when the VM has no such pair."""
     try:
-        with EmPair(src_path, model) as cfg:
+        with NicPair(src_path, model) as cfg:
             ksft_run(cases, args=(cfg,))
     except KsftSkipEx as e:
         print("TAP version 13\n1..0 # SKIP %s" % e, flush=True)
@@ -184,7 +189,7 @@ def _pair_down(pair, bound):
 def run_on_models(src_path, cases):
     """Runs the test CASES (each called with the NetDrvEpEnv) on the pair of each model of
     em_models() in one ksft_run, and exits with their KTAP verdict. Per model, in order:
-    "<model>.pair_up" binds the pair (EmPair), "<model>.<case>" runs each case, and
+    "<model>.pair_up" binds the pair (NicPair), "<model>.<case>" runs each case, and
     "<model>.pair_down" gives it back. When a pair does not come up, pair_up fails and that
     model's cases skip; the next model goes on. Skips the test when no model has a pair."""
     models = em_models()
@@ -193,7 +198,7 @@ def run_on_models(src_path, cases):
         sys.exit(KSFT_SKIP)
     flat, bound = [], []
     for model in models:
-        pair = EmPair(src_path, model)
+        pair = NicPair(src_path, model)
         flat.append(_case(model + ".pair_up", _pair_up, pair, bound))
         flat += [_case("%s.%s" % (model, c.__name__), _on_pair, pair, c) for c in cases]
         flat.append(_case(model + ".pair_down", _pair_down, pair, bound))
@@ -344,7 +349,7 @@ def deep_rx_rings(cfg):
     """Gives both ends their largest RX ring (4096 on every em model and in the C drivers),
     so that a paced sender's frames survive a receiver TCG leaves unscheduled for tens of
     milliseconds (a 256-entry ring at 10,000 frames per second lasts 25 ms); they keep it
-    for the pair's other cases (the DUT's ring goes with iflib_em's unbind, EmPair gives
+    for the pair's other cases (the DUT's ring goes with iflib_em's unbind, NicPair gives
     the peer its own back). Returns whether both links came back and then a ping crossed
     at once: the e1000 model holds reception back for a second after the ring change (an
     RCTL write), queueing what arrives, so a ping answered within 100 ms (times
@@ -446,7 +451,7 @@ def kernel_log_since(mark):
     return log[at:] if at >= 0 else ""
 
 
-# Queue sets, as the kernel reports them (an EmPair's env: netdev-genl, ethtool netlink).
+# Queue sets, as the kernel reports them (a NicPair's env: netdev-genl, ethtool netlink).
 def channels(cfg):
     """(max, current) combined channels, read over ethtool netlink."""
     ch = cfg.ethnl.channels_get(cfg.ethnl_header)
@@ -622,7 +627,7 @@ class Netconsole:
         return False
 
 
-__all__ = ["EmPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "by_scope",
+__all__ = ["NicPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "by_scope",
            "carrier", "channels", "deep_rx_rings", "em_models", "ethtool_stat",
            "ifname_by_mac", "irq_lines", "link_counter", "napis", "peer_receives", "queues",
            "ring_size", "sets_in_use", "settle", "snmp_counter", "tcp_transfer",
