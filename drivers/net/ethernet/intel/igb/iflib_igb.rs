@@ -175,24 +175,25 @@ impl Hardware<'_> {
         Err(ETIMEDOUT)
     }
 
-    /// The permanent MAC address: EEPROM words 0 to 2, or receive address 0 as the reset
-    /// loaded it.
-    fn mac_address(&self) -> [u8; ETH_ALEN] {
-        let mut mac = [0u8; ETH_ALEN];
-        let from_eeprom = mac
-            .chunks_exact_mut(2)
-            .enumerate()
-            .try_for_each(|(i, pair)| {
-                let word = self.eeprom_word(i as u32)?;
-                pair.copy_from_slice(&word.to_le_bytes());
-                Ok::<(), Error>(())
-            });
-        if from_eeprom.is_err() {
-            let low = self.bar.read(RAL0).address().get().to_le_bytes();
-            let high = self.bar.read(RAH0).address().get().to_le_bytes();
-            mac = [low[0], low[1], low[2], low[3], high[0], high[1]];
+    /// The permanent MAC address: receive address 0 as the reset loaded it from the NVM
+    /// (each port of a dual-port 82576 gets its own there), else EEPROM words 0 to 2.
+    fn mac_address(&self) -> Result<[u8; ETH_ALEN]> {
+        let rah = self.bar.read(RAH0);
+        let low = self.bar.read(RAL0).address().get().to_le_bytes();
+        let high = rah.address().get().to_le_bytes();
+        let mac = [low[0], low[1], low[2], low[3], high[0], high[1]];
+        if rah.address_valid() && is_unicast(&mac) {
+            return Ok(mac);
         }
-        mac
+        let mut mac = [0u8; ETH_ALEN];
+        for (i, pair) in mac.chunks_exact_mut(2).enumerate() {
+            pair.copy_from_slice(&self.eeprom_word(i as u32)?.to_le_bytes());
+        }
+        if is_unicast(&mac) {
+            Ok(mac)
+        } else {
+            Err(EINVAL)
+        }
     }
 
     /// Points the hardware at the TX ring of `queue`, empties it and enables the queue.
@@ -369,6 +370,11 @@ const DUMPED_REGISTERS: [usize; 14] = [
 /// Version of the dump layout above.
 const REGISTER_DUMP_VERSION: u32 = 1;
 
+/// Whether `mac` can be a station's address: not zero, not multicast.
+fn is_unicast(mac: &[u8; ETH_ALEN]) -> bool {
+    mac.iter().any(|byte| *byte != 0) && mac[0] & 1 == 0
+}
+
 /// The multicast table bit of `addr` (filter type 0: address bits 36-47).
 fn multicast_hash(addr: &[u8; ETH_ALEN]) -> u32 {
     ((u32::from(addr[4]) >> 4) | (u32::from(addr[5]) << 4)) & 0xfff
@@ -419,8 +425,9 @@ impl Driver for Igb {
         frame_lengths: &FRAME_LENGTHS,
         self_test: false,
         tx_checksum: true,
-        // Context descriptors name the MAC header length in 7 bits, the IP header's in 9.
-        tx_offload_max_offset: 127 + 511,
+        // Context descriptors name the IP header's length in 9 bits, after a MAC header
+        // taken as 14 bytes (a checksum's start is the only offset iflib gives).
+        tx_offload_max_offset: 14 + 511,
         tso: true,
         rx_checksum: true,
         vlan_offload: true,
@@ -441,7 +448,9 @@ impl Driver for Igb {
             admin_vector: AtomicU32::new(0),
         };
         hw.reset();
-        let mac_address = hw.mac_address();
+        let mac_address = hw.mac_address().inspect_err(|_| {
+            pr_err!("iflib_igb: no valid MAC address in receive address 0 or the EEPROM\n");
+        })?;
         hw.restart_link();
         Ok(Attached {
             hardware: hw,
@@ -574,7 +583,13 @@ impl Driver for Igb {
         if let Ok(misc) = IVAR_MISC::zeroed().try_with_other(ivar_entry(admin_vector)) {
             hw.bar.write_reg(misc);
         }
-        hw.bar.write_reg(EIAC::zeroed().with_vectors(auto_clear));
+        // Every vector's extended cause clears when the vector is raised: the model raises
+        // a vector only for a cause newly set, so a link cause left set would keep every
+        // later link change from raising the admin vector. The queue vectors mask
+        // themselves too (silicon; the model does not, see `clear_queue_causes`).
+        let admin = 1u32 << (admin_vector & 31);
+        hw.bar
+            .write_reg(EIAC::zeroed().with_vectors(auto_clear | admin));
         hw.bar.write_reg(EIAM::zeroed().with_vectors(auto_clear));
         hw.admin_vector
             .store(u32::from(admin_vector), Ordering::Relaxed);
@@ -583,10 +598,9 @@ impl Driver for Igb {
 
     fn enable_interrupts(hw: &Hardware<'_>) {
         if hw.msix.load(Ordering::Relaxed) {
-            let admin = 1u32 << (hw.admin_vector.load(Ordering::Relaxed) & 31);
-            let queues = hw.bar.read(EIAC).vectors().get();
-            hw.bar
-                .write_reg(EIMS::zeroed().with_vectors(admin | queues));
+            // EIAC names the vectors routed (`route_interrupts`), the admin vector's too.
+            let vectors = hw.bar.read(EIAC).vectors().get();
+            hw.bar.write_reg(EIMS::zeroed().with_vectors(vectors));
             hw.bar.write_reg(IMS::zeroed().with_causes(INT_ADMIN_MSIX));
         } else {
             hw.bar.write_reg(IMS::zeroed().with_causes(INT_SINGLE));
@@ -606,6 +620,9 @@ impl Driver for Igb {
             let vector = 1u32 << (set & 31);
             hw.bar.write_reg(EIMC::zeroed().with_vectors(vector));
             hw.bar.write_reg(EICR::zeroed().with_vectors(vector));
+            // The clear is a posted write: have it reach the device before the poll reads
+            // the rings, or a write-back landing in between would lose its cause.
+            let _ = hw.bar.read(STATUS);
         }
     }
 
@@ -614,10 +631,17 @@ impl Driver for Igb {
     }
 
     fn interrupt_cause(hw: &Hardware<'_>) -> InterruptCause {
-        // Reading clears ICR (GPIE.nsicr with MSI-X).
+        // Reading clears ICR (with MSI-X, by GPIE.nsicr). On a single, maybe shared,
+        // line the interrupt is ours when the device asserted it: a cause latched but
+        // not enabled (the MDI access done) would claim every other device's.
         let icr = hw.bar.read(ICR).causes().get();
+        let ours = if hw.msix.load(Ordering::Relaxed) {
+            icr != 0
+        } else {
+            icr & INT_ASSERTED != 0
+        };
         InterruptCause {
-            ours: icr != 0,
+            ours,
             queues: icr & !INT_LSC != 0,
             link: icr & (INT_LSC | INT_RXSEQ) != 0,
         }

@@ -117,7 +117,7 @@ register! {
     /// General purpose interrupt enable: MSI-X mode and its options. Written before the
     /// other interrupt registers.
     pub(crate) GPIE(u32) @ 0x1514 {
-        /// Keep EICR's auto-clear (with `eiame`) for the vector raised.
+        /// MSI-X pending bits as the PCI spec has them.
         31:31 pba_support => bool;
         30:30 eiame => bool;
         /// One vector per cause group (MSI-X).
@@ -301,6 +301,8 @@ pub(crate) const INT_RXSEQ: u32 = 1 << 3;
 pub(crate) const INT_RXDMT0: u32 = 1 << 4;
 pub(crate) const INT_RXO: u32 = 1 << 6;
 pub(crate) const INT_RXT0: u32 = 1 << 7;
+/// Without MSI-X: the device asserted the interrupt line (or sent the MSI).
+pub(crate) const INT_ASSERTED: u32 = 1 << 31;
 /// With one vector: every cause the driver handles.
 pub(crate) const INT_SINGLE: u32 = INT_TXDW | INT_LSC | INT_RXSEQ | INT_RXDMT0 | INT_RXO | INT_RXT0;
 /// With MSI-X: the link only (queue work raises the queue sets' own vectors; the

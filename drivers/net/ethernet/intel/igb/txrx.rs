@@ -124,23 +124,36 @@ fn context(packet: &TxPacket<'_>) -> Option<TxContext> {
             TCP_CHECKSUM_OFFSET => TX_CTX_L4_TCP,
             UDP_CHECKSUM_OFFSET => 0,
             // Not reached: the stack asks for TCP and UDP checksums only (an SCTP CRC
-            // is not offered).
+            // is not offered). The tag still needs its context.
+            _ if packet.vlan.is_some() => return Some(vlan_only(vlan)),
             _ => return None,
         };
         (ETH_HLEN, start.saturating_sub(ETH_HLEN), l4, 0, 0)
     } else if packet.vlan.is_some() {
-        (ETH_HLEN, 0, 0, 0, 0)
+        return Some(vlan_only(vlan));
     } else {
         return None;
     };
     Some(TxContext {
-        vlan_mac_ip_lengths: U32::new(vlan | (mac_len << TX_CTX_MACLEN_SHIFT) | (ip_len & 0x1ff)),
+        vlan_mac_ip_lengths: U32::new(
+            vlan | ((mac_len & 0x7f) << TX_CTX_MACLEN_SHIFT) | (ip_len & 0x1ff),
+        ),
         seed: U32::ZERO,
         type_command: U32::new(TX_TYPE_CONTEXT | TX_CMD_DEXT | l4),
         mss_l4_length_index: U32::new(
             ((mss & 0xffff) << TX_CTX_MSS_SHIFT) | ((l4_len & 0xff) << TX_CTX_L4LEN_SHIFT),
         ),
     })
+}
+
+/// The context of a packet that only has a tag inserted (`vlan` in place).
+fn vlan_only(vlan: u32) -> TxContext {
+    TxContext {
+        vlan_mac_ip_lengths: U32::new(vlan | (ETH_HLEN << TX_CTX_MACLEN_SHIFT)),
+        seed: U32::ZERO,
+        type_command: U32::new(TX_TYPE_CONTEXT | TX_CMD_DEXT),
+        mss_l4_length_index: U32::ZERO,
+    }
 }
 
 /// What a write-back says of a frame's buffer.
@@ -196,7 +209,10 @@ impl Datapath for Igb {
             if let Some(tso) = packet.tso {
                 command |= TX_CMD_TSE;
                 options |= TX_POPTS_TXSM | if tso.ipv6 { 0 } else { TX_POPTS_IXSM };
-            } else if packet.checksum.is_some() {
+            } else if packet
+                .checksum
+                .is_some_and(|c| matches!(c.offset, TCP_CHECKSUM_OFFSET | UDP_CHECKSUM_OFFSET))
+            {
                 options |= TX_POPTS_TXSM;
             }
         }

@@ -327,6 +327,14 @@ def carrier(ifname, host=None):
     return cmd("cat " + path, host=host, fail=False).stdout.strip() == "1"
 
 
+def host_link(mac, state):
+    """Asks the host running the test VM to take the link of the NIC with MAC "up" or
+    "down", as a cable would (lib.sh's host_link: tools/testing/iflib/vm/qemu.py reads the
+    request from the job's output). The request is on its way when this returns: wait for
+    its effect."""
+    print("# iflib-host: set_link %s %s" % (mac, state), flush=True)
+
+
 def ifname_by_mac(mac):
     """The name of the interface with MAC address MAC in this namespace, or None."""
     for dev in Path("/sys/class/net").iterdir():
@@ -628,7 +636,7 @@ class Netconsole:
 
 
 __all__ = ["NicPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "by_scope",
-           "carrier", "channels", "deep_rx_rings", "em_models", "ethtool_stat",
+           "carrier", "channels", "deep_rx_rings", "em_models", "ethtool_stat", "host_link",
            "ifname_by_mac", "irq_lines", "link_counter", "napis", "peer_receives", "queues",
            "ring_size", "sets_in_use", "settle", "snmp_counter", "tcp_transfer",
            "run_on_models", "run_on_pair", "wait_for",

@@ -6,6 +6,10 @@
    vector "<if>-TxRx-<n>", its NAPI context serving RX and TX queue n and its page pool,
    beside the admin vector "<if>";
  - ping over IPv4 and IPv6, both ways;
+ - 16 TCP flows from the peer each land on the RX queue its Toeplitz hash and the
+   indirection table pick (em_queues.py's check), and both queues count packets;
+ - the host takes the link down and up twice, as a cable would: the carrier follows
+   each time (the admin vector keeps firing for link changes) and pings cross after;
  - em_traffic.py's volume cases on this pair: paced UDP each way counted by both ends
    and by the receiver's UDP layer, none lost; TCP each way intact (SHA-1), with both
    ends' frame counters agreeing (smaller on the debug kernel).
@@ -14,8 +18,10 @@
 import os
 
 import em_traffic
+from em_queues import rss_spreads_flows
 from em_traffic import tcp_in, tcp_out, udp_in, udp_out
-from iflib_env import TIME_FACTOR, channels, cmd, run_on_pair, sets_in_use
+from iflib_env import TIME_FACTOR, answers_ping, carrier, channels, cmd, host_link, \
+    run_on_pair, sets_in_use, wait_for
 from lib.py import ksft_eq, ksft_true
 
 # The queue sets the 82576 has.
@@ -41,10 +47,24 @@ def ping_both_ways(cfg):
         cmd("ping -%s -c 3 -i 0.2 -W 2 %s" % (version, cfg.addr_v[version]), host=cfg.remote)
 
 
+def link_flaps(cfg):
+    """Twice, the host takes the DUT's link down, then up: the carrier follows, and the
+    peer answers pings after."""
+    mac = cfg.dev["address"]
+    for _ in range(2):
+        host_link(mac, "down")
+        ksft_true(wait_for(lambda: not carrier(cfg.ifname), 10),
+                  "carrier lost with the link")
+        host_link(mac, "up")
+        ksft_true(wait_for(lambda: carrier(cfg.ifname), 10),
+                  "carrier back with the link")
+    ksft_true(answers_ping(cfg, 10), "the peer answers after the flaps")
+
+
 def main():
     try:
-        run_on_pair(__file__, "igb", [queue_sets, ping_both_ways, udp_out, udp_in, tcp_out,
-                                      tcp_in])
+        run_on_pair(__file__, "igb", [queue_sets, ping_both_ways, rss_spreads_flows,
+                                      link_flaps, udp_out, udp_in, tcp_out, tcp_in])
     finally:
         cmd("rmmod pktgen", fail=False)
 
