@@ -7,19 +7,23 @@ own MSI-X vector and NAPI context. Checked here, from what the kernel reports:
 - `ethtool -l` shows 2 of 2; each set's vector is requested as <if>-TxRx-<n>,
   netdev-genl lists one NAPI context per set on that line, serving RX and TX
   queue n, and one page pool per RX queue;
-- 16 TCP flows from the peer land each on the RX queue its Toeplitz hash (key
-  and indirection table read back over ethtool netlink) picks, seen by the
+- 16 TCP flows from the peer, their source ports chosen so that the hash sends
+  8 to each queue, land each on the RX queue its Toeplitz hash (key and
+  indirection table read back over ethtool netlink) picks, seen by the
   receiving socket's SO_INCOMING_NAPI_ID, and both queues count packets in
   their netdev-genl queue statistics; `ethtool -X equal 1` moves every flow to
   queue 0, `-X weight 0 1` to queue 1;
 - `ethtool -L combined 1` and back to 2 under a ping flood and a TCP stream:
   the stream keeps crossing, no TX timeout, the vectors, NAPI contexts and
-  page pools follow; `-L combined 3` is refused with EINVAL and a message;
+  page pools follow; `-L combined 3` and 0 are refused with EINVAL and a message;
 - the same while down: up again, each CPU transmits through its vector's queue;
 - `ethtool -n rx-flow-hash` reads the fields the 82574 hashes (TCP: addresses and
   ports; UDP, SCTP and other IP: addresses), as the C e1000e on the peer reports.
+The cases but two_queue_sets and hash_fields hold for any number of queue sets:
+igb_queues.py runs them on the 82576.
 """
 
+import os
 import socket
 import struct
 import threading
@@ -59,20 +63,34 @@ def predicted_queue(rss, src, dst, sport, dport):
     return table[toeplitz(rss["hkey"], data) % len(table)]
 
 
-def flows_from_peer(cfg, count=FLOWS):
-    """COUNT TCP connections from the peer to the DUT, each from its own source port and
-    carrying 64 KiB; returns the DUT's port and [(source port, NAPI id the DUT's socket
-    last received on)]."""
-    port = rand_port()
+def ports_for_queues(rss, src, dst, dport, per_queue):
+    """Source ports from 20000 up whose TCP/IPv4 flows from SRC to DPORT on DST the hash
+    and table RSS send PER_QUEUE to each queue the table names: every queue gets flows."""
+    wanted = {queue: per_queue for queue in set(rss["indir"])}
+    ports = []
+    for sport in range(20000, 60000):
+        queue = predicted_queue(rss, src, dst, sport, dport)
+        if wanted.get(queue, 0) > 0:
+            wanted[queue] -= 1
+            ports.append(sport)
+            if not any(wanted.values()):
+                break
+    return ports
+
+
+def flows_from_peer(cfg, port, sports):
+    """TCP connections from the peer to PORT on the DUT, one from each source port of
+    SPORTS, each carrying 64 KiB; returns [(source port, NAPI id the DUT's socket last
+    received on)]."""
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind((cfg.addr_v["4"], port))
-    server.listen(count)
+    server.listen(len(sports))
     server.settimeout(60)
     seen = []
 
     def accept_all():
-        for _ in range(count):
+        for _ in sports:
             conn, peer = server.accept()
             with conn:
                 conn.settimeout(60)
@@ -83,47 +101,55 @@ def flows_from_peer(cfg, count=FLOWS):
 
     thread = threading.Thread(target=accept_all)
     thread.start()
+    # SO_REUSEADDR: a port an earlier round's connection left in TIME_WAIT binds again.
     client = ("import socket\n"
-              "for i in range(%d):\n"
+              "for port in %s:\n"
               "    s = socket.socket()\n"
-              "    s.bind(('%s', 0))\n"
+              "    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+              "    s.bind(('%s', port))\n"
               "    s.connect(('%s', %d))\n"
               "    s.sendall(b'x' * 65536)\n"
-              "    s.close()\n" % (count, cfg.remote_addr_v["4"], cfg.addr_v["4"], port))
+              "    s.close()\n" % (list(sports), cfg.remote_addr_v["4"], cfg.addr_v["4"], port))
     try:
         cmd("python3 -c \"%s\"" % client, host=cfg.remote)
     finally:
         thread.join(90)
         server.close()
-    return port, seen
+    return seen
 
 
 def flows_follow_table(cfg, expect=None):
-    """Each flow lands on the queue its hash and the table pick (or on queue EXPECT);
-    returns the queues they landed on."""
+    """Flows from the peer, chosen so that the hash and table send at least two to each
+    queue the table names (FLOWS in all at least), each land on the queue predicted (or on
+    queue EXPECT); returns the queues they landed on."""
     rss = cfg.ethnl.rss_get(cfg.ethnl_header)
     rx = {napi: queue for queue, napi in queues(cfg, "rx").items()}
-    port, flows = flows_from_peer(cfg)
-    ksft_eq(len(flows), FLOWS, "connections accepted")
+    src, dst, port = cfg.remote_addr_v["4"], cfg.addr_v["4"], rand_port()
+    per_queue = max(2, -(-FLOWS // len(set(rss["indir"]))))
+    sports = ports_for_queues(rss, src, dst, port, per_queue)
+    flows = flows_from_peer(cfg, port, sports)
+    ksft_eq(len(flows), len(sports), "connections accepted")
     landed, wrong = set(), []
     for sport, napi in flows:
         queue = rx.get(napi)
         landed.add(queue)
         want = expect
         if want is None:
-            want = predicted_queue(rss, cfg.remote_addr_v["4"], cfg.addr_v["4"], sport, port)
+            want = predicted_queue(rss, src, dst, sport, port)
         if queue != want:
             wrong.append((sport, queue, want))
-    ksft_pr("flows landed on queues %s; off the prediction: %s" % (sorted(landed), wrong))
+    ksft_pr("%d flows landed on queues %s; off the prediction: %s" %
+            (len(flows), sorted(landed), wrong))
     ksft_eq(wrong, [], "flows off the queue the hash and table predict (port, got, want)")
     return landed
 
 
 def spread_over_cpus(cfg):
-    """Each queue set's vector on its own CPU, each CPU transmitting through its vector's
-    queue (XPS)."""
+    """Queue set n's vector on CPU n (modulo the CPUs online), each CPU transmitting
+    through its vectors' queues (XPS)."""
     lines = irq_lines(cfg.ifname)
-    for n in (0, 1):
+    cpus = os.cpu_count()
+    for n in range(channels(cfg)[1]):
         irq = lines["%s-TxRx-%d" % (cfg.ifname, n)]
         with open("/proc/irq/%d/smp_affinity_list" % irq, encoding="ascii") as f:
             affinity = f.read().strip()
@@ -131,8 +157,8 @@ def spread_over_cpus(cfg):
                   encoding="ascii") as f:
             xps = int(f.read().strip().replace(",", ""), 16)
         ksft_pr("queue set %d: vector on CPUs %s, XPS CPU mask %#x" % (n, affinity, xps))
-        ksft_eq(affinity, str(n), "queue set %d's vector on CPU %d" % (n, n))
-        ksft_eq(xps, 1 << n, "CPU %d transmits through TX queue %d" % (n, n))
+        ksft_eq(affinity, str(n % cpus), "queue set %d's vector on CPU %d" % (n, n % cpus))
+        ksft_eq(xps, 1 << (n % cpus), "CPU %d transmits through TX queue %d" % (n % cpus, n))
 
 
 def two_queue_sets(cfg):
@@ -143,13 +169,15 @@ def two_queue_sets(cfg):
 
 
 def rss_spreads_flows(cfg):
-    """16 flows land where Toeplitz and the table say; both RX queues count packets."""
+    """Flows land where Toeplitz and the table say, on every RX queue in use, and each RX
+    queue counts the packets of its flows."""
+    count = channels(cfg)[1]
     before = rx_queue_packets(cfg)
     landed = flows_follow_table(cfg)
     after = rx_queue_packets(cfg)
     ksft_pr("RX queue packets %s -> %s" % (before, after))
-    ksft_eq(landed, {0, 1}, "the flows spread over both RX queues")
-    for queue in (0, 1):
+    ksft_eq(landed, set(range(count)), "the flows spread over every RX queue in use")
+    for queue in range(count):
         ksft_true(after.get(queue, 0) - before.get(queue, 0) >= 40,
                   "RX queue %d counted the packets of its flows" % queue)
 
@@ -157,6 +185,7 @@ def rss_spreads_flows(cfg):
 def rss_table_moves_flows(cfg):
     """`ethtool -X equal 1` sends every flow to queue 0, `weight 0 1` to queue 1, and then
     `-L combined 1` is refused."""
+    sets = channels(cfg)
     defer(ethtool, "-X %s default" % cfg.ifname)
     ethtool("-X %s equal 1" % cfg.ifname)
     ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0}, "table read back: all 0")
@@ -168,9 +197,10 @@ def rss_table_moves_flows(cfg):
     refused = set_channels(cfg, 1)
     ksft_true(refused is not None and refused.nl_msg.error == -22,
               "-L combined 1 refused while the table names queue 1")
-    ksft_eq(channels(cfg), (2, 2), "channels unchanged")
+    ksft_eq(channels(cfg), sets, "channels unchanged")
     ethtool("-X %s default" % cfg.ifname)
-    ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), {0, 1}, "default: both queues")
+    ksft_eq(set(cfg.ethnl.rss_get(cfg.ethnl_header)["indir"]), set(range(sets[1])),
+            "default: every queue in use")
 
 
 def hash_fields(cfg):
@@ -202,16 +232,24 @@ def set_channels(cfg, count):
 
 
 def channels_refused(cfg):
-    """`-L combined 3` is refused with EINVAL and a message; the count stays."""
-    refused = set_channels(cfg, 3)
-    ksft_true(refused is not None and refused.nl_msg.error == -22, "refused with EINVAL")
-    ksft_true(refused is not None and refused.nl_msg.extack.get("msg"), "with a message")
-    ksft_eq(channels(cfg), (2, 2), "channels unchanged")
+    """One channel more than the most, and none, are refused with EINVAL and a message;
+    the count stays."""
+    sets = channels(cfg)
+    for count in (sets[0] + 1, 0):
+        refused = set_channels(cfg, count)
+        ksft_true(refused is not None and refused.nl_msg.error == -22,
+                  "combined %d: refused with EINVAL" % count)
+        ksft_true(refused is not None and refused.nl_msg.extack.get("msg"),
+                  "combined %d: with a message" % count)
+        ksft_eq(channels(cfg), sets, "channels unchanged")
 
 
 def channels_under_traffic(cfg):
-    """-L combined 1 and back to 2 under a ping flood and a TCP stream."""
-    defer(ethtool, "-L %s combined 2" % cfg.ifname)
+    """-L combined 1, then the most, then the count as found, under a ping flood and a
+    TCP stream: the stream keeps crossing, no TX timeout, the vectors, NAPI contexts and
+    page pools follow."""
+    most, count = channels(cfg)
+    defer(ethtool, "-L %s combined %d" % (cfg.ifname, count))
     ksft_true(answers_ping(cfg, 10), "ping passes before")
     timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
 
@@ -221,14 +259,15 @@ def channels_under_traffic(cfg):
     flood = cmd("ping -f -q -w 3600 " + cfg.remote_addr_v["4"], background=True, fail=False)
     try:
         ksft_true(peer_receives(cfg, 1000, 20), "the stream reaches the peer")
-        ethtool("-L %s combined 1" % cfg.ifname)
-        ksft_true(sets_in_use(cfg, 1, 2), "1 queue set: vectors, NAPI, queues, pools follow")
-        ksft_true(peer_receives(cfg, 1000, 20), "the stream crosses on one queue set")
-        ethtool("-L %s combined 2" % cfg.ifname)
-        ksft_true(sets_in_use(cfg, 2, 2), "2 queue sets again")
-        # The stack dropped queue 1's XPS map with the count: it is set again.
-        spread_over_cpus(cfg)
-        ksft_true(peer_receives(cfg, 1000, 20), "the stream crosses on two queue sets")
+        for sets in [1, most] + ([count] if count != most else []):
+            ethtool("-L %s combined %d" % (cfg.ifname, sets))
+            ksft_true(sets_in_use(cfg, sets, most),
+                      "%d queue sets: vectors, NAPI, queues, pools follow" % sets)
+            if sets > 1:
+                # The stack dropped the XPS maps of the queues it stopped using: set again.
+                spread_over_cpus(cfg)
+            ksft_true(peer_receives(cfg, 1000, 20),
+                      "the stream crosses on %d queue sets" % sets)
     finally:
         flood.process(terminate=True, fail=False)
         client.process(terminate=True, fail=False)
@@ -238,17 +277,18 @@ def channels_under_traffic(cfg):
 
 
 def channels_while_down(cfg):
-    """-L combined 1 and back to 2 while the interface is down: up again, both sets are in
-    use and each CPU transmits through its vector's queue again (the stack dropped queue
-    1's XPS map with the count)."""
+    """-L combined 1 and back while the interface is down: up again, every set is in use
+    and each CPU transmits through its vectors' queues again (the stack dropped the XPS
+    maps of the queues it stopped using with the count)."""
+    most, count = channels(cfg)
     defer(ip, "link set dev %s up" % cfg.ifname)
-    defer(ethtool, "-L %s combined 2" % cfg.ifname)
+    defer(ethtool, "-L %s combined %d" % (cfg.ifname, count))
     ip("link set dev %s down" % cfg.ifname)
     ethtool("-L %s combined 1" % cfg.ifname)
-    ksft_eq(channels(cfg), (2, 1), "down: 1 channel of 2")
-    ethtool("-L %s combined 2" % cfg.ifname)
+    ksft_eq(channels(cfg), (most, 1), "down: 1 channel of %d" % most)
+    ethtool("-L %s combined %d" % (cfg.ifname, count))
     ip("link set dev %s up" % cfg.ifname)
-    ksft_true(sets_in_use(cfg, 2, 2), "up: 2 queue sets")
+    ksft_true(sets_in_use(cfg, count, most), "up: %d queue sets" % count)
     spread_over_cpus(cfg)
     ksft_true(answers_ping(cfg, 10), "ping passes")
 

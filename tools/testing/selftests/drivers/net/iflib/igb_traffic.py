@@ -6,8 +6,6 @@
    vector "<if>-TxRx-<n>", its NAPI context serving RX and TX queue n and its page pool,
    beside the admin vector "<if>";
  - ping over IPv4 and IPv6, both ways;
- - 16 TCP flows from the peer each land on the RX queue its Toeplitz hash and the
-   indirection table pick (em_queues.py's check), and both queues count packets;
  - the host takes the link down and up twice, as a cable would: the carrier follows
    each time (the admin vector keeps firing for link changes) and pings cross after;
  - em_traffic.py's volume cases on this pair: paced UDP each way counted by both ends
@@ -18,7 +16,6 @@
 import os
 
 import em_traffic
-from em_queues import rss_spreads_flows
 from em_traffic import tcp_in, tcp_out, udp_in, udp_out
 from iflib_env import TIME_FACTOR, answers_ping, carrier, channels, cmd, host_link, \
     run_on_pair, sets_in_use, wait_for
@@ -63,8 +60,8 @@ def link_flaps(cfg):
 
 def main():
     try:
-        run_on_pair(__file__, "igb", [queue_sets, ping_both_ways, rss_spreads_flows,
-                                      link_flaps, udp_out, udp_in, tcp_out, tcp_in])
+        run_on_pair(__file__, "igb", [queue_sets, ping_both_ways, link_flaps, udp_out, udp_in,
+                                      tcp_out, tcp_in])
     finally:
         cmd("rmmod pktgen", fail=False)
 
