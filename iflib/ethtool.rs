@@ -12,6 +12,7 @@ use crate::{
         LinkState,
         RX_HASH_KEY_LEN, //
     },
+    ring_plan::RingPlan,
 };
 use core::sync::atomic::Ordering;
 use kernel::{
@@ -89,8 +90,16 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             }
             this.set_queue_count(count)
         };
+        let plan = match (this.running_plan(), this.vectors.lock().as_ref()) {
+            (Some(plan), Some(vectors)) => Some(RingPlan {
+                sets: this.sets_served(count, vectors),
+                ..plan
+            }),
+            _ => None,
+        };
         this.restart_with(
             "channel count",
+            plan,
             || set_count(count),
             || {
                 let _ = set_count(old);
@@ -150,8 +159,14 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             settings.rx_len.store(rx, Ordering::Relaxed);
             settings.tx_len.store(tx, Ordering::Relaxed);
         };
+        let plan = this.running_plan().map(|plan| RingPlan {
+            rx_len: sizes.rx,
+            tx_len: sizes.tx,
+            ..plan
+        });
         let result = this.restart_with(
             "ring sizes",
+            plan,
             || {
                 store((sizes.rx, sizes.tx));
                 Ok(())

@@ -29,6 +29,7 @@ mod ndo;
 mod poll;
 mod queue_set;
 mod ring;
+mod ring_plan;
 mod rx;
 mod segments;
 mod stats;

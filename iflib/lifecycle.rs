@@ -7,9 +7,7 @@
 use crate::{
     adapter::Adapter,
     buffer::FRAME_OVERHEAD,
-    completions::CompletionRing,
     driver::{
-        Completions,
         Datapath,
         InterruptRouting,
         QueueSetRings,
@@ -17,11 +15,10 @@ use crate::{
         RxFilter, //
     },
     irq::Vectors,
-    rx::{
-        RxRing,
-        RxRingShape, //
+    ring_plan::{
+        PlannedRings,
+        RingPlan, //
     },
-    tx::TxRing,
 };
 use core::sync::atomic::Ordering;
 use kernel::{
@@ -36,7 +33,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     /// How many queue sets to start: what the operator asked for, as far as the vectors
     /// serve them (one without MSI-X).
     pub(crate) fn usable_sets(&self, vectors: &Vectors<'_>) -> u32 {
-        let wanted = self.settings.queue_sets.load(Ordering::Relaxed);
+        self.sets_served(self.settings.queue_sets.load(Ordering::Relaxed), vectors)
+    }
+
+    /// How many of `wanted` queue sets the vectors serve (one without MSI-X).
+    pub(crate) fn sets_served(&self, wanted: u32, vectors: &Vectors<'_>) -> u32 {
         wanted
             .min(vectors.queue_sets())
             .min(self.queue_sets.len() as u32)
@@ -45,6 +46,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
 
     /// Allocates rings, starts the hardware and enables interrupts (RTNL).
     pub(crate) fn bring_up(&self) -> Result {
+        self.bring_up_with(None)
+    }
+
+    /// Starts the hardware as [`Self::bring_up`] does, on `planned` rings if they were
+    /// allocated for what the settings now ask (else they are dropped and rings allocated).
+    fn bring_up_with(&self, planned: Option<PlannedRings>) -> Result {
         let vectors = self.vectors.lock();
         let vectors = vectors.as_ref().ok_or(ENODEV)?;
         let count = self.usable_sets(vectors);
@@ -59,47 +66,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let routing = vectors.routing(count);
         self.spread_transmits(count, matches!(routing, InterruptRouting::MsiX { .. }));
         let desc = &D::DESCRIPTION;
-        let buffer_size = Self::buffer_limits().buffer_size(dev.mtu()).ok_or(EINVAL)?;
-        let tx_len = self.settings.tx_len.load(Ordering::Relaxed);
-        let rx_len = self.settings.rx_len.load(Ordering::Relaxed);
-        let layout = &desc.rings;
-        let (tx_completion_len, rx_completion_len) =
-            layout.completion_lens(tx_len, rx_len).ok_or(EINVAL)?;
-        let mut rings = KVec::with_capacity(sets.len(), GFP_KERNEL)?;
-        for set in sets {
-            let (tx_completion, rx_completion) = match (&layout.completions, tx_completion_len) {
-                (Completions::InPlace, _) => (None, None),
-                // Not reached: `completion_lens` gives a length to every completion ring.
-                (_, None) => return Err(EINVAL),
-                (Completions::Separate { tx, rx }, Some(tx_len)) => (
-                    Some(CompletionRing::new(self.dma(), tx_len, tx.entry_size)?),
-                    Some(CompletionRing::new(
-                        self.dma(),
-                        rx_completion_len.ok_or(EINVAL)?,
-                        rx.entry_size,
-                    )?),
-                ),
-                (Completions::Shared(ring), Some(len)) => (
-                    Some(CompletionRing::new(self.dma(), len, ring.entry_size)?),
-                    None,
-                ),
-            };
-            let tx = TxRing::new(
-                self.dma(),
-                set.index,
-                tx_len,
-                layout.tx.entry_size,
-                tx_completion,
-            )?;
-            let shape = RxRingShape {
-                len: rx_len,
-                entry_size: layout.rx.entry_size,
-                body_entry_size: layout.rx_body.map(|body| body.entry_size),
-                buffer_size,
-            };
-            let rx = RxRing::new(self.dma(), &set.napi, dev, set.index, shape, rx_completion)?;
-            rings.push((tx, rx), GFP_KERNEL)?;
-        }
+        let plan = self.ring_plan(count, dev.mtu())?;
+        let buffer_size = plan.buffer_size;
+        let mut rings = match planned {
+            Some(planned) if planned.plan == plan => planned.rings,
+            _ => self.allocate_rings(plan)?.rings,
+        };
         let mut ring_list = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
         for (tx, rx) in rings.iter_mut() {
             let (tx, tx_completion) = tx.rings();
@@ -426,8 +398,10 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         if old == disabled && self.vectors.lock().is_some() {
             return Ok(());
         }
+        // The vectors decide the sets: the rings are planned once they are allocated.
         self.restart_with(
             "interrupt mode",
+            None,
             || {
                 self.settings
                     .msix_disabled
@@ -455,20 +429,43 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         Ok(())
     }
 
-    /// Changes a setting that takes a restart (ring sizes, MTU, interrupt mode) under RTNL:
-    /// a running adapter is stopped, `apply` runs and the adapter starts again. If either
-    /// fails (memory, most likely), `undo` puts the old setting back and the adapter starts
+    /// Changes a setting that takes a restart (ring sizes, MTU, channels, interrupt mode)
+    /// under RTNL: a running adapter is stopped, `apply` runs and the adapter starts again.
+    /// Where the setting needs new rings, `plan` is what they will be: they are allocated
+    /// first, while the old ones run, and without memory for them nothing changes. If
+    /// `apply` or the start fails, `undo` puts the old setting back and the adapter starts
     /// with that: the device keeps working, the kernel log says so (naming the setting
     /// `what`) and the caller returns the error.
     pub(crate) fn restart_with(
         &self,
         what: &str,
+        plan: Option<RingPlan>,
         apply: impl FnOnce() -> Result,
         undo: impl FnOnce(),
     ) -> Result {
         let running = self.netdev.device().is_running();
+        let planned = match plan.filter(|_| running && self.is_up()) {
+            Some(plan) => match self.allocate_rings(plan) {
+                Ok(planned) => Some(planned),
+                Err(e) => {
+                    dev_warn!(
+                        self.dma(),
+                        "cannot allocate rings for the new {what} (error {}); keeping the previous setting\n",
+                        e.to_errno()
+                    );
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
         self.bring_down();
-        let applied = apply().and_then(|()| if running { self.bring_up() } else { Ok(()) });
+        let applied = apply().and_then(|()| {
+            if running {
+                self.bring_up_with(planned)
+            } else {
+                Ok(())
+            }
+        });
         let Err(e) = applied else {
             return Ok(());
         };

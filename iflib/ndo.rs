@@ -3,7 +3,7 @@
 //! The net device operations of an adapter (`ndo_*`): open and stop, transmit,
 //! statistics, receive filter, MTU, features, TX timeout and XDP.
 
-use crate::{adapter::Adapter, driver::Datapath, tx::TxRing};
+use crate::{adapter::Adapter, driver::Datapath, ring_plan::RingPlan, tx::TxRing};
 use core::sync::atomic::Ordering;
 use kernel::{
     net::{
@@ -110,8 +110,16 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
             return Err(EINVAL);
         }
         let old = dev.mtu();
+        let plan = match (this.running_plan(), limits.buffer_size(mtu)) {
+            (Some(plan), Some(buffer_size)) => Some(RingPlan {
+                buffer_size,
+                ..plan
+            }),
+            _ => None,
+        };
         this.restart_with(
             "MTU",
+            plan,
             || {
                 dev.set_mtu(mtu);
                 Ok(())

@@ -10,8 +10,8 @@
 # log says so, the flood runs on without a TX timeout and pings pass after.
 # Without the failures the same sizes apply. Then, failing one such
 # allocation, an MTU change (which needs new 4096-entry rings) is refused
-# with ENOMEM and the device goes on at MTU 1500 (its rings allocated anew
-# once the allocation works again).
+# with ENOMEM and the device goes on at MTU 1500 (the new rings are
+# allocated before the old ones are freed, so those never stopped).
 
 . "$(dirname "$0")/lib.sh"
 
