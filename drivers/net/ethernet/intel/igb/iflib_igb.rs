@@ -337,8 +337,12 @@ const RETA_WORDS: usize = <RETA as RegisterArray>::SIZE;
 /// EITR's largest interval in microseconds (13 bits).
 const EITR_MAX_USECS: u32 = 8191;
 
-/// The longest frame the driver lets the MTU make (the C igb's).
-const MAX_FRAME_SIZE: u32 = 9728;
+/// The longest frame the driver lets the MTU make: MTU 9216, the C igb's largest, with
+/// the Ethernet header, a VLAN tag and the FCS.
+const MAX_FRAME_SIZE: u32 = 9216 + 14 + 4 + 4;
+
+/// The longest frame the MAC counts in its largest length range.
+const MAC_MAX_FRAME_SIZE: u16 = 9728;
 
 /// The frame lengths the MAC counts frames by (`PRC64`.. and `PTC64`..).
 const FRAME_LENGTHS: FrameLengthRanges = FrameLengthRanges::new(&[
@@ -347,7 +351,7 @@ const FRAME_LENGTHS: FrameLengthRanges = FrameLengthRanges::new(&[
     (128, 255),
     (256, 511),
     (512, 1023),
-    (1024, MAX_FRAME_SIZE as u16),
+    (1024, MAC_MAX_FRAME_SIZE),
 ]);
 
 /// `ethtool -d`: these registers (queue 0's rings), in this order (none clears on read).

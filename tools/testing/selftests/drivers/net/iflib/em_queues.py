@@ -28,10 +28,10 @@ import socket
 import struct
 import threading
 
-from iflib_env import answers_ping, channels, ethtool_stat, irq_lines, peer_receives, queues, \
-    run_on_pair, sets_in_use
-from lib.py import Iperf3Runner, NlError, cmd, defer, ethtool, ip, ksft_eq, ksft_pr, \
-    ksft_true, rand_port
+from iflib_env import answers_ping, channels, ethnl_set, ethtool_stat, irq_lines, \
+    peer_receives, queues, run_on_pair, sets_in_use
+from lib.py import Iperf3Runner, cmd, defer, ethtool, ip, ksft_eq, ksft_pr, ksft_true, \
+    rand_port
 
 # Not in Python's socket module: the NAPI id of the last packet a socket received.
 SO_INCOMING_NAPI_ID = 56
@@ -222,13 +222,7 @@ def hash_fields(cfg):
 
 def set_channels(cfg, count):
     """`ethtool -L combined COUNT` over netlink: None, or the NlError it was refused with."""
-    try:
-        cfg.ethnl.channels_set(dict(cfg.ethnl_header, **{"combined-count": count}))
-        refused = None
-    except NlError as e:
-        refused = e
-    ksft_pr("combined %d: %s" % (count, refused))
-    return refused
+    return ethnl_set(cfg, "channels", **{"combined-count": count})
 
 
 def channels_refused(cfg):

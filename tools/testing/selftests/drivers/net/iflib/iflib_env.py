@@ -34,8 +34,8 @@ def _selftests_root():
 sys.path.append(str(_selftests_root() / "drivers/net"))
 try:
     # pylint: disable=wrong-import-position
-    from lib.py import EthtoolFamily, KsftSkipEx, NetDrvEpEnv, NetdevFamily, cmd, ethtool, \
-        ip, ksft_exit, ksft_pr, ksft_run, rand_port, wait_port_listen
+    from lib.py import EthtoolFamily, KsftSkipEx, NetDrvEpEnv, NetdevFamily, NlError, cmd, \
+        ethtool, ip, ksft_exit, ksft_pr, ksft_run, rand_port, wait_port_listen
 except SystemExit as e:
     # lib.py skips a test it cannot import for; here that is a broken harness.
     raise RuntimeError("the upstream drivers/net lib.py did not import") from e
@@ -460,6 +460,18 @@ def kernel_log_since(mark):
 
 
 # Queue sets, as the kernel reports them (a NicPair's env: netdev-genl, ethtool netlink).
+def ethnl_set(cfg, op, **attrs):
+    """Ethtool netlink request OP ("rings", "channels", ...: OP_set) with ATTRS on the DUT:
+    None, or the NlError it was refused with."""
+    try:
+        getattr(cfg.ethnl, op + "_set")(dict(cfg.ethnl_header, **attrs))
+        refused = None
+    except NlError as e:
+        refused = e
+    ksft_pr("%s %s: %s" % (op, attrs, refused))
+    return refused
+
+
 def channels(cfg):
     """(max, current) combined channels, read over ethtool netlink."""
     ch = cfg.ethnl.channels_get(cfg.ethnl_header)
@@ -636,8 +648,8 @@ class Netconsole:
 
 
 __all__ = ["NicPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "by_scope",
-           "carrier", "channels", "deep_rx_rings", "em_models", "ethtool_stat", "host_link",
-           "ifname_by_mac", "irq_lines", "link_counter", "napis", "peer_receives", "queues",
-           "ring_size", "sets_in_use", "settle", "snmp_counter", "tcp_transfer",
+           "carrier", "channels", "deep_rx_rings", "em_models", "ethnl_set", "ethtool_stat",
+           "host_link", "ifname_by_mac", "irq_lines", "link_counter", "napis", "peer_receives",
+           "queues", "ring_size", "sets_in_use", "settle", "snmp_counter", "tcp_transfer",
            "run_on_models", "run_on_pair", "wait_for",
            "cmd", "ethtool", "ip"]

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Ring, channel and MTU changes on the 82576 (QEMU igb), and what must be refused.
+
+iflib_igb on the DUT, the C igb on the peer:
+- ring sizes and the MTU change in a loop under a TCP flood from the DUT
+  (em_reconfig_flood.py's case): no packet finds a ring missing, no TX timeout;
+- ring sizes out of range (7, 100,000 and 0 entries) are refused with EINVAL and a
+  message over ethtool netlink, and the rings stay as they were;
+- jumbo frames: at MTU 9000 and at the 82576's largest, 9216 (both ends), unfragmented
+  pings of the whole MTU cross both ways and TCP crosses intact both ways; 9217 is
+  refused and the MTU kept;
+- out of memory (fail_page_alloc failing the ethtool process's allocations of 32 KiB
+  and more) while the DUT floods the peer with pings: `-G rx 4096` and `-L combined 8`
+  (new sets with 4096-entry rings) are refused with ENOMEM and a message, the rings and
+  channels read back as before, the flood goes on without a TX timeout; with memory
+  both apply.
+"""
+
+import os
+
+from em_reconfig_flood import reconfig_under_tx_flood
+from iflib_env import TIME_FACTOR, answers_ping, by_scope, channels, ethnl_set, ethtool_stat, \
+    kernel_log_since, kmsg_mark, ring_size, run_on_pair, sets_in_use, tcp_transfer
+from lib.py import cmd, defer, ethtool, ip, ksft_eq, ksft_pr, ksft_true
+
+FAIL = "/sys/kernel/debug/fail_page_alloc"
+# TCP volume at each jumbo MTU, each way.
+MIB = by_scope(8, 64) // (2 if TIME_FACTOR > 1 else 1)
+
+
+def rings(cfg):
+    """(RX, TX) ring sizes, read back."""
+    return ring_size(cfg.ifname, "RX"), ring_size(cfg.ifname, "TX")
+
+
+def rings_refused(cfg):
+    """7, 100,000 and 0 entries are refused with EINVAL and a message; rings unchanged."""
+    before = rings(cfg)
+    for sizes in ({"rx": 7}, {"tx": 100000}, {"rx": 0}, {"tx": 0}):
+        refused = ethnl_set(cfg, "rings", **sizes)
+        ksft_true(refused is not None and refused.nl_msg.error == -22,
+                  "%s: refused with EINVAL" % sizes)
+        ksft_true(refused is not None and refused.nl_msg.extack.get("msg"),
+                  "%s: with a message" % sizes)
+        ksft_eq(rings(cfg), before, "rings unchanged")
+
+
+def max_mtu(ifname, host=None):
+    return ip("-d link show dev " + ifname, json=True, host=host)[0]["max_mtu"]
+
+
+def jumbo_at(cfg, mtu):
+    """At MTU MTU on both ends, pings of the whole MTU cross unfragmented both ways and
+    TCP crosses intact both ways."""
+    ip("link set dev %s mtu %d" % (cfg.ifname, mtu))
+    ip("link set dev %s mtu %d" % (cfg.remote_ifname, mtu), host=cfg.remote)
+    ksft_true(answers_ping(cfg, 10), "MTU %d: ping passes" % mtu)
+    payload = mtu - 28
+    cmd("ping -M do -s %d -c 3 -i 0.2 -W 2 %s" % (payload, cfg.remote_addr_v["4"]))
+    cmd("ping -M do -s %d -c 3 -i 0.2 -W 2 %s" % (payload, cfg.addr_v["4"]), host=cfg.remote)
+    for to_dut in (False, True):
+        sent, got = tcp_transfer(cfg, MIB, to_dut)
+        ksft_true(sent is not None and sent == got,
+                  "MTU %d: %d MiB by TCP %s the DUT intact" %
+                  (mtu, MIB, "to" if to_dut else "from"))
+
+
+def jumbo_frames(cfg):
+    """MTU 9000 and the most, 9216, cross both ways; 9217 is refused and the MTU kept."""
+    defer(ip, "link set dev %s mtu 1500" % cfg.remote_ifname, host=cfg.remote)
+    defer(ip, "link set dev %s mtu 1500" % cfg.ifname)
+    ksft_eq(max_mtu(cfg.ifname), max_mtu(cfg.remote_ifname, host=cfg.remote),
+            "the most MTU, as the C igb's")
+    most = max_mtu(cfg.ifname)
+    ksft_eq(most, 9216, "the 82576's most MTU")
+    for mtu in (9000, most):
+        jumbo_at(cfg, mtu)
+    refused = cmd("ip link set dev %s mtu %d" % (cfg.ifname, most + 1), fail=False)
+    ksft_pr("MTU %d: %s" % (most + 1, refused.stderr.strip()))
+    ksft_true(refused.ret != 0, "MTU %d refused" % (most + 1))
+    ksft_eq(int(ip("link show dev " + cfg.ifname, json=True)[0]["mtu"]), most, "MTU kept")
+    ip("link set dev %s mtu 1500" % cfg.ifname)
+    ip("link set dev %s mtu 1500" % cfg.remote_ifname, host=cfg.remote)
+    ksft_true(answers_ping(cfg, 10), "back at MTU 1500: ping passes")
+
+
+def failing_large_allocations():
+    """fail_page_alloc fails every allocation of 32 KiB or more of processes that ask."""
+    for name, value in (("task-filter", "Y"), ("ignore-gfp-wait", "N"),
+                        ("ignore-gfp-highmem", "N"), ("min-order", "3"), ("interval", "1"),
+                        ("times", "-1"), ("verbose", "0"), ("probability", "100")):
+        with open(os.path.join(FAIL, name), "w", encoding="ascii") as f:
+            f.write(value + "\n")
+
+
+def memory_back():
+    with open(os.path.join(FAIL, "probability"), "w", encoding="ascii") as f:
+        f.write("0\n")
+
+
+def failing(command):
+    """COMMAND run in a process whose large allocations fail; returns the cmd."""
+    return cmd("echo 1 >/proc/self/make-it-fail && exec " + command, shell=True, fail=False)
+
+
+def out_of_memory_keeps_settings(cfg):
+    """-G rx 4096 and -L combined 8 refused with ENOMEM under a ping flood when large
+    allocations fail: rings and channels kept, no TX timeout; with memory both apply."""
+    if not os.path.isdir(FAIL):
+        ksft_pr("no page allocation fault injection (%s)" % FAIL)
+        ksft_true(False, "fail_page_alloc present")
+        return
+    most, count = channels(cfg)
+    before = rings(cfg)
+    defer(ethtool, "-G %s rx %d tx %d" % (cfg.ifname, before[0], before[1]))
+    defer(ethtool, "-L %s combined %d" % (cfg.ifname, count))
+    defer(memory_back)
+    # New sets' rings of 4096 entries (64 KiB) need large allocations.
+    ethtool("-G %s tx 4096" % cfg.ifname)
+    at_4096 = rings(cfg)
+    timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
+    mark = kmsg_mark("igb-nomem")
+    flood = cmd("ping -f -q -w 3600 " + cfg.remote_addr_v["4"], background=True, fail=False)
+    try:
+        failing_large_allocations()
+        for what, args in (("rings", "-G %s rx 4096" % cfg.ifname),
+                           ("channels", "-L %s combined %d" % (cfg.ifname, most))):
+            out = failing("ethtool " + args)
+            ksft_pr("ethtool %s: rc=%d %s" % (args, out.ret, out.stderr.strip()))
+            ksft_true(out.ret != 0 and "Cannot allocate memory" in out.stderr,
+                      "%s: refused with ENOMEM" % what)
+            ksft_eq(rings(cfg), at_4096, "%s: rings kept" % what)
+            ksft_eq(channels(cfg), (most, count), "%s: channels kept" % what)
+        memory_back()
+        ksft_true(answers_ping(cfg, 10), "ping passes after the refusals")
+    finally:
+        memory_back()
+        flood.process(terminate=True, fail=False)
+    log = kernel_log_since(mark)
+    for line in log.splitlines():
+        if "keeping the previous" in line:
+            ksft_pr(line)
+    ksft_true("keeping the previous" in log, "the kernel log says the old settings stay")
+    ksft_eq(ethtool_stat(cfg.ifname, "tx_timeouts"), timeouts, "TX timeouts")
+    ethtool("-G %s rx 4096" % cfg.ifname)
+    ethtool("-L %s combined %d" % (cfg.ifname, most))
+    ksft_eq(rings(cfg), (4096, 4096), "with memory: rx 4096 applied")
+    ksft_true(sets_in_use(cfg, most, most), "with memory: %d queue sets" % most)
+    ksft_true(answers_ping(cfg, 10), "ping passes")
+
+
+def main():
+    run_on_pair(__file__, "igb", [reconfig_under_tx_flood, rings_refused, jumbo_frames,
+                                  out_of_memory_keeps_settings])
+
+
+if __name__ == "__main__":
+    main()
