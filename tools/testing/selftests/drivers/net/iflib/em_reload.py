@@ -11,7 +11,8 @@ warning. Among what the log check catches: "irq N: nobody cared". An INTx line
 freed while its device asserts it stays latched in QEMU's IO-APIC (the pin is
 edge-triggered once released, and a later deassertion is lost), and the next
 request_irq on it storms; iflib masks the device before it frees the line.
-(The harness's kmemleak scan after all tests catches what leaked.)
+(The harness's kmemleak scan after all tests catches what leaked.) igb_reload.py
+runs the case on iflib_igb.
 """
 
 import os
@@ -69,7 +70,7 @@ def dut_up(cfg, mac):
 
 
 def unload_under_traffic(cfg):
-    """ROUNDS unloads of iflib_em under traffic both ways, each loaded again: traffic was
+    """ROUNDS unloads of the DUT's driver under traffic both ways, each loaded again: traffic was
     flowing at every unload, every unload finishes, the interface and its link come back
     after every load; then a ping passes and the kernel log is clean."""
     mac = cfg.dev["address"]
@@ -84,13 +85,13 @@ def unload_under_traffic(cfg):
             if wait_for(lambda: link_counter(cfg.ifname, "rx_packets") >= 200, 5):
                 busy += 1
             rx = link_counter(cfg.ifname, "rx_packets")
-            if cmd("timeout %d rmmod iflib_em" % RMMOD_LIMIT, fail=False,
+            if cmd("timeout %d rmmod %s" % (RMMOD_LIMIT, cfg.driver), fail=False,
                    timeout=RMMOD_LIMIT + 10).ret != 0:
                 ksft_pr("round %d: rmmod failed or hung" % n)
                 break
             unloaded += 1
-            if cmd("modprobe iflib_em", fail=False).ret != 0:
-                ksft_pr("round %d: modprobe iflib_em failed" % n)
+            if cmd("modprobe " + cfg.driver, fail=False).ret != 0:
+                ksft_pr("round %d: modprobe %s failed" % (n, cfg.driver))
                 break
             if not dut_up(cfg, mac):
                 ksft_pr("round %d: %s did not come back with its link" % (n, mac))

@@ -116,6 +116,8 @@ class NicPair:
         self.env = NetDrvEpEnv(self.src_path)
         # The QEMU model, for a test that allows for its quirks.
         self.env.model = self.model
+        # Our driver of the DUT (iflib_em, iflib_igb).
+        self.env.driver = self.ours
         # What the queue-set helpers below read with: netdev-genl, ethtool netlink.
         self.env.dut_pci = self.dut_pci
         self.env.netdevnl = NetdevFamily()
