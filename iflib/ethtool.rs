@@ -90,12 +90,16 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             }
             this.set_queue_count(count)
         };
-        let plan = match (this.running_plan(), this.vectors.lock().as_ref()) {
-            (Some(plan), Some(vectors)) => Some(RingPlan {
-                sets: this.sets_served(count, vectors),
-                ..plan
-            }),
-            _ => None,
+        // The vectors' lock is released before the restart takes it again.
+        let plan = {
+            let vectors = this.vectors.lock();
+            match (this.running_plan(), vectors.as_ref()) {
+                (Some(plan), Some(vectors)) => Some(RingPlan {
+                    sets: this.sets_served(count, vectors),
+                    ..plan
+                }),
+                _ => None,
+            }
         };
         this.restart_with(
             "channel count",

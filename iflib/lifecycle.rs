@@ -70,7 +70,11 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         let buffer_size = plan.buffer_size;
         let mut rings = match planned {
             Some(planned) if planned.plan == plan => planned.rings,
-            _ => self.allocate_rings(plan)?.rings,
+            other => {
+                // Freed before others are allocated.
+                drop(other);
+                self.allocate_rings(plan)?.rings
+            }
         };
         let mut ring_list = KVec::with_capacity(rings.len(), GFP_KERNEL)?;
         for (tx, rx) in rings.iter_mut() {
@@ -124,6 +128,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             let off = set.napi_off.lock();
             // At least one buffer posted.
             let posted = off.as_ref().map(|off| {
+                rx.hand_to(off);
                 rx.refill::<D>(&self.hw, off);
                 rx.has_head_buffers()
             });

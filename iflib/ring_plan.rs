@@ -60,7 +60,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
     }
 
     /// Allocates the rings of `plan` (the RX rings' page pools and XDP queue information
-    /// with them). Touches neither the hardware nor the running rings.
+    /// with them). Touches neither the hardware nor the running rings; the pools go to
+    /// their NAPI contexts only at the start, so rings dropped unused (a failure part way,
+    /// a change refused) need no context stopped.
     pub(crate) fn allocate_rings(&self, plan: RingPlan) -> Result<PlannedRings> {
         let dev = self.netdev.device();
         let sets = self.queue_sets.get(..plan.sets as usize).ok_or(EINVAL)?;
@@ -100,7 +102,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 body_entry_size: layout.rx_body.map(|body| body.entry_size),
                 buffer_size: plan.buffer_size,
             };
-            let rx = RxRing::new(self.dma(), &set.napi, dev, set.index, shape, rx_completion)?;
+            let rx = RxRing::new(self.dma(), dev, set.index, shape, rx_completion)?;
             rings.push((tx, rx), GFP_KERNEL)?;
         }
         Ok(PlannedRings { plan, rings })

@@ -33,9 +33,8 @@ use kernel::{
             Device as NetDevice, //
         },
         napi::{
-            Napi,
+            NapiOff,
             NapiOwner,
-            Poll,
             Receiving, //
         },
         page_pool::{
@@ -198,9 +197,10 @@ pub(crate) struct RxRingShape {
 }
 
 impl RxRing {
-    pub(crate) fn new<T: Poll>(
+    /// A ring for queue set `set`; its page pool goes to the set's NAPI context at the
+    /// start ([`Self::hand_to`]).
+    pub(crate) fn new(
         dev: &Device<Bound>,
-        napi: &Napi<T>,
         netdev: &NetDevice,
         set: u32,
         shape: RxRingShape,
@@ -216,7 +216,6 @@ impl RxRing {
         // Pages are mapped both ways: XDP_TX sends them as they are.
         let pool = PagePool::new_for_rx(
             dev,
-            napi,
             netdev,
             set,
             pages,
@@ -244,6 +243,12 @@ impl RxRing {
     /// Whether the head free list, where every frame starts, has buffers.
     pub(crate) fn has_head_buffers(&self) -> bool {
         self.head.buffers.filled > 0
+    }
+
+    /// Hands the ring's page pool to its queue set's NAPI context, which `off` proves
+    /// stopped: before the first refill.
+    pub(crate) fn hand_to(&self, off: &NapiOff) {
+        self.pool.hand_to(off);
     }
 
     /// Gives every empty slot of each free list (all but one) a buffer and rings their

@@ -167,6 +167,11 @@ impl NapiOff {
     pub(crate) fn is(&self, napi: *const bindings::napi_struct) -> bool {
         core::ptr::eq(self.napi.as_ptr(), napi)
     }
+
+    /// The context this proves disabled.
+    pub(crate) fn as_raw(&self) -> *mut bindings::napi_struct {
+        self.napi.as_ptr()
+    }
 }
 
 pub(crate) mod private {

@@ -13,6 +13,7 @@ use crate::{
         device::Device,
         napi::{
             Napi,
+            NapiOff,
             NapiOwner,
             Poll,
             Receiving, //
@@ -24,8 +25,8 @@ use crate::{
 };
 use core::ptr::NonNull;
 
-/// A page pool for one RX queue, bound to its NAPI context and device so
-/// `ynl page-pool-get` reports it.
+/// A page pool for one RX queue, of its device (so `ynl page-pool-get` reports it), handed
+/// to its NAPI context once that context is stopped ([`PagePool::hand_to`]).
 ///
 /// # Invariants
 ///
@@ -42,10 +43,13 @@ impl PagePool {
     /// Creates a pool of order-0 pages mapped for the device to write, synced for the device
     /// over `max_len` bytes from `offset`. With `device_sends`, pages are mapped both ways,
     /// so that a received page can be sent as it is (`XDP_TX`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new_for_rx<T: Poll>(
+    ///
+    /// The pool belongs to no NAPI context yet: nothing allocates from it before
+    /// [`PagePool::hand_to`], and it may be dropped while every context runs (a pool bound
+    /// to a running context warns when destroyed). So a driver can make the pools of new
+    /// rings while the old ones still run, and drop them if the change fails.
+    pub fn new_for_rx(
         dmadev: &device::Device<device::Bound>,
-        napi: &Napi<T>,
         netdev: &Device,
         queue: u32,
         pool_size: u32,
@@ -53,12 +57,11 @@ impl PagePool {
         max_len: u32,
         device_sends: bool,
     ) -> Result<Self> {
-        // SAFETY: The pointers are valid; the NAPI context outlives the pool (the framework
-        // destroys pools before deleting NAPI).
+        // SAFETY: The pointers are valid; a null NAPI context leaves the pool unbound.
         let pool = from_err_ptr(unsafe {
             bindings::page_pool_create_for_rx(
                 dmadev.as_raw(),
-                napi.raw_ptr(),
+                core::ptr::null_mut(),
                 netdev.as_raw(),
                 queue,
                 pool_size,
@@ -96,6 +99,20 @@ impl PagePool {
 
     pub(crate) fn as_raw(&self) -> *mut bindings::page_pool {
         self.0.as_ptr()
+    }
+
+    /// Hands the pool to the NAPI context `off` proves stopped: from now on that context
+    /// allocates from it and recycles into its cache without locks
+    /// (`page_pool_enable_direct_recycling`; process context). A pool belongs to one
+    /// context for its life: handed to another, it stays with the first (and warns). The
+    /// context must outlive the pool (drop the pool before deleting the context).
+    pub fn hand_to(&self, off: &NapiOff) {
+        if self.napi().is_null() {
+            // SAFETY: The pool is valid by the type invariant; `off` proves its context
+            // stopped, so no poll of it races the hand-over; the caller keeps the context
+            // alive for as long as the pool.
+            unsafe { bindings::page_pool_enable_direct_recycling(self.0.as_ptr(), off.as_raw()) }
+        }
     }
 
     /// The NAPI context the pool belongs to (null once the pool is being destroyed).

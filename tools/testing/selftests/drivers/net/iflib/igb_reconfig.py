@@ -11,20 +11,26 @@ iflib_igb on the DUT, the C igb on the peer:
   pings of the whole MTU cross both ways and TCP crosses intact both ways; 9217 is
   refused and the MTU kept;
 - out of memory (fail_page_alloc failing the ethtool process's allocations of 32 KiB
-  and more) while the DUT floods the peer with pings: `-G rx 4096` and `-L combined 8`
-  (new sets with 4096-entry rings) are refused with ENOMEM and a message, the rings and
-  channels read back as before, the flood goes on without a TX timeout; with memory
-  both apply.
+  and more once a budget of them was made, the budget growing 8 pages an attempt, so
+  that the failure comes at each point of the new rings' allocation in turn) while the
+  DUT floods the peer with pings: `-G rx 4096` and `-L combined 8` (new sets with
+  4096-entry rings) are refused with ENOMEM until they fit, the rings and channels read
+  back as before, the device never stops (no carrier change), the kernel log has no
+  warning (a page pool dropped while bound to a running NAPI context warns) and no
+  TX timeout; with memory both apply.
 """
 
 import os
+import re
 
 from em_reconfig_flood import reconfig_under_tx_flood
 from iflib_env import TIME_FACTOR, answers_ping, by_scope, channels, ethnl_set, ethtool_stat, \
     kernel_log_since, kmsg_mark, ring_size, run_on_pair, sets_in_use, tcp_transfer
-from lib.py import cmd, defer, ethtool, ip, ksft_eq, ksft_pr, ksft_true
+from lib.py import cmd, defer, ethtool, ip, ksft_eq, ksft_gt, ksft_pr, ksft_true
 
 FAIL = "/sys/kernel/debug/fail_page_alloc"
+# What the kernel log must not show after a refused change.
+BAD_LOG = re.compile(r"WARNING|BUG|Oops|cannot apply the new|stays down")
 # TCP volume at each jumbo MTU, each way.
 MIB = by_scope(8, 64) // (2 if TIME_FACTOR > 1 else 1)
 
@@ -85,11 +91,13 @@ def jumbo_frames(cfg):
     ksft_true(answers_ping(cfg, 10), "back at MTU 1500: ping passes")
 
 
-def failing_large_allocations():
-    """fail_page_alloc fails every allocation of 32 KiB or more of processes that ask."""
+def failing_large_allocations(budget=0):
+    """fail_page_alloc fails every allocation of 32 KiB or more of processes that ask, once
+    BUDGET pages of such allocations have been made."""
     for name, value in (("task-filter", "Y"), ("ignore-gfp-wait", "N"),
                         ("ignore-gfp-highmem", "N"), ("min-order", "3"), ("interval", "1"),
-                        ("times", "-1"), ("verbose", "0"), ("probability", "100")):
+                        ("times", "-1"), ("verbose", "0"), ("space", str(budget)),
+                        ("probability", "100")):
         with open(os.path.join(FAIL, name), "w", encoding="ascii") as f:
             f.write(value + "\n")
 
@@ -99,49 +107,96 @@ def memory_back():
         f.write("0\n")
 
 
-def failing(command):
-    """COMMAND run in a process whose large allocations fail; returns the cmd."""
-    return cmd("echo 1 >/proc/self/make-it-fail && exec " + command, shell=True, fail=False)
+def failing(command, budget=0):
+    """COMMAND run in a process whose large allocations fail once BUDGET pages of them
+    were made; returns the cmd."""
+    failing_large_allocations(budget)
+    try:
+        return cmd("echo 1 >/proc/self/make-it-fail && exec " + command, shell=True,
+                   fail=False)
+    finally:
+        memory_back()
+
+
+# Pages of large allocations a refused change may make before they fail, in steps: the
+# failure then comes at each point of the new rings' allocation (a set's rings and pool
+# done, the next set's not), until the change fits.
+BUDGETS = range(0, 1024, 16)
+
+
+def carrier_changes(cfg):
+    with open("/sys/class/net/%s/carrier_changes" % cfg.ifname, encoding="ascii") as f:
+        return int(f.read())
+
+
+def refused_and_kept(cfg, what, args, budget, kept):
+    """`ethtool ARGS` with large allocations failing after BUDGET pages: refused with
+    ENOMEM and the settings KEPT (rings, channels), or applied; returns whether refused."""
+    flaps = carrier_changes(cfg)
+    out = failing("ethtool " + args, budget)
+    if out.ret == 0:
+        ksft_pr("ethtool %s: applied with %d pages of large allocations" % (args, budget))
+        return False
+    ksft_true("Cannot allocate memory" in out.stderr,
+              "%s, %d pages: refused with ENOMEM (%s)" % (what, budget, out.stderr.strip()))
+    ksft_eq((rings(cfg), channels(cfg)), kept, "%s, %d pages: settings kept" % (what, budget))
+    ksft_eq(carrier_changes(cfg), flaps, "%s, %d pages: the device kept running" %
+            (what, budget))
+    return True
 
 
 def out_of_memory_keeps_settings(cfg):
     """-G rx 4096 and -L combined 8 refused with ENOMEM under a ping flood when large
-    allocations fail: rings and channels kept, no TX timeout; with memory both apply."""
+    allocations fail, at every point of the new rings' allocation: rings and channels
+    kept, the device never stopped (no carrier change), no TX timeout, the kernel log
+    clean; with memory both apply."""
     if not os.path.isdir(FAIL):
         ksft_pr("no page allocation fault injection (%s)" % FAIL)
         ksft_true(False, "fail_page_alloc present")
         return
     most, count = channels(cfg)
+    if count == most:
+        # -L to the count in use changes nothing: fewer sets first.
+        ethtool("-L %s combined 1" % cfg.ifname)
     before = rings(cfg)
     defer(ethtool, "-G %s rx %d tx %d" % (cfg.ifname, before[0], before[1]))
     defer(ethtool, "-L %s combined %d" % (cfg.ifname, count))
     defer(memory_back)
     # New sets' rings of 4096 entries (64 KiB) need large allocations.
     ethtool("-G %s tx 4096" % cfg.ifname)
-    at_4096 = rings(cfg)
+    ksft_true(answers_ping(cfg, 10), "ping passes at tx 4096")
+    kept = (rings(cfg), channels(cfg))
     timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
     mark = kmsg_mark("igb-nomem")
     flood = cmd("ping -f -q -w 3600 " + cfg.remote_addr_v["4"], background=True, fail=False)
     try:
-        failing_large_allocations()
         for what, args in (("rings", "-G %s rx 4096" % cfg.ifname),
                            ("channels", "-L %s combined %d" % (cfg.ifname, most))):
-            out = failing("ethtool " + args)
-            ksft_pr("ethtool %s: rc=%d %s" % (args, out.ret, out.stderr.strip()))
-            ksft_true(out.ret != 0 and "Cannot allocate memory" in out.stderr,
-                      "%s: refused with ENOMEM" % what)
-            ksft_eq(rings(cfg), at_4096, "%s: rings kept" % what)
-            ksft_eq(channels(cfg), (most, count), "%s: channels kept" % what)
-        memory_back()
+            refusals = 0
+            for budget in BUDGETS:
+                if not refused_and_kept(cfg, what, args, budget, kept):
+                    break
+                refusals += 1
+            ksft_pr("%s: refused %d times, with up to %d pages" % (what, refusals, budget))
+            ksft_gt(refusals, 1, "%s: refused at more than one point" % what)
+            # Applied (or never within the budgets): back to the settings kept.
+            ethtool("-G %s rx %d tx %d" % (cfg.ifname, kept[0][0], kept[0][1]))
+            ethtool("-L %s combined %d" % (cfg.ifname, kept[1][1]))
+            ksft_true(answers_ping(cfg, 10), "%s: ping passes after" % what)
         ksft_true(answers_ping(cfg, 10), "ping passes after the refusals")
     finally:
         memory_back()
         flood.process(terminate=True, fail=False)
     log = kernel_log_since(mark)
+    ksft_true(log, "the kernel log still holds what the refusals logged (it did not wrap)")
+    named = [line for line in log.splitlines() if "cannot allocate rings for the new" in line]
+    ksft_pr("%d refusals logged, the first: %s" % (len(named), named[0] if named else "none"))
+    ksft_true(named, "the log names the refusals")
     for line in log.splitlines():
-        if "keeping the previous" in line:
+        if BAD_LOG.search(line):
             ksft_pr(line)
-    ksft_true("keeping the previous" in log, "the kernel log says the old settings stay")
+    ksft_eq([line for line in log.splitlines() if BAD_LOG.search(line)], [],
+            "no warning, and the device never stayed down")
     ksft_eq(ethtool_stat(cfg.ifname, "tx_timeouts"), timeouts, "TX timeouts")
     ethtool("-G %s rx 4096" % cfg.ifname)
     ethtool("-L %s combined %d" % (cfg.ifname, most))
