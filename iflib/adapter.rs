@@ -23,6 +23,7 @@ use crate::{
     mac_stats::MacCounters,
     queue_set::QueueSet,
     rx::RX_HEADROOM,
+    vlan::VlanTable,
 };
 use core::{
     marker::PhantomData,
@@ -91,6 +92,8 @@ pub(crate) struct Settings {
     pub(crate) msix_disabled: AtomicBool,
     /// Queue sets to use (`ethtool -L combined`), fewer if the vectors are fewer.
     pub(crate) queue_sets: AtomicU32,
+    /// The VLANs the stack added, and whether the hardware filters by them.
+    pub(crate) vlans: VlanTable,
 }
 
 impl Settings {
@@ -233,6 +236,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             if attached.rx_hash {
                 features |= netdev::features::RXHASH;
             }
+            if desc.vlan_filter {
+                features |= netdev::features::HW_VLAN_CTAG_FILTER;
+            }
             // Tag stripping is programmed once at start: it stays on.
             let changeable = features;
             if desc.vlan_offload {
@@ -287,6 +293,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     },
                     msix_disabled: AtomicBool::new(false),
                     queue_sets: AtomicU32::new(sets),
+                    vlans: VlanTable::new(desc.vlan_filter),
                 },
                 hw: attached.hardware,
                 pdev,

@@ -268,6 +268,10 @@ pub struct Description {
     /// The hardware inserts 802.1Q tags given in [`TxPacket::vlan`] and strips received
     /// ones into [`RxFragment::vlan`] (always, once started).
     pub vlan_offload: bool,
+    /// The hardware drops received frames of 802.1Q VLANs not in a table
+    /// ([`Driver::set_vlan_table`], switched by [`RxFilter::vlan_filter`]): iflib keeps the
+    /// table of the VLANs the stack adds (`rx-vlan-filter`, on by default).
+    pub vlan_filter: bool,
     /// The link modes of the port (`ethtool IFACE`); [`LinkModes::AUTONEG`] when the speed
     /// is negotiated.
     pub link_modes: LinkModes,

@@ -62,6 +62,10 @@ pub struct Attached<H> {
 /// Bytes of the receive-hash key: Toeplitz over IPv6 addresses and TCP ports needs 40.
 pub const RX_HASH_KEY_LEN: usize = 40;
 
+/// Words of the VLAN filter table: one bit per 802.1Q VLAN id, VLAN `v` at bit `v % 32` of
+/// word `v / 32` (Intel's VFTA layout).
+pub const VLAN_TABLE_WORDS: usize = 4096 / 32;
+
 /// The rings of one queue set, as given to [`Driver::start`]: queue set `i` is element `i`.
 /// Which are present follows the [`RingLayout`].
 #[derive(Clone, Copy)]
@@ -148,6 +152,10 @@ pub struct RxFilter {
     pub promiscuous: bool,
     /// Accept every multicast frame (too many groups, or asked for).
     pub all_multicast: bool,
+    /// Drop frames tagged with an 802.1Q VLAN the table given to
+    /// [`Driver::set_vlan_table`] does not have (only if [`Description::vlan_filter`]:
+    /// `rx-vlan-filter` on and the interface not promiscuous).
+    pub vlan_filter: bool,
 }
 
 /// Checksum verdict of a received fragment.
@@ -317,6 +325,10 @@ pub trait Driver: Sized + 'static {
     /// Applies promiscuous mode and the multicast list (atomic context). Called only while
     /// the device is started: iflib applies the current filter after each start.
     fn set_rx_filter(hw: &Self::Hardware<'_>, filter: RxFilter, multicast: &[[u8; ETH_ALEN]]);
+
+    /// Writes the VLAN filter table (RTNL; only if [`Description::vlan_filter`]). Called
+    /// while the device is started, before the filter that turns it on, and on each change.
+    fn set_vlan_table(_hw: &Self::Hardware<'_>, _table: &[u32; VLAN_TABLE_WORDS]) {}
 
     /// Number of 32-bit registers [`Driver::dump_registers`] writes.
     const REGISTER_DUMP_LEN: usize;

@@ -34,6 +34,7 @@ mod rx;
 mod segments;
 mod stats;
 mod tx;
+mod vlan;
 mod xdp;
 
 pub use adapter::{
@@ -77,7 +78,8 @@ pub use driver::{
     TxTso,
     MAX_QUEUE_SETS,
     MAX_RX_HASH_TABLE_LEN,
-    RX_HASH_KEY_LEN, //
+    RX_HASH_KEY_LEN,
+    VLAN_TABLE_WORDS, //
 };
 pub use mac_stats::MacCounters;
 pub use ring::Ring;

@@ -195,6 +195,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             }
         }
         *self.lines.lock() = Some(lines);
+        if desc.vlan_filter {
+            D::set_vlan_table(&self.hw, &self.settings.vlans.words());
+        }
         self.set_rx_filter_live(dev, true);
         D::enable_interrupts(&self.hw);
         self.update_link();
@@ -320,9 +323,13 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 overflow = true;
             }
         });
+        let promiscuous = dev.is_promiscuous();
         let filter = RxFilter {
-            promiscuous: dev.is_promiscuous(),
+            promiscuous,
             all_multicast: dev.is_all_multicast() || overflow,
+            vlan_filter: D::DESCRIPTION.vlan_filter
+                && self.settings.vlans.filtering()
+                && !promiscuous,
         };
         D::set_rx_filter(&self.hw, filter, &list[..count]);
     }

@@ -132,6 +132,24 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         crate::tx::offloads_within_reach::<D>(skb, features)
     }
 
+    fn change_features(dev: &netdev::Device, this: &Self, features: u64) -> Result {
+        // The other changeable features are read where they apply (RX checksum and hash
+        // per packet) or at the next packet's xmit.
+        let filter = netdev::features::HW_VLAN_CTAG_FILTER;
+        if dev.has_features(filter) != (features & filter != 0) {
+            this.set_vlan_filtering(dev, features & filter != 0);
+        }
+        Ok(())
+    }
+
+    fn vlan_rx_add_vid(_dev: &netdev::Device, this: &Self, vid: u16) -> Result {
+        this.set_vlan(vid, true)
+    }
+
+    fn vlan_rx_kill_vid(_dev: &netdev::Device, this: &Self, vid: u16) -> Result {
+        this.set_vlan(vid, false)
+    }
+
     fn tx_timeout(_dev: &netdev::Device, this: &Self, queue: u32) {
         // The watchdog holds every TX queue's lock: this queue's counters take the write.
         if let Some(set) = this.queue_set(queue) {

@@ -57,6 +57,9 @@ pub mod features {
     pub const HW_VLAN_CTAG_TX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_TX_BIT;
     /// The hardware strips 802.1Q tags on receive.
     pub const HW_VLAN_CTAG_RX: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_RX_BIT;
+    /// The hardware drops received frames tagged with an 802.1Q VLAN not added with
+    /// [`super::Operations::vlan_rx_add_vid`].
+    pub const HW_VLAN_CTAG_FILTER: u64 = 1 << bindings::NETIF_F_HW_VLAN_CTAG_FILTER_BIT;
     /// Every checksum offload (`NETIF_F_CSUM_MASK`).
     pub const CSUM_MASK: u64 =
         (1 << bindings::NETIF_F_IP_CSUM_BIT) | HW_CSUM | (1 << bindings::NETIF_F_IPV6_CSUM_BIT);
@@ -735,6 +738,25 @@ pub trait Operations: Sized + Sync {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Applies the changeable features as `features` has them (`ndo_set_features`; process
+    /// context, RTNL held); the stack records them once this returns success.
+    fn change_features(_dev: &Device, _this: &Self, _features: u64) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Lets received frames tagged with 802.1Q VLAN `vid` through the hardware's VLAN
+    /// filter (`ndo_vlan_rx_add_vid`; process context, RTNL held). Asked only of a device
+    /// with [`features::HW_VLAN_CTAG_FILTER`].
+    fn vlan_rx_add_vid(_dev: &Device, _this: &Self, _vid: u16) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Stops letting frames tagged with 802.1Q VLAN `vid` through (`ndo_vlan_rx_kill_vid`;
+    /// process context, RTNL held).
+    fn vlan_rx_kill_vid(_dev: &Device, _this: &Self, _vid: u16) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Returns the offloads, of `features`, that `skb` may have: those whose header offsets
     /// the hardware cannot describe for this packet are left out, and the stack does them
     /// in software (`ndo_features_check`; any context the stack transmits from, before
@@ -811,6 +833,21 @@ impl<T: Operations> Registration<T> {
         },
         ndo_tx_timeout: if T::HAS_TX_TIMEOUT {
             Some(Self::tx_timeout_callback)
+        } else {
+            None
+        },
+        ndo_set_features: if T::HAS_CHANGE_FEATURES {
+            Some(Self::set_features_callback)
+        } else {
+            None
+        },
+        ndo_vlan_rx_add_vid: if T::HAS_VLAN_RX_ADD_VID {
+            Some(Self::vlan_rx_add_vid_callback)
+        } else {
+            None
+        },
+        ndo_vlan_rx_kill_vid: if T::HAS_VLAN_RX_KILL_VID {
+            Some(Self::vlan_rx_kill_vid_callback)
         } else {
             None
         },
@@ -893,8 +930,10 @@ impl<T: Operations> Registration<T> {
             (*self.dev.as_ptr()).hw_features = features & changeable;
             (*self.dev.as_ptr()).features = features;
             // Offloads also apply to VLAN devices stacked on this one.
-            (*self.dev.as_ptr()).vlan_features =
-                features & !(features::HW_VLAN_CTAG_TX | features::HW_VLAN_CTAG_RX);
+            (*self.dev.as_ptr()).vlan_features = features
+                & !(features::HW_VLAN_CTAG_TX
+                    | features::HW_VLAN_CTAG_RX
+                    | features::HW_VLAN_CTAG_FILTER);
         }
     }
 
@@ -1188,6 +1227,49 @@ impl<T: Operations> Registration<T> {
         // SAFETY: The stack only calls operations on registered devices.
         let (dev, this) = unsafe { Self::context(dev) };
         T::tx_timeout(dev, this, queue);
+    }
+
+    extern "C" fn set_features_callback(
+        dev: *mut bindings::net_device,
+        features: bindings::netdev_features_t,
+    ) -> c_int {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        from_result(|| T::change_features(dev, this, features).map(|()| 0))
+    }
+
+    extern "C" fn vlan_rx_add_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: bindings::__be16,
+        vid: u16,
+    ) -> c_int {
+        Self::vlan_callback(dev, proto, vid, T::vlan_rx_add_vid)
+    }
+
+    extern "C" fn vlan_rx_kill_vid_callback(
+        dev: *mut bindings::net_device,
+        proto: bindings::__be16,
+        vid: u16,
+    ) -> c_int {
+        Self::vlan_callback(dev, proto, vid, T::vlan_rx_kill_vid)
+    }
+
+    /// Calls `op` for an 802.1Q `vid`; only 802.1Q filtering is advertised, so 802.1ad
+    /// tags never come here.
+    fn vlan_callback(
+        dev: *mut bindings::net_device,
+        proto: bindings::__be16,
+        vid: u16,
+        op: fn(&Device, &T, u16) -> Result,
+    ) -> c_int {
+        // SAFETY: The stack only calls operations on registered devices.
+        let (dev, this) = unsafe { Self::context(dev) };
+        from_result(|| {
+            if u32::from(u16::from_be(proto)) != bindings::ETH_P_8021Q {
+                return Err(EPROTONOSUPPORT);
+            }
+            op(dev, this, vid).map(|()| 0)
+        })
     }
 }
 

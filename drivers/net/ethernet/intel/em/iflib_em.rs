@@ -40,7 +40,8 @@ use iflib::{
     RingSpec,
     RxConfig,
     RxFilter,
-    RX_HASH_KEY_LEN, //
+    RX_HASH_KEY_LEN,
+    VLAN_TABLE_WORDS, //
 };
 use kernel::{
     device::Core,
@@ -467,6 +468,7 @@ impl Driver for Em {
         tso: true,
         rx_checksum: true,
         vlan_offload: true,
+        vlan_filter: true,
         // The 82574's IVAR routes its causes; the 8254x have no MSI-X and fall back.
         msix: true,
         // The 82574's RETA.
@@ -722,7 +724,16 @@ impl Driver for Em {
         hw.update_rctl(|old| {
             old.with_unicast_promiscuous(filter.promiscuous)
                 .with_multicast_promiscuous(filter.promiscuous || filter.all_multicast)
+                .with_vlan_filter(filter.vlan_filter)
         });
+    }
+
+    fn set_vlan_table(hw: &Hardware<'_>, table: &[u32; VLAN_TABLE_WORDS]) {
+        for (i, bits) in table.iter().enumerate() {
+            if let Some(at) = VFTA::try_at(i) {
+                hw.bar.write(at, VFTA::zeroed().with_bits(*bits));
+            }
+        }
     }
 
     const REGISTER_DUMP_LEN: usize = DUMPED_REGISTERS.len();

@@ -152,6 +152,8 @@ register! {
         25:25 buffer_size_extension => bool;
         /// 0 = 2048 bytes, 3 = 256 (4096 with the extension).
         17:16 buffer_size;
+        /// Drop frames of VLANs not in VFTA.
+        18:18 vlan_filter => bool;
         15:15 accept_broadcast => bool;
         /// Long packets (frames over [`STANDARD_FRAME_SIZE`]).
         5:5 long_packets => bool;
@@ -272,6 +274,12 @@ register! {
 
     /// Multicast table: a bit for each hash of a destination address.
     pub(crate) MTA(u32)[128] @ 0x5200 {
+        31:0 bits;
+    }
+
+    /// VLAN filter table: a bit for each 802.1Q VLAN id accepted while RCTL's
+    /// `vlan_filter` is on.
+    pub(crate) VFTA(u32)[128] @ 0x5600 {
         31:0 bits;
     }
 

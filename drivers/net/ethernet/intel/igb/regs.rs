@@ -93,6 +93,8 @@ register! {
     pub(crate) RCTL(u32) @ 0x0100 {
         /// Strip the FCS (QEMU's model appends 4 zero bytes without it).
         26:26 strip_crc => bool;
+        /// Drop frames of VLANs not in VFTA.
+        18:18 vlan_filter => bool;
         15:15 accept_broadcast => bool;
         /// Long packets (frames over [`STANDARD_FRAME_SIZE`], up to RLPML).
         5:5 long_packets => bool;
@@ -188,6 +190,12 @@ register! {
 
     /// Multicast table: a bit for each hash of a destination address.
     pub(crate) MTA(u32)[128] @ 0x5200 {
+        31:0 bits;
+    }
+
+    /// VLAN filter table: a bit for each 802.1Q VLAN id accepted while RCTL's
+    /// `vlan_filter` is on.
+    pub(crate) VFTA(u32)[128] @ 0x5600 {
         31:0 bits;
     }
 

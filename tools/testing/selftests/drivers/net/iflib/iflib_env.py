@@ -537,10 +537,12 @@ def sets_in_use(cfg, count, most):
 class Pktgen:
     """pktgen on the peer, or on the DUT if ON_DUT: COUNT (0: until stopped) UDP frames of
     SIZE bytes to port 9 of DST (by default an address no one has) through DST_MAC, RATE a
-    second if given. A context manager sending while it lasts, or send() for COUNT frames."""
+    second if given, from SRC (to SRC_MAX, one address after the other, if given), tagged
+    with 802.1Q VLAN VLAN if given. A context manager sending while it lasts, or send() for
+    COUNT frames."""
 
     def __init__(self, cfg, dst_mac, size=60, rate=0, dst="198.51.100.2", src="198.51.100.1",
-                 count=0, on_dut=False):
+                 count=0, on_dut=False, src_max=None, vlan=None):
         self.cfg = cfg
         self.proc = None
         # Each namespace has its own pktgen threads: the DUT's end uses the first, the
@@ -549,9 +551,11 @@ class Pktgen:
         self.ifname = cfg.ifname if on_dut else cfg.remote_ifname
         self.thread = "kpktgend_0" if on_dut else "kpktgend_1"
         cmds = ["count %d" % count, "pkt_size %d" % size, "clone_skb 0", "dst_mac " + dst_mac,
-                "dst " + dst, "src_min " + src, "src_max " + src]
+                "dst " + dst, "src_min " + src, "src_max " + (src_max or src)]
         if rate:
             cmds.append("ratep %d" % rate)
+        if vlan is not None:
+            cmds.append("vlan_id %d" % vlan)
         cmd("modprobe pktgen")
         self._pg(self.thread, "rem_device_all")
         self._pg(self.thread, "add_device " + self.ifname)
