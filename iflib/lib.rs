@@ -32,6 +32,7 @@ mod ring;
 mod ring_plan;
 mod rx;
 mod segments;
+pub mod self_test;
 mod stats;
 mod tx;
 mod vlan;
@@ -84,6 +85,10 @@ pub use driver::{
 pub use mac_stats::MacCounters;
 pub use ring::Ring;
 pub use tx::PacketEnds;
+
+/// `pr_*!` messages of iflib itself start with "iflib: " (as the kernel crate's own do
+/// with its name).
+const __LOG_PREFIX: &[u8] = b"iflib\0";
 
 /// iflib is built into the kernel: its operation tables belong to no module.
 #[doc(hidden)]

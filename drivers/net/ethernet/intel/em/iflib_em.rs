@@ -20,6 +20,7 @@ use descriptors::{
     TxData, //
 };
 use iflib::{
+    self_test,
     Attached,
     Completions,
     Description,
@@ -751,12 +752,7 @@ impl Driver for Em {
     }
 
     fn read_eeprom(hw: &Hardware<'_>, offset: u32, out: &mut [u8]) -> Result {
-        for (i, byte) in out.iter_mut().enumerate() {
-            let at = offset + i as u32;
-            let word = hw.eeprom_word(at / 2)?;
-            *byte = word.to_le_bytes()[(at % 2) as usize];
-        }
-        Ok(())
+        self_test::nvm_bytes(offset, out, |index| hw.eeprom_word(index))
     }
 
     fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {
@@ -817,30 +813,15 @@ impl Driver for Em {
     }
 
     fn test_registers(hw: &Hardware<'_>) -> Result {
-        let mut result = Ok(());
-        for &(register, mask) in TESTED_REGISTERS {
-            let bar = &hw.bar;
-            let kept = bar.try_read32(register)?;
-            for pattern in [0x5a5a_5a5a, 0xa5a5_a5a5, 0, u32::MAX] {
-                bar.try_write32(pattern & mask, register)?;
-                let read = bar.try_read32(register)? & mask;
-                if read != pattern & mask {
-                    pr_err!(
-                        "register test: {register:#06x} read {read:#010x} after {pattern:#010x}\n"
-                    );
-                    result = Err(EIO);
-                }
-            }
-            bar.try_write32(kept, register)?;
-        }
-        result
+        self_test::test_registers(
+            TESTED_REGISTERS,
+            |register| hw.bar.try_read32(register),
+            |register, value| hw.bar.try_write32(value, register),
+        )
     }
 
     fn test_eeprom(hw: &Hardware<'_>) -> Result {
-        let mut sum = 0u16;
-        for index in 0..EEPROM_WORDS {
-            sum = sum.wrapping_add(hw.eeprom_word(index)?);
-        }
+        let sum = self_test::nvm_word_sum(EEPROM_WORDS, |index| hw.eeprom_word(index))?;
         if sum == EEPROM_SUM {
             Ok(())
         } else {

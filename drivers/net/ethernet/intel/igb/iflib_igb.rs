@@ -20,11 +20,14 @@ use descriptors::{
     TxData, //
 };
 use iflib::{
+    self_test,
     Attached,
     Completions,
     Description,
     Driver,
+    FlowControl,
     FrameLengthRanges,
+    Identify,
     InterruptCause,
     InterruptInterval,
     InterruptRouting,
@@ -75,6 +78,8 @@ pub struct Hardware<'bound> {
     msix: AtomicBool,
     /// With MSI-X, the vector of the other causes (link).
     admin_vector: AtomicU32,
+    /// LEDCTL as `ethtool -p` found it, put back when it ends.
+    ledctl: AtomicU32,
 }
 
 kernel::pci_device_table!(
@@ -372,6 +377,30 @@ const DUMPED_REGISTERS: [usize; 14] = [
     TDLEN::OFFSET,
     TDH::OFFSET,
 ];
+/// NVM words shown by `ethtool -e` and checked by `ethtool -t`: those the checksum
+/// covers.
+const EEPROM_WORDS: u32 = 64;
+
+/// What those words add up to, the checksum word included.
+const EEPROM_SUM: u16 = 0xbaba;
+
+/// Registers `ethtool -t offline` writes patterns to, with their writable bits: queue 0's
+/// ring bases (128-byte aligned) and lengths, the VLAN Ether type and the pause frame
+/// registers.
+const TESTED_REGISTERS: &[(usize, u32)] = &[
+    (RDBAL::OFFSET, 0xffff_ff80),
+    (RDBAH::OFFSET, u32::MAX),
+    (RDLEN::OFFSET, 0x000f_ff80),
+    (TDBAL::OFFSET, 0xffff_ff80),
+    (TDBAH::OFFSET, u32::MAX),
+    (TDLEN::OFFSET, 0x000f_ff80),
+    (VET::OFFSET, 0xffff),
+    (FCAL::OFFSET, u32::MAX),
+    (FCAH::OFFSET, 0xffff),
+    (FCT::OFFSET, 0xffff),
+    (FCTTV::OFFSET, 0xffff),
+];
+
 /// Version of the dump layout above.
 const REGISTER_DUMP_VERSION: u32 = 1;
 
@@ -425,10 +454,11 @@ impl Driver for Igb {
             default_usecs: 50,
             max_usecs: EITR_MAX_USECS,
         }),
-        eeprom_len: 0,
-        flow_control: false,
+        // The 64 words Intel's checksum covers; the rest of the NVM is not shown.
+        eeprom_len: 2 * EEPROM_WORDS,
+        flow_control: true,
         frame_lengths: &FRAME_LENGTHS,
-        self_test: false,
+        self_test: true,
         tx_checksum: true,
         // Context descriptors name the IP header's length in 9 bits, after a MAC header
         // taken as 14 bytes (a checksum's start is the only offset iflib gives).
@@ -450,6 +480,7 @@ impl Driver for Igb {
         let hw = Hardware {
             bar,
             rctl: AtomicU32::new(0),
+            ledctl: AtomicU32::new(0),
             msix: AtomicBool::new(false),
             admin_vector: AtomicU32::new(0),
         };
@@ -747,6 +778,72 @@ impl Driver for Igb {
             undersize: count(stat::RUC),
             ..MacCounters::default()
         })
+    }
+
+    fn read_eeprom(hw: &Hardware<'_>, offset: u32, out: &mut [u8]) -> Result {
+        self_test::nvm_bytes(offset, out, |index| hw.eeprom_word(index))
+    }
+
+    fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {
+        // XOFF with room left for the longest frame (or a tenth of the buffer), XON 16
+        // bytes below.
+        let rx_buffer = u32::from(hw.bar.read(RXPBS).size_kb()) << 10;
+        let high = (rx_buffer * 9 / 10).min(rx_buffer.saturating_sub(MAX_FRAME_SIZE)) >> 4;
+        // The thresholds' 12 bits hold 64 KB, the buffer QEMU's model and the C igb give.
+        let high = u16::try_from(high.min(0xfff)).unwrap_or(0xfff);
+        hw.bar
+            .write_reg(FCAL::zeroed().with_address_low(PAUSE_ADDRESS_LOW));
+        hw.bar
+            .write_reg(FCAH::zeroed().with_address_high(PAUSE_ADDRESS_HIGH));
+        hw.bar.write_reg(FCT::zeroed().with_ether_type(ETH_P_PAUSE));
+        hw.bar
+            .write_reg(FCTTV::zeroed().with_pause_time(PAUSE_TIME));
+        let (low, high) = if flow.tx {
+            (
+                FCRTL::zeroed().try_with_threshold(high.saturating_sub(1)),
+                FCRTH::zeroed().try_with_threshold(high),
+            )
+        } else {
+            (Ok(FCRTL::zeroed()), Ok(FCRTH::zeroed()))
+        };
+        if let (Ok(low), Ok(high)) = (low, high) {
+            hw.bar.write_reg(low.with_xon_enable(flow.tx));
+            hw.bar.write_reg(high);
+        }
+        hw.bar.update(CTRL, |ctrl| {
+            ctrl.with_rx_pause(flow.rx).with_tx_pause(flow.tx)
+        });
+    }
+
+    fn test_registers(hw: &Hardware<'_>) -> Result {
+        self_test::test_registers(
+            TESTED_REGISTERS,
+            |register| hw.bar.try_read32(register),
+            |register, value| hw.bar.try_write32(value, register),
+        )
+    }
+
+    fn test_eeprom(hw: &Hardware<'_>) -> Result {
+        match self_test::nvm_word_sum(EEPROM_WORDS, |index| hw.eeprom_word(index))? {
+            EEPROM_SUM => Ok(()),
+            _ => Err(EIO),
+        }
+    }
+
+    fn set_identify_led(hw: &Hardware<'_>, state: Identify) -> Result {
+        let kept = || LEDCTL::from(hw.ledctl.load(Ordering::Relaxed));
+        let led = match state {
+            Identify::Start => {
+                hw.ledctl
+                    .store(hw.bar.read(LEDCTL).into_raw(), Ordering::Relaxed);
+                return Ok(());
+            }
+            Identify::On => kept().with_led0(LED_MODE_ON),
+            Identify::Off => kept().with_led0(LED_MODE_OFF),
+            Identify::Stop => kept(),
+        };
+        hw.bar.write_reg(led);
+        Ok(())
     }
 
     fn set_mac_address(hw: &Hardware<'_>, mac: &[u8; ETH_ALEN]) {

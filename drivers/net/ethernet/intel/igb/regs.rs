@@ -72,6 +72,43 @@ register! {
         15:0 data;
     }
 
+    /// Flow control: the pause frames' destination address and Ether type, the pause
+    /// time sent.
+    pub(crate) FCAL(u32) @ 0x0028 {
+        31:0 address_low;
+    }
+    pub(crate) FCAH(u32) @ 0x002c {
+        15:0 address_high;
+    }
+    pub(crate) FCT(u32) @ 0x0030 {
+        15:0 ether_type;
+    }
+    pub(crate) FCTTV(u32) @ 0x0170 {
+        15:0 pause_time;
+    }
+
+    /// Flow control thresholds of the RX packet buffer: XOFF is sent above the high one,
+    /// XON (if enabled) below the low one. Bytes, in 16-byte units.
+    pub(crate) FCRTL(u32) @ 0x2160 {
+        31:31 xon_enable => bool;
+        15:4 threshold;
+    }
+    pub(crate) FCRTH(u32) @ 0x2168 {
+        15:4 threshold;
+    }
+
+    /// The RX packet buffer's size in KB.
+    pub(crate) RXPBS(u32) @ 0x2404 {
+        6:0 size_kb;
+    }
+
+    /// LED control.
+    pub(crate) LEDCTL(u32) @ 0x0e00 {
+        /// LED0 (the one `ethtool -p` blinks): its mode in bits 3:0, its invert and blink
+        /// bits above (cleared while a mode is forced).
+        7:0 led0;
+    }
+
     /// VLAN Ether type.
     pub(crate) VET(u32) @ 0x0038 {
         15:0 ether_type;
@@ -328,6 +365,17 @@ pub(crate) const STANDARD_FRAME_SIZE: u32 = 1522;
 
 /// VLAN Ether type.
 pub(crate) const ETH_P_8021Q: u16 = 0x8100;
+
+/// 01:80:C2:00:00:01, the 802.3x pause address, and its Ether type.
+pub(crate) const PAUSE_ADDRESS_LOW: u32 = 0x00c2_8001;
+pub(crate) const PAUSE_ADDRESS_HIGH: u16 = 0x0100;
+pub(crate) const ETH_P_PAUSE: u16 = 0x8808;
+/// The longest pause (in 512-bit times).
+pub(crate) const PAUSE_TIME: u16 = 0xffff;
+
+/// LED0 modes that force it on and off.
+pub(crate) const LED_MODE_ON: u8 = 0xe;
+pub(crate) const LED_MODE_OFF: u8 = 0xf;
 
 /// The PHY on the MDI, its control register and the value that restarts
 /// autonegotiation at 1000 Mb/s full duplex (QEMU's model brings the link up only then,

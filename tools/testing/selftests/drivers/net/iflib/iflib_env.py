@@ -9,7 +9,9 @@ on the DUT, the in-tree C driver on the peer in netns "remote", the addresses
 and environment NetDrvEpEnv reads), and undone by release_dut.
 """
 
+import ctypes
 import inspect
+import mmap
 import os
 import re
 import shlex
@@ -335,6 +337,37 @@ def host_link(mac, state):
     request from the job's output). The request is on its way when this returns: wait for
     its effect."""
     print("# iflib-host: set_link %s %s" % (mac, state), flush=True)
+
+
+class Bar:
+    """BAR 0 of the PCI device at address PCI, mapped from sysfs (as a context manager):
+    read32(OFFSET) reads a register, as the driver would (reads that clear a register
+    clear it here too)."""
+
+    def __init__(self, pci):
+        self.path = "/sys/bus/pci/devices/%s/resource0" % pci
+        self.fd = None
+        self.map = None
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_SYNC)
+        self.map = mmap.mmap(self.fd, os.fstat(self.fd).st_size, mmap.MAP_SHARED,
+                             mmap.PROT_READ | mmap.PROT_WRITE)
+        return self
+
+    def read32(self, offset):
+        return ctypes.c_uint32.from_buffer(self.map, offset).value
+
+    def __exit__(self, *exc):
+        self.map.close()
+        os.close(self.fd)
+        return False
+
+
+def register(cfg, offset):
+    """The DUT's register at OFFSET of BAR 0."""
+    with Bar(cfg.dut_pci) as bar:
+        return bar.read32(offset)
 
 
 def ifname_by_mac(mac):
