@@ -135,6 +135,9 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     fn change_features(dev: &netdev::Device, this: &Self, features: u64) -> Result {
         // The other changeable features are read where they apply (RX checksum and hash
         // per packet) or at the next packet's xmit.
+        // Turned on, the filter starts with the VLANs iflib kept; the stack re-adds its
+        // VLANs only once this returns, and until then frames of a VLAN added while the
+        // filter was off are dropped (as with the C drivers).
         let filter = netdev::features::HW_VLAN_CTAG_FILTER;
         if dev.has_features(filter) != (features & filter != 0) {
             this.set_vlan_filtering(dev, features & filter != 0);

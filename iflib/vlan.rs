@@ -36,12 +36,15 @@ impl VlanTable {
         }
     }
 
-    /// The table as the hardware takes it.
+    /// The table as the hardware takes it: with VLAN 0 always, so that priority-tagged
+    /// frames (802.1p, no VLAN) pass whether or not the 8021q module added it, as the C
+    /// Intel drivers keep it.
     pub(crate) fn words(&self) -> [u32; VLAN_TABLE_WORDS] {
         let mut words = [0; VLAN_TABLE_WORDS];
         for (word, bits) in words.iter_mut().zip(&self.bits) {
             *word = bits.load(Ordering::Relaxed);
         }
+        words[0] |= 1;
         words
     }
 

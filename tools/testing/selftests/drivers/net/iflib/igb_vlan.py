@@ -4,6 +4,8 @@
 VLAN filter table (QEMU's igb model drops what VFTA does not name while RCTL.VFE is on).
 
  - rx-vlan-offload, tx-vlan-offload and rx-vlan-filter are on;
+ - with the 8021q module unloaded (loaded, it adds VLAN 0 to the filter), 1,000
+   priority-tagged frames (VLAN 0) from the peer's pktgen all arrive;
  - over VLAN 10 (a VLAN device on each end) pings cross both ways and TCP arrives intact
    both ways, untagged pings beside them;
  - the peer's pktgen sends 1,000 frames tagged VLAN 20 to the DUT's MAC: with no VLAN 20
@@ -14,6 +16,8 @@ VLAN filter table (QEMU's igb model drops what VFTA does not name while RCTL.VFE
  - the table survives a restart: after `ethtool -G`, VLAN 10 still crosses and VLAN 20
    frames are still dropped.
 """
+
+import os
 
 from iflib_env import Pktgen, answers_ping, ethtool_stat, link_counter, ring_size, \
     run_on_pair, settle, tcp_stream
@@ -59,6 +63,15 @@ def offloads_on(cfg):
         ksft_eq(feature(cfg.ifname, name), "on", name)
 
 
+def priority_tagged(cfg):
+    """Priority-tagged frames (VLAN 0) arrive with the filter on, without the 8021q
+    module (which adds VLAN 0 to the filter while loaded)."""
+    cmd("rmmod 8021q", fail=False)
+    ksft_true(not os.path.exists("/sys/module/8021q"), "8021q not loaded")
+    ksft_eq(feature(cfg.ifname, "rx-vlan-filter"), "on", "rx-vlan-filter on")
+    ksft_true(other_vlan_frames(cfg, 0) >= COUNT, "priority-tagged frames arrive")
+
+
 def vlan_crosses(cfg):
     """Over VLAN 10 pings cross both ways and TCP arrives intact both ways; untagged
     pings beside."""
@@ -74,14 +87,14 @@ def vlan_crosses(cfg):
     ksft_true(answers_ping(cfg, 5), "untagged ping beside")
 
 
-def other_vlan_frames(cfg):
-    """How many of COUNT frames tagged OTHER_VID from the peer the DUT received."""
+def other_vlan_frames(cfg, vid=OTHER_VID):
+    """How many of COUNT frames tagged VID from the peer the DUT received."""
     rx0 = link_counter(cfg.ifname, "rx_packets")
     Pktgen(cfg, cfg.dev["address"], rate=2000, count=COUNT, dst=cfg.addr_v["4"],
-           src=cfg.remote_addr_v["4"], vlan=OTHER_VID).send(30)
+           src=cfg.remote_addr_v["4"], vlan=vid).send(30)
     got = settle(lambda: link_counter(cfg.ifname, "rx_packets"),
                  done=lambda v: v - rx0 >= COUNT) - rx0
-    ksft_pr("%d frames tagged VLAN %d sent, the DUT received %d" % (COUNT, OTHER_VID, got))
+    ksft_pr("%d frames tagged VLAN %d sent, the DUT received %d" % (COUNT, vid, got))
     return got
 
 
@@ -130,7 +143,7 @@ def table_survives_restart(cfg):
 
 def main():
     try:
-        run_on_pair(__file__, "igb", [offloads_on, vlan_crosses, filter_table,
+        run_on_pair(__file__, "igb", [offloads_on, priority_tagged, vlan_crosses, filter_table,
                                       table_survives_restart])
     finally:
         cmd("rmmod pktgen", fail=False)
