@@ -128,9 +128,15 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             let off = set.napi_off.lock();
             // At least one buffer posted.
             let posted = off.as_ref().map(|off| {
-                rx.hand_to(off);
-                rx.refill::<D>(&self.hw, off);
-                rx.has_head_buffers()
+                // SAFETY: The ring is dropped before the set's context is deleted: it is
+                // dropped here on failure, or installed in the set, which drops its rings
+                // before its context (field order) and whose rings `bring_down` drops
+                // before `add_napi_contexts` deletes the context of a set no longer in use.
+                let handed = unsafe { rx.hand_to(off) };
+                handed.is_ok() && {
+                    rx.refill::<D>(&self.hw, off);
+                    rx.has_head_buffers()
+                }
             });
             if posted != Some(true) {
                 D::stop(&self.hw);

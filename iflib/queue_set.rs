@@ -33,22 +33,23 @@ use kernel::{
 /// One queue set of an adapter.
 ///
 /// Teardown: the fields drop in declaration order. `napi_off` names `napi` by address and
-/// drops first; `napi` is deleted while the net device is still allocated (the adapter
-/// drops its queue sets before its net device).
+/// drops first; the rings (the RX ring's page pool belongs to `napi`) drop before `napi`;
+/// `napi` is deleted while the net device is still allocated (the adapter drops its queue
+/// sets before its net device).
 #[pin_data]
 pub(crate) struct QueueSet<'bound, D: Datapath> {
     /// Proof that `napi` is disabled, kept while the adapter is down: `bring_up` fills the
     /// RX ring's pool with it and spends it to enable NAPI; `bring_down` gets it back.
     #[pin]
     pub(crate) napi_off: Mutex<Option<NapiOff>>,
-    #[pin]
-    pub(crate) napi: Napi<Adapter<'bound, D>>,
     /// The TX ring, shared by the xmit path, the XDP senders and NAPI without a lock of
     /// iflib's (see [`TxRing`]).
     pub(crate) tx: Installed<TxRing>,
     /// The RX ring: NAPI's, and the lifecycle's while NAPI is disabled.
     #[pin]
     pub(crate) rx: SpinLock<Option<RxRing>>,
+    #[pin]
+    pub(crate) napi: Napi<Adapter<'bound, D>>,
     /// The index of the queue set, its queues and its NAPI configuration.
     pub(crate) index: u32,
     /// Its packet counters: each written by its NAPI poll or under its TX queue's lock.
@@ -62,9 +63,9 @@ impl<'bound, D: Datapath> QueueSet<'bound, D> {
     pub(crate) fn new(index: u32) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             napi_off <- kernel::new_mutex!(None, "iflib_napi_off"),
-            napi <- Napi::new(),
             tx: Installed::new(),
             rx <- kernel::new_spinlock!(None, "iflib_rx"),
+            napi <- Napi::new(),
             index,
             counters: Counters::default(),
             xps_set: AtomicBool::new(false),

@@ -246,9 +246,14 @@ impl RxRing {
     }
 
     /// Hands the ring's page pool to its queue set's NAPI context, which `off` proves
-    /// stopped: before the first refill.
-    pub(crate) fn hand_to(&self, off: &NapiOff) {
-        self.pool.hand_to(off);
+    /// stopped: before the first refill. `EBUSY` if it went to another context.
+    ///
+    /// # Safety
+    ///
+    /// The ring is dropped before that context is deleted.
+    pub(crate) unsafe fn hand_to(&self, off: &NapiOff) -> Result {
+        // SAFETY: The caller drops the ring, and with it the pool, before the context.
+        unsafe { self.pool.hand_to(off) }
     }
 
     /// Gives every empty slot of each free list (all but one) a buffer and rings their

@@ -104,14 +104,24 @@ impl PagePool {
     /// Hands the pool to the NAPI context `off` proves stopped: from now on that context
     /// allocates from it and recycles into its cache without locks
     /// (`page_pool_enable_direct_recycling`; process context). A pool belongs to one
-    /// context for its life: handed to another, it stays with the first (and warns). The
-    /// context must outlive the pool (drop the pool before deleting the context).
-    pub fn hand_to(&self, off: &NapiOff) {
-        if self.napi().is_null() {
+    /// context for its life: handed again to it, nothing changes; to another, `EBUSY`.
+    ///
+    /// # Safety
+    ///
+    /// The pool is dropped before the context `off` proves stopped is deleted
+    /// ([`super::napi::Napi::remove`] or its drop): destroying the pool reads the context.
+    pub unsafe fn hand_to(&self, off: &NapiOff) -> Result {
+        let napi = self.napi();
+        if napi.is_null() {
             // SAFETY: The pool is valid by the type invariant; `off` proves its context
             // stopped, so no poll of it races the hand-over; the caller keeps the context
             // alive for as long as the pool.
-            unsafe { bindings::page_pool_enable_direct_recycling(self.0.as_ptr(), off.as_raw()) }
+            unsafe { bindings::page_pool_enable_direct_recycling(self.0.as_ptr(), off.as_raw()) };
+            Ok(())
+        } else if off.is(napi) {
+            Ok(())
+        } else {
+            Err(EBUSY)
         }
     }
 
