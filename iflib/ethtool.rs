@@ -286,7 +286,14 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             record(hardware.next(), D::test_registers(&this.hw));
             record(hardware.next(), D::test_eeprom(&this.hw));
             if running {
-                record(None, this.bring_up());
+                let restarted = this.bring_up();
+                if restarted.is_err() {
+                    dev_err!(
+                        this.dma(),
+                        "restart after the self-test failed; the device stays down\n"
+                    );
+                }
+                record(None, restarted);
             }
         }
         record(link.first_mut(), link_up);
