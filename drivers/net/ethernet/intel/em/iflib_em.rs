@@ -301,9 +301,10 @@ impl Hardware<'_> {
         }
     }
 
-    /// Writes the multicast table.
+    /// Writes the multicast table, last word first: on the 82544 a write to an odd word
+    /// also lands in the even word before it, which the next write then corrects.
     fn write_multicast_table(&self, table: &[u32; MTA_WORDS]) {
-        for (i, bits) in table.iter().enumerate() {
+        for (i, bits) in table.iter().enumerate().rev() {
             if let Some(at) = MTA::try_at(i) {
                 self.bar.write(at, MTA::zeroed().with_bits(*bits));
             }
@@ -730,7 +731,8 @@ impl Driver for Em {
     }
 
     fn set_vlan_table(hw: &Hardware<'_>, table: &[u32; VLAN_TABLE_WORDS]) {
-        for (i, bits) in table.iter().enumerate() {
+        // Last word first, for the 82544 (see `write_multicast_table`).
+        for (i, bits) in table.iter().enumerate().rev() {
             if let Some(at) = VFTA::try_at(i) {
                 hw.bar.write(at, VFTA::zeroed().with_bits(*bits));
             }
