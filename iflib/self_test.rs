@@ -33,8 +33,15 @@ pub fn test_registers(
 /// Fills `out` with the bytes from `offset` of an NVM read in little-endian 16-bit words
 /// (`word(index)`), as `ethtool -e` shows it.
 pub fn nvm_bytes(offset: u32, out: &mut [u8], word: impl Fn(u32) -> Result<u16>) -> Result {
+    // Each word read once, even when both its bytes are asked for.
+    let mut last: Option<(u32, [u8; 2])> = None;
     for (at, byte) in (offset..).zip(out.iter_mut()) {
-        *byte = word(at / 2)?.to_le_bytes()[(at % 2) as usize];
+        let bytes = match last {
+            Some((index, bytes)) if index == at / 2 => bytes,
+            _ => word(at / 2)?.to_le_bytes(),
+        };
+        last = Some((at / 2, bytes));
+        *byte = bytes[(at % 2) as usize];
     }
     Ok(())
 }

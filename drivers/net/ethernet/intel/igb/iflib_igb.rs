@@ -785,10 +785,10 @@ impl Driver for Igb {
     }
 
     fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {
-        // XOFF with room left for the longest frame (or a tenth of the buffer), XON 16
-        // bytes below.
+        // XOFF with room left for the frame being received and one more of the largest
+        // (MAC_MAX_FRAME_SIZE), as the C igb leaves; XON 16 bytes below.
         let rx_buffer = u32::from(hw.bar.read(RXPBS).size_kb()) << 10;
-        let high = (rx_buffer * 9 / 10).min(rx_buffer.saturating_sub(MAX_FRAME_SIZE)) >> 4;
+        let high = rx_buffer.saturating_sub(MAX_FRAME_SIZE + u32::from(MAC_MAX_FRAME_SIZE)) >> 4;
         // The thresholds' 12 bits hold 64 KB, the buffer QEMU's model and the C igb give.
         let high = u16::try_from(high.min(0xfff)).unwrap_or(0xfff);
         hw.bar

@@ -8,7 +8,10 @@ register it programs where one holds it, and bad values refused:
  - the NVM (ethtool -e): 128 bytes, the permanent MAC address first, the words summing
    to Intel's 0xBABA;
  - flow control: off by default; rx and tx pause on, read back and in CTRL (RFCE,
-   TFCE); pause autonegotiation refused; off again, ping passes;
+   TFCE), the pause frame registers programmed (FCAL with 01:80:C2:00:00:01, FCTTV the
+   longest pause, FCRTH leaving room for two of the largest frames in the RX buffer,
+   FCRTL 16 bytes below with XON on); pause autonegotiation refused; off again (the
+   thresholds cleared), ping passes;
  - ethtool -p: LED0's mode in LEDCTL seen forced on (0xe) and off (0xf) while it runs,
    LEDCTL as before after;
  - ethtool -t offline: register, NVM and link tests pass, and traffic after; with the
@@ -28,6 +31,11 @@ CTRL_RFCE = 1 << 27
 CTRL_TFCE = 1 << 28
 LEDCTL = 0x0e00
 EITR = 0x1680
+FCAL, FCTTV, FCRTL, FCRTH, RXPBS = 0x0028, 0x0170, 0x2160, 0x2168, 0x2404
+FCRTL_XONE = 1 << 31
+# The frame being received and the largest the MAC takes: MTU 9216 with header, tag and
+# FCS, and 9728.
+XOFF_ROOM = 9238 + 9728
 
 
 def setting(option, ifname, name):
@@ -96,10 +104,18 @@ def flow_control(cfg):
     defer(ethtool, "-A %s rx off tx off" % cfg.ifname)
     ethtool("-A %s rx on tx on" % cfg.ifname)
     ksft_true(pause_is(cfg, "on", "on"), "rx and tx pause on: read back, in CTRL")
+    high = ((register(cfg, RXPBS) & 0x7f) * 1024 - XOFF_ROOM) & ~0xf
+    thresholds = (register(cfg, FCRTH), register(cfg, FCRTL))
+    ksft_pr("FCRTH %#x, FCRTL %#x, FCAL %#x, FCTTV %#x" %
+            (thresholds + (register(cfg, FCAL), register(cfg, FCTTV))))
+    ksft_eq(thresholds, (high, (high - 16) | FCRTL_XONE), "XOFF and XON thresholds")
+    ksft_eq((register(cfg, FCAL), register(cfg, FCTTV)), (0x00c28001, 0xffff),
+            "pause address and time")
     ksft_true(refused("-A %s autoneg on" % cfg.ifname, "Invalid argument"),
               "pause autonegotiation refused")
     ethtool("-A %s rx off tx off" % cfg.ifname)
     ksft_true(pause_is(cfg, "off", "off"), "pause off again")
+    ksft_eq((register(cfg, FCRTH), register(cfg, FCRTL)), (0, 0), "thresholds cleared")
     ksft_true(answers_ping(cfg, 10), "ping passes")
 
 
@@ -137,6 +153,7 @@ def self_tests(cfg):
     """Offline: registers, NVM and link pass, traffic after; link down: link fails."""
     ksft_eq(self_test(cfg, "offline"), ("PASS", ["0", "0", "0"]),
             "offline: registers, NVM, link pass")
+    ksft_true(wait_for(lambda: carrier(cfg.ifname), 10), "carrier back after")
     ksft_true(answers_ping(cfg, 10), "ping passes after")
     mac = cfg.dev["address"]
     defer(wait_for, lambda: carrier(cfg.ifname), 10)
