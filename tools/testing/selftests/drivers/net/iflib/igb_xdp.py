@@ -12,18 +12,19 @@ some to every RX queue in use, so each action is checked on every queue set:
  - XDP_TX: every frame back at the peer;
  - XDP_REDIRECT: every frame through a veth, and redirected to the DUT itself (its
    ndo_xdp_xmit) every frame back at the peer;
- - `ethtool -L combined 8` with XDP_TX attached: the eight sets come up with their page
+ - `ethtool -L combined 1`, then 8, with XDP_TX attached: the eight sets come up with their page
    pools and XDP RX queue information, and XDP_TX brings every frame back from all eight;
- - programs swapped under a ping flood lose no more than the swaps' pings;
+ - programs swapped 30 times under a ping flood: at most a quarter of the pings lost;
  - detached, the frames reach the stack again.
 """
 
 import ipaddress
+import signal
 import socket
 from pathlib import Path
 
 from em_queues import rx_queue_packets, toeplitz
-from iflib_env import Pktgen, answers_ping, channels, link_counter, run_on_pair, \
+from iflib_env import Pktgen, answers_ping, channels, ethtool_stat, link_counter, run_on_pair, \
     sets_in_use, settle, snmp_counter
 from lib.py import cmd, defer, ethtool, ip, ksft_eq, ksft_ge, ksft_pr, ksft_true
 
@@ -181,11 +182,13 @@ def xdp_hairpin(cfg):
 
 
 def eight_sets_with_xdp(cfg):
-    """-L combined 8 with XDP_TX attached: eight sets in use, and every frame back at the
-    peer from all eight RX queues."""
+    """With XDP_TX attached, -L combined 1 then 8 (the most): eight sets in use, and every
+    frame back at the peer from all eight RX queues."""
     most, count = channels(cfg)
     attach(cfg, "reflect")
     defer(ethtool, "-L %s combined %d" % (cfg.ifname, count))
+    ethtool("-L %s combined 1" % cfg.ifname)
+    ksft_true(sets_in_use(cfg, 1, most), "one queue set with the program")
     ethtool("-L %s combined %d" % (cfg.ifname, most))
     ksft_true(sets_in_use(cfg, most, most), "%d queue sets with the program" % most)
     ksft_eq(xdp_mode(cfg), "driver", "the program stays attached")
@@ -195,21 +198,25 @@ def eight_sets_with_xdp(cfg):
 
 def swapped_under_ping_flood(cfg):
     """Programs attached, replaced and detached 10 times under a ping flood (30 changes,
-    each a restart of the queue sets): no more than 5 pings lost per change, and ping
-    passes after."""
-    ping = cmd("ping -q -i 0.01 -c 600 -W 1 " + cfg.remote_addr_v["4"], background=True,
-               fail=False)
+    each a restart of the queue sets), the pings running until the last change: at most
+    a quarter of them lost (a change stalling traffic for a while would lose most), no
+    TX timeout, and ping passes after."""
+    timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
+    ping = cmd("ping -q -i 0.01 -W 1 " + cfg.remote_addr_v["4"], background=True, fail=False)
     for _ in range(SWAPS // 3):
         attach(cfg, "drop")
         attach(cfg, "reflect")
         detach(cfg)
-    ping.process(terminate=False, fail=False, timeout=120)
+    # ping prints its summary when interrupted.
+    ping.proc.send_signal(signal.SIGINT)
+    ping.process(terminate=False, fail=False, timeout=30)
     # "600 packets transmitted, 598 received, ..."
     summary = [line for line in ping.stdout.splitlines() if "packet loss" in line]
     ksft_pr(summary[0] if summary else ping.stdout.strip())
     fields = summary[0].split() if summary else ["0", "", "", "0"]
     sent, got = int(fields[0]), int(fields[3])
-    ksft_true(sent > 0 and sent - got <= 5 * SWAPS, "at most %d pings lost" % (5 * SWAPS))
+    ksft_true(sent > 0 and got >= sent * 3 // 4, "at most a quarter of the pings lost")
+    ksft_eq(ethtool_stat(cfg.ifname, "tx_timeouts"), timeouts, "no TX timeout")
     ksft_true(answers_ping(cfg, 10), "ping passes after")
 
 
