@@ -23,7 +23,8 @@ import os
 import socket
 import struct
 
-from iflib_env import NicPair, answers_ping, ethtool_stat, irq_lines, sets_in_use, wait_for
+from iflib_env import NicPair, answers_ping, channels, ethtool_stat, irq_lines, sets_in_use, \
+    wait_for
 from lib.py import CmdExitFailure, Iperf3Runner, cmd, ethtool, ip, ksft_eq, ksft_exit, \
     ksft_pr, ksft_run, ksft_true
 
@@ -31,10 +32,14 @@ SIOCETHTOOL, ETHTOOL_SPFLAGS = 0x8946, 0x28
 
 
 class Pairs:
-    """One em NIC pair open at a time, the one a case asks for (the peers share a netns)."""
+    """One NIC pair open at a time, the one a case asks for (the peers share a netns);
+    MSIX_MODEL names the model the MSI-X cases run on."""
 
-    def __init__(self):
+    def __init__(self, msix_model="e1000e"):
+        self.msix_model = msix_model
         self.model, self.pair, self.cfg = None, None, None
+        # Queue sets the MSI-X model uses by default (one per CPU, at most its most).
+        self.sets = None
 
     def get(self, model):
         if self.model != model:
@@ -102,10 +107,13 @@ def stream_raises(cfg, names):
     return after > before
 
 
-def uses_msix(cfg):
-    """Three MSI-X vectors: two queue sets' and the admin's."""
+def uses_msix(pairs):
+    """MSI-X: a vector allocated for each queue set the device may use (ethtool -l's
+    maximum) and the admin's, the default queue sets in use."""
+    cfg = pairs.cfg
+    most = channels(cfg)[0]
     ksft_pr("vectors: %s" % vectors(cfg))
-    return vectors(cfg) == ["msix"] * 3 and sets_in_use(cfg, 2, 2)
+    return vectors(cfg) == ["msix"] * (most + 1) and sets_in_use(cfg, pairs.sets, most)
 
 
 def uses_msi(cfg):
@@ -130,24 +138,27 @@ def no_msix_no_flags(pairs, model):
 
 
 def msix_by_default(pairs):
-    """e1000e: disable-msix listed and off; MSI-X, a vector per queue set."""
-    cfg = pairs.get("e1000e")
+    """disable-msix listed and off; MSI-X, a vector per queue set (one per CPU)."""
+    cfg = pairs.get(pairs.msix_model)
+    most = channels(cfg)[0]
+    pairs.sets = min(most, os.cpu_count())
     ksft_true("supports-priv-flags: yes" in ethtool("-i " + cfg.ifname).stdout,
               "ethtool -i: private flags")
     ksft_true(flag_is(cfg, "off"), "disable-msix off")
-    ksft_true(wait_for(lambda: uses_msix(cfg), 5), "MSI-X: two queue sets and the admin vector")
+    ksft_true(wait_for(lambda: uses_msix(pairs), 5),
+              "MSI-X: %d queue sets and the admin vector" % pairs.sets)
 
 
 def unnamed_flag_refused(pairs):
-    """e1000e: a flag bit without a name is refused over the ioctl; flags unchanged."""
-    cfg = pairs.get("e1000e")
+    """A flag bit without a name is refused over the ioctl; flags unchanged."""
+    cfg = pairs.get(pairs.msix_model)
     ksft_eq(set_flags_ioctl(cfg.ifname, 3), "EINVAL", "flags 3 refused")
-    ksft_true(flag_is(cfg, "off") and uses_msix(cfg), "flags and vectors unchanged")
+    ksft_true(flag_is(cfg, "off") and uses_msix(pairs), "flags and vectors unchanged")
 
 
 def msi_under_flood(pairs):
-    """e1000e: disable-msix on under a ping flood: one MSI vector, the flood survives."""
-    cfg = pairs.get("e1000e")
+    """disable-msix on under a ping flood: one MSI vector, the flood survives."""
+    cfg = pairs.get(pairs.msix_model)
     timeouts = ethtool_stat(cfg.ifname, "tx_timeouts")
     flood = cmd("ping -f -q -w 3600 " + cfg.remote_addr_v["4"], background=True, fail=False)
     try:
@@ -163,8 +174,8 @@ def msi_under_flood(pairs):
 
 
 def msix_back_after_up(pairs):
-    """e1000e: disable-msix off while down: nothing requested; MSI-X again after up."""
-    cfg = pairs.get("e1000e")
+    """disable-msix off while down: nothing requested; MSI-X again after up."""
+    cfg = pairs.get(pairs.msix_model)
     ip("link set dev %s down" % cfg.ifname)
     ethtool("--set-priv-flags %s disable-msix off" % cfg.ifname)
     ksft_true(flag_is(cfg, "off"), "read back: off")
@@ -173,20 +184,20 @@ def msix_back_after_up(pairs):
     # Down dropped the IPv6 address (keep_addr_on_down is off): the next cases use it.
     ip("addr replace %s/64 dev %s nodad" % (cfg.addr_v["6"], cfg.ifname))
     ksft_true(answers_ping(cfg, 20), "ping passes after up")
-    ksft_true(uses_msix(cfg), "MSI-X: two queue sets and the admin vector")
-    queue_lines = ["%s-TxRx-%d" % (cfg.ifname, n) for n in (0, 1)]
+    ksft_true(uses_msix(pairs), "MSI-X: %d queue sets and the admin vector" % pairs.sets)
+    queue_lines = ["%s-TxRx-%d" % (cfg.ifname, n) for n in range(pairs.sets)]
     ksft_true(stream_raises(cfg, queue_lines), "TCP stream on the queue sets' vectors")
 
 
 def unload_on_msi(pairs):
-    """e1000e: unloaded on the MSI vector under a ping flood: vectors freed."""
-    cfg = pairs.get("e1000e")
+    """Unloaded on the MSI vector under a ping flood: vectors freed."""
+    cfg = pairs.get(pairs.msix_model)
     ethtool("--set-priv-flags %s disable-msix on" % cfg.ifname)
     ksft_true(wait_for(lambda: uses_msi(cfg), 10), "one MSI vector")
     flood = cmd("ping -f -q -w 3600 " + cfg.remote_addr_v["4"], background=True, fail=False)
     try:
         ksft_true(answers_ping(cfg, 10), "ping passes under the flood")
-        cmd("rmmod iflib_em")
+        cmd("rmmod " + cfg.driver)
         ksft_eq(vectors(cfg), [], "vectors freed")
     finally:
         flood.process(terminate=True, fail=False)
