@@ -9,7 +9,9 @@ under a ping flood, the flag takes effect at once: the device restarts on one
 MSI vector with one queue set, the flood survives without a TX timeout, and a
 TCP stream passes with that vector's interrupt count growing. Cleared while the
 interface is down, nothing is requested until `up` brings MSI-X and both queue
-sets back. Unloading on the MSI vector under a flood frees the vectors. A flag
+sets back. Unloading on the MSI vector under a flood frees the vectors. With
+MSI and MSI-X disallowed for the device, one queue set runs on the INTx line,
+freed at unload. A flag
 bit without a name, sent through the ioctl (which, unlike netlink, passes any
 bits), is refused with EINVAL. The 8254x (QEMU e1000) have no MSI-X: no
 private flags, and setting one is refused.
@@ -83,14 +85,29 @@ def set_flags_ioctl(ifname, value):
             return errno.errorcode.get(e.errno, str(e.errno))
 
 
-def interrupts(name):
-    """The interrupt count of line NAME, summed over CPUs; None if it is not requested."""
+def interrupt_line(name):
+    """The /proc/interrupts fields of the line that NAME requested (alone or among the
+    handlers of a shared line), or None."""
     with open("/proc/interrupts", encoding="ascii") as f:
         for line in f:
             fields = line.split()
-            if fields and fields[-1] == name:
-                return sum(int(x) for x in fields[1:] if x.isdigit())
+            if not fields or not fields[0].endswith(":"):
+                continue
+            # The handlers' names end the line: "... IO-APIC 20-fasteoi eth0, eth1".
+            names = [fields[-1]]
+            for field in reversed(fields[1:-1]):
+                if not field.endswith(","):
+                    break
+                names.append(field[:-1])
+            if name in names:
+                return fields
     return None
+
+
+def interrupts(name):
+    """The interrupt count of line NAME, summed over CPUs; None if it is not requested."""
+    fields = interrupt_line(name)
+    return None if fields is None else sum(int(x) for x in fields[1:] if x.isdigit())
 
 
 def stream_raises(cfg, names):
@@ -204,6 +221,32 @@ def unload_on_msi(pairs):
         pairs.close()
 
 
+def intx_without_msi(pairs):
+    """MSI and MSI-X disallowed for the DUT (sysfs msi_bus 0) before our driver probes:
+    one queue set on the INTx line, which a TCP stream raises; the line freed at unload."""
+    pci = pairs.get(pairs.msix_model).dut_pci
+    pairs.close()
+    msi_bus = "/sys/bus/pci/devices/%s/msi_bus" % pci
+    with open(msi_bus, "w", encoding="ascii") as f:
+        f.write("0")
+    try:
+        cfg = pairs.get(pairs.msix_model)
+        line = interrupt_line(cfg.ifname)
+        ksft_pr("line: %s" % line)
+        ksft_true(vectors(cfg) == [] and line is not None and
+                  not any("MSI" in field for field in line), "the INTx line, no MSI vector")
+        ksft_eq(channels(cfg), (1, 1), "one queue set")
+        ksft_true(answers_ping(cfg, 20), "ping passes")
+        ksft_true(stream_raises(cfg, [cfg.ifname]), "TCP stream on the INTx line")
+        ifname = cfg.ifname
+        cmd("rmmod " + cfg.driver)
+        ksft_eq(interrupt_line(ifname), None, "line freed at unload")
+    finally:
+        with open(msi_bus, "w", encoding="ascii") as f:
+            f.write("1")
+        pairs.close()
+
+
 def main():
     pairs = Pairs()
     cases = []
@@ -216,7 +259,7 @@ def main():
         cases.append(no_flags_without_msix)
     if "e1000e" in models:
         cases += [msix_by_default, unnamed_flag_refused, msi_under_flood, msix_back_after_up,
-                  unload_on_msi]
+                  unload_on_msi, intx_without_msi]
     try:
         ksft_run(cases, args=(pairs,))
     finally:

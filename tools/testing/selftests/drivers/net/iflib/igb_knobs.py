@@ -6,11 +6,12 @@ vector; a flag bit without a name refused over the ioctl; set under a ping flood
 device restarts on one MSI vector with one queue set, no TX timeout, TCP passes raising
 that vector; cleared while down, nothing is requested until up brings MSI-X and the queue
 sets back, TCP raising their vectors; unloaded on the MSI vector under a flood, the
-vectors are freed.
+vectors are freed; with MSI and MSI-X disallowed for the device, one queue set on the
+INTx line.
 """
 
-from em_knobs import Pairs, msi_under_flood, msix_back_after_up, msix_by_default, \
-    unload_on_msi, unnamed_flag_refused
+from em_knobs import Pairs, intx_without_msi, msi_under_flood, msix_back_after_up, \
+    msix_by_default, unload_on_msi, unnamed_flag_refused
 from lib.py import ksft_exit, ksft_run
 
 
@@ -18,7 +19,7 @@ def main():
     pairs = Pairs("igb")
     try:
         ksft_run([msix_by_default, unnamed_flag_refused, msi_under_flood, msix_back_after_up,
-                  unload_on_msi], args=(pairs,))
+                  unload_on_msi, intx_without_msi], args=(pairs,))
     finally:
         pairs.close()
     ksft_exit()
