@@ -227,6 +227,8 @@ def intx_without_msi(pairs):
     pci = pairs.get(pairs.msix_model).dut_pci
     pairs.close()
     msi_bus = "/sys/bus/pci/devices/%s/msi_bus" % pci
+    with open(msi_bus, encoding="ascii") as f:
+        allowed = f.read().strip()
     with open(msi_bus, "w", encoding="ascii") as f:
         f.write("0")
     try:
@@ -243,7 +245,7 @@ def intx_without_msi(pairs):
         ksft_eq(interrupt_line(ifname), None, "line freed at unload")
     finally:
         with open(msi_bus, "w", encoding="ascii") as f:
-            f.write("1")
+            f.write(allowed)
         pairs.close()
 
 
