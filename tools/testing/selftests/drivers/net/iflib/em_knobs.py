@@ -25,8 +25,8 @@ import os
 import socket
 import struct
 
-from iflib_env import NicPair, answers_ping, channels, ethtool_stat, irq_lines, sets_in_use, \
-    wait_for
+from iflib_env import NicPair, answers_ping, channels, ethtool_stat, irq_handlers, irq_lines, \
+    sets_in_use, wait_for
 from lib.py import CmdExitFailure, Iperf3Runner, cmd, ethtool, ip, ksft_eq, ksft_exit, \
     ksft_pr, ksft_run, ksft_true
 
@@ -91,15 +91,7 @@ def interrupt_line(name):
     with open("/proc/interrupts", encoding="ascii") as f:
         for line in f:
             fields = line.split()
-            if not fields or not fields[0].endswith(":"):
-                continue
-            # The handlers' names end the line: "... IO-APIC 20-fasteoi eth0, eth1".
-            names = [fields[-1]]
-            for field in reversed(fields[1:-1]):
-                if not field.endswith(","):
-                    break
-                names.append(field[:-1])
-            if name in names:
+            if fields and fields[0].endswith(":") and name in irq_handlers(fields):
                 return fields
     return None
 

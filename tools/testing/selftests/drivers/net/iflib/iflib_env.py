@@ -513,15 +513,28 @@ def channels(cfg):
     return ch.get("combined-max"), ch.get("combined-count")
 
 
+def irq_handlers(fields):
+    """The handler names that end a /proc/interrupts line split in FIELDS, several on a
+    shared line: "... IO-APIC 20-fasteoi eth0, eth1"."""
+    names = [fields[-1]] if len(fields) > 1 else []
+    for field in reversed(fields[1:-1]):
+        if not field.endswith(","):
+            break
+        names.append(field[:-1])
+    return names
+
+
 def irq_lines(ifname):
     """{name: irq} of the lines /proc/interrupts shows for IFNAME."""
     lines = {}
     with open("/proc/interrupts", encoding="ascii") as f:
         for line in f:
             fields = line.split()
-            name = fields[-1] if fields else ""
-            if (name == ifname or name.startswith(ifname + "-")) and fields[0].endswith(":"):
-                lines[name] = int(fields[0][:-1])
+            if not fields or not fields[0].endswith(":"):
+                continue
+            for name in irq_handlers(fields):
+                if name == ifname or name.startswith(ifname + "-"):
+                    lines[name] = int(fields[0][:-1])
     return lines
 
 
