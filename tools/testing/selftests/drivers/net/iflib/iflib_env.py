@@ -342,7 +342,7 @@ def host_link(mac, state):
 class Bar:
     """BAR 0 of the PCI device at address PCI, mapped from sysfs (as a context manager):
     read32(OFFSET) reads a register, as the driver would (reads that clear a register
-    clear it here too)."""
+    clear it here too); write32(OFFSET, VALUE) writes one behind the driver's back."""
 
     def __init__(self, pci):
         self.path = "/sys/bus/pci/devices/%s/resource0" % pci
@@ -357,6 +357,9 @@ class Bar:
 
     def read32(self, offset):
         return ctypes.c_uint32.from_buffer(self.map, offset).value
+
+    def write32(self, offset, value):
+        ctypes.c_uint32.from_buffer(self.map, offset).value = value
 
     def __exit__(self, *exc):
         self.map.close()

@@ -17,13 +17,17 @@ iflib_igb on the DUT, the C igb on the peer:
   4096-entry rings) are refused with ENOMEM until they fit, the rings and channels read
   back as before, the device never stops (no carrier change), the kernel log has no
   warning (a page pool dropped while bound to a running NAPI context warns) and no
-  TX timeout; with memory both apply.
+  TX timeout; with memory both apply;
+- a TX hang (the transmitter switched off behind the driver's back, em_watchdog.py's
+  case): the stack's watchdog fires, iflib counts it and resets the device, and the
+  frames queued meanwhile leave.
 """
 
 import os
 import re
 
 from em_reconfig_flood import reconfig_under_tx_flood
+from em_watchdog import tx_watchdog_resets
 from iflib_env import TIME_FACTOR, answers_ping, by_scope, channels, ethnl_set, ethtool_stat, \
     kernel_log_since, kmsg_mark, ring_size, run_on_pair, sets_in_use, tcp_transfer
 from lib.py import KsftSkipEx, cmd, defer, ethtool, ip, ksft_eq, ksft_gt, ksft_pr, \
@@ -210,7 +214,7 @@ def out_of_memory_keeps_settings(cfg):
 
 def main():
     run_on_pair(__file__, "igb", [reconfig_under_tx_flood, rings_refused, jumbo_frames,
-                                  out_of_memory_keeps_settings])
+                                  out_of_memory_keeps_settings, tx_watchdog_resets])
 
 
 if __name__ == "__main__":
