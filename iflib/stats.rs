@@ -33,6 +33,11 @@ pub(crate) struct Counters {
     pub(crate) tx_timeouts: AtomicU64,
     /// Packets handed to the hardware to segment (TSO); their frames count in `tx_packets`.
     pub(crate) tx_tso: AtomicU64,
+    /// Bytes of those packets as handed over, and the frames and bytes (each frame with its
+    /// headers) the hardware makes of them: counted at transmit.
+    pub(crate) tx_tso_bytes: AtomicU64,
+    pub(crate) tx_tso_frames: AtomicU64,
+    pub(crate) tx_tso_frame_bytes: AtomicU64,
     /// Received frames whose checksum the hardware verified.
     pub(crate) rx_csum_verified: AtomicU64,
     /// Received frames the hardware found a bad checksum in (the stack checks them again).
@@ -82,6 +87,9 @@ pub(crate) const NAMES: &[&kernel::str::CStr] = &[
     c"tx_linearized",
     c"tx_timeouts",
     c"tx_tso",
+    c"tx_tso_bytes",
+    c"tx_tso_frames",
+    c"tx_tso_frame_bytes",
     c"rx_csum_verified",
     c"rx_csum_bad",
     c"napi_polls",
@@ -111,6 +119,9 @@ impl Counters {
             &self.tx_linearized,
             &self.tx_timeouts,
             &self.tx_tso,
+            &self.tx_tso_bytes,
+            &self.tx_tso_frames,
+            &self.tx_tso_frame_bytes,
             &self.rx_csum_verified,
             &self.rx_csum_bad,
             &self.napi_polls,
@@ -145,6 +156,10 @@ impl Counters {
         add(&mut rx.csum_bad, &self.rx_csum_bad);
         add(&mut tx.packets, &self.tx_packets);
         add(&mut tx.bytes, &self.tx_bytes);
+        add(&mut tx.hw_gso_packets, &self.tx_tso);
+        add(&mut tx.hw_gso_bytes, &self.tx_tso_bytes);
+        add(&mut tx.hw_gso_wire_packets, &self.tx_tso_frames);
+        add(&mut tx.hw_gso_wire_bytes, &self.tx_tso_frame_bytes);
     }
 
     /// Adds these counters to the device's `total`.

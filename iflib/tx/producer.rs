@@ -138,9 +138,13 @@ impl TxProducer<'_> {
         let len = skb.len();
         let (wire_frames, wire_bytes) = match tso {
             Some(tso) => {
-                stats::add(&counters.tx_tso, 1);
                 let frames = tso.segments.max(1);
-                (frames, len + (frames - 1) * tso.header_len)
+                let frame_bytes = len + (frames - 1) * tso.header_len;
+                stats::add(&counters.tx_tso, 1);
+                stats::add(&counters.tx_tso_bytes, u64::from(len));
+                stats::add(&counters.tx_tso_frames, u64::from(frames));
+                stats::add(&counters.tx_tso_frame_bytes, u64::from(frame_bytes));
+                (frames, frame_bytes)
             }
             None => (1, len),
         };

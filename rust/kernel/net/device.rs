@@ -677,6 +677,14 @@ pub struct QueueTxStats {
     pub packets: u64,
     /// Bytes transmitted.
     pub bytes: u64,
+    /// Packets the hardware segmented (TSO), counted as the stack handed them over.
+    pub hw_gso_packets: u64,
+    /// Bytes of those packets, as handed over.
+    pub hw_gso_bytes: u64,
+    /// Frames the hardware made of them.
+    pub hw_gso_wire_packets: u64,
+    /// Bytes of those frames, each with its headers.
+    pub hw_gso_wire_bytes: u64,
 }
 
 /// What [`Operations::start_xmit`] did with a packet.
@@ -1096,6 +1104,10 @@ impl<T: Operations> Registration<T> {
         let out = unsafe { &mut *stats };
         out.packets = tx.packets;
         out.bytes = tx.bytes;
+        out.hw_gso_packets = tx.hw_gso_packets;
+        out.hw_gso_bytes = tx.hw_gso_bytes;
+        out.hw_gso_wire_packets = tx.hw_gso_wire_packets;
+        out.hw_gso_wire_bytes = tx.hw_gso_wire_bytes;
     }
 
     extern "C" fn base_stats_callback(
@@ -1115,6 +1127,10 @@ impl<T: Operations> Registration<T> {
             (*rx).csum_bad = base_rx.csum_bad;
             (*tx).packets = base_tx.packets;
             (*tx).bytes = base_tx.bytes;
+            (*tx).hw_gso_packets = base_tx.hw_gso_packets;
+            (*tx).hw_gso_bytes = base_tx.hw_gso_bytes;
+            (*tx).hw_gso_wire_packets = base_tx.hw_gso_wire_packets;
+            (*tx).hw_gso_wire_bytes = base_tx.hw_gso_wire_bytes;
         }
     }
 
