@@ -13,6 +13,7 @@ use crate::{
         Datapath,
         FlowControl,
         LinkState,
+        RxHashPorts,
         MAX_QUEUE_SETS,
         RX_HASH_KEY_LEN, //
     },
@@ -88,6 +89,9 @@ pub(crate) struct Settings {
     /// The key received flows are hashed with (where the device hashes them). Written
     /// under RTNL and ethtool's RSS lock, read under one of them.
     hash_key: [AtomicU8; RX_HASH_KEY_LEN],
+    /// The TCP and UDP flows hashed by their ports ([`RxHashPorts`], a bit each), where the
+    /// device lets them choose.
+    hash_ports: AtomicU8,
     /// The operator turned MSI-X off (`ethtool --set-priv-flags IFACE disable-msix on`).
     pub(crate) msix_disabled: AtomicBool,
     /// Queue sets to use (`ethtool -L combined`), fewer if the vectors are fewer.
@@ -116,6 +120,24 @@ impl Settings {
         for (byte, stored) in key.iter().zip(&self.hash_key) {
             stored.store(*byte, Ordering::Relaxed);
         }
+    }
+
+    pub(crate) fn hash_ports(&self) -> RxHashPorts {
+        let bits = self.hash_ports.load(Ordering::Relaxed);
+        RxHashPorts {
+            tcp_ipv4: bits & 1 != 0,
+            tcp_ipv6: bits & 2 != 0,
+            udp_ipv4: bits & 4 != 0,
+            udp_ipv6: bits & 8 != 0,
+        }
+    }
+
+    pub(crate) fn set_hash_ports(&self, ports: RxHashPorts) {
+        let bits = u8::from(ports.tcp_ipv4)
+            | u8::from(ports.tcp_ipv6) << 1
+            | u8::from(ports.udp_ipv4) << 2
+            | u8::from(ports.udp_ipv6) << 3;
+        self.hash_ports.store(bits, Ordering::Relaxed);
     }
 }
 
@@ -165,6 +187,9 @@ pub struct Adapter<'bound, D: Datapath> {
     pub(crate) xdp: ProgramSlot,
     /// The device hashes received flows ([`crate::Attached::rx_hash`]).
     pub(crate) rx_hash: bool,
+    /// It hashes TCP and UDP flows by their ports or not, as told
+    /// ([`crate::Attached::rx_hash_ports_choice`]).
+    pub(crate) rx_hash_ports_choice: bool,
     /// The driver routes MSI-X and the device has it: the operator may turn it off.
     pub(crate) msix_available: bool,
     pub(crate) settings: Settings,
@@ -277,6 +302,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                 rx_filter_live: AtomicBool::new(false),
                 xdp: ProgramSlot::new(),
                 rx_hash: attached.rx_hash,
+                rx_hash_ports_choice: attached.rx_hash && attached.rx_hash_ports_choice,
                 msix_available,
                 settings: Settings {
                     tx_len: AtomicU32::new(desc.rings.tx.limits.default),
@@ -291,6 +317,8 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         netdev::fill_rss_key(&mut key);
                         key.map(AtomicU8::new)
                     },
+                    // TCP's ports, not UDP's: RxHashPorts::default().
+                    hash_ports: AtomicU8::new(0b0011),
                     msix_disabled: AtomicBool::new(false),
                     queue_sets: AtomicU32::new(sets),
                     vlans: VlanTable::new(desc.vlan_filter),

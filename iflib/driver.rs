@@ -49,6 +49,10 @@ pub struct Attached<H> {
     /// [`Driver::set_rx_hash_key`], and reports the hash in [`RxFragment::hash`]
     /// (`ethtool -x`/`-X`, `ethtool -K rxhash`).
     pub rx_hash: bool,
+    /// With [`Attached::rx_hash`]: the device hashes TCP and UDP flows by their ports or not,
+    /// as [`Driver::set_rx_hash_ports`] says (`ethtool -N IFACE rx-flow-hash udp4 sdfn`).
+    /// Without, it hashes the fields [`Driver::rx_hash_fields`] names.
+    pub rx_hash_ports_choice: bool,
     /// Bits of bus address the device reads and writes (rings, buffers): 32 to 64. Buffers
     /// above that limit are bounced, so tell the most the device handles.
     pub dma_address_bits: u32,
@@ -199,6 +203,60 @@ pub struct RxHash {
     pub value: u32,
     /// What it covers: the IP addresses, or the ports too.
     pub kind: HashType,
+}
+
+/// Which TCP and UDP flows the device hashes by their ports too (the rest by their IP
+/// addresses alone), where [`Attached::rx_hash_ports_choice`]. iflib's default: TCP's ports,
+/// not UDP's (a fragmented datagram's pieces, which carry no ports, stay on one queue), as
+/// the C drivers do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxHashPorts {
+    /// TCP over IPv4.
+    pub tcp_ipv4: bool,
+    /// TCP over IPv6.
+    pub tcp_ipv6: bool,
+    /// UDP over IPv4.
+    pub udp_ipv4: bool,
+    /// UDP over IPv6.
+    pub udp_ipv6: bool,
+}
+
+impl Default for RxHashPorts {
+    fn default() -> Self {
+        Self {
+            tcp_ipv4: true,
+            tcp_ipv6: true,
+            udp_ipv4: false,
+            udp_ipv6: false,
+        }
+    }
+}
+
+impl RxHashPorts {
+    /// Whether flows of `flow` are hashed by their ports; `None` for flows without a choice.
+    pub fn of(&self, flow: FlowType) -> Option<bool> {
+        match flow {
+            FlowType::TcpIpv4 => Some(self.tcp_ipv4),
+            FlowType::TcpIpv6 => Some(self.tcp_ipv6),
+            FlowType::UdpIpv4 => Some(self.udp_ipv4),
+            FlowType::UdpIpv6 => Some(self.udp_ipv6),
+            _ => None,
+        }
+    }
+
+    /// These, with flows of `flow` hashed by their ports or not; `None` for flows without a
+    /// choice.
+    pub fn with(self, flow: FlowType, ports: bool) -> Option<Self> {
+        let mut new = self;
+        match flow {
+            FlowType::TcpIpv4 => new.tcp_ipv4 = ports,
+            FlowType::TcpIpv6 => new.tcp_ipv6 = ports,
+            FlowType::UdpIpv4 => new.udp_ipv4 = ports,
+            FlowType::UdpIpv6 => new.udp_ipv6 = ports,
+            _ => return None,
+        }
+        Some(new)
+    }
 }
 
 /// One DMA-mapped piece of a packet.
@@ -371,6 +429,11 @@ pub trait Driver: Sized + 'static {
             _ => HashFields::NONE,
         }
     }
+
+    /// Makes the device hash TCP and UDP flows by their ports too, or by their IP addresses
+    /// alone, as `ports` says for each (RTNL, after [`Driver::start`] and again on `ethtool
+    /// -N rx-flow-hash`). Only called where [`Attached::rx_hash_ports_choice`] is set.
+    fn set_rx_hash_ports(_hw: &Self::Hardware<'_>, _ports: RxHashPorts) {}
 
     /// Programs the table that sends received flows to queue sets: a flow whose hash is `h`
     /// goes to queue set `table[h % table.len()]`, each entry below the number of queue

@@ -374,7 +374,45 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
         if !this.rx_hash {
             return Err(EOPNOTSUPP);
         }
-        Ok(D::rx_hash_fields(&this.hw, flow))
+        Ok(this.rx_hash_fields(flow))
+    }
+
+    fn set_rx_hash_fields(
+        _dev: &netdev::Device,
+        this: &Self,
+        flow: FlowType,
+        fields: HashFields,
+        extack: &mut netdev_ethtool::ExtAck,
+    ) -> Result {
+        if !this.rx_hash {
+            return Err(EOPNOTSUPP);
+        }
+        if fields == this.rx_hash_fields(flow) {
+            return Ok(());
+        }
+        let ports = match fields {
+            HashFields::IP_ADDRESSES_AND_PORTS => true,
+            HashFields::IP_ADDRESSES => false,
+            _ => {
+                extack.set_message(
+                    c"flows are hashed by their IP addresses, or by those and their ports",
+                );
+                return Err(EINVAL);
+            }
+        };
+        let current = this.settings.hash_ports();
+        let Some(new) = current
+            .with(flow, ports)
+            .filter(|_| this.rx_hash_ports_choice)
+        else {
+            extack.set_message(c"the device hashes these flows by fixed fields");
+            return Err(EINVAL);
+        };
+        this.settings.set_hash_ports(new);
+        if this.is_up() {
+            D::set_rx_hash_ports(&this.hw, new);
+        }
+        Ok(())
     }
 
     fn rx_hash_key_len(_dev: &netdev::Device, this: &Self) -> u32 {

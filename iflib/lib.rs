@@ -72,6 +72,7 @@ pub use driver::{
     RxFilter,
     RxFragment,
     RxHash,
+    RxHashPorts,
     TxChecksum,
     TxCompletions,
     TxPacket,

@@ -117,6 +117,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         if self.rx_hash {
             D::set_rx_hash_key(&self.hw, &self.settings.hash_key());
+            if self.rx_hash_ports_choice {
+                D::set_rx_hash_ports(&self.hw, self.settings.hash_ports());
+            }
             // The sets in use may differ from those the table was spread over (MSI-X
             // turned off or on): an operator's table is kept, the default one follows.
             if !dev.rx_hash_table_configured() {
@@ -267,6 +270,17 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             if dev.set_xps_cpu(set.index, cpu).is_ok() {
                 set.xps_set.store(true, Ordering::Relaxed);
             }
+        }
+    }
+
+    /// The header fields received flows of `flow` are hashed by: iflib's choice for TCP and
+    /// UDP where the device lets it choose, else the driver's.
+    pub(crate) fn rx_hash_fields(&self, flow: crate::FlowType) -> crate::HashFields {
+        let ports = self.settings.hash_ports().of(flow);
+        match ports.filter(|_| self.rx_hash_ports_choice) {
+            Some(true) => crate::HashFields::IP_ADDRESSES_AND_PORTS,
+            Some(false) => crate::HashFields::IP_ADDRESSES,
+            None => D::rx_hash_fields(&self.hw, flow),
         }
     }
 

@@ -465,6 +465,19 @@ pub trait Operations: crate::net::device::Operations {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
+    /// Makes the device hash received flows of `flow` by `fields` (`ethtool -N IFACE
+    /// rx-flow-hash`; ethtool's RSS lock held, and RTNL); `EINVAL` with a message for
+    /// fields it cannot hash by.
+    fn set_rx_hash_fields(
+        _dev: &Device,
+        _this: &Self,
+        _flow: FlowType,
+        _fields: HashFields,
+        _extack: &mut ExtAck,
+    ) -> Result {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
     /// Names of the private flags (`ethtool --show-priv-flags`), flag `n` being bit `n`: at
     /// most [`MAX_PRIVATE_FLAGS`] of 32 bytes each. May differ from device to device.
     fn private_flag_names(_dev: &Device, _this: &Self) -> &'static [&'static CStr] {
@@ -729,6 +742,11 @@ impl<T: Operations> Table<T> {
         } else {
             None
         },
+        set_rxfh_fields: if T::HAS_SET_RX_HASH_FIELDS {
+            Some(Self::set_rxfh_fields)
+        } else {
+            None
+        },
         get_priv_flags: if T::HAS_GET_PRIVATE_FLAGS && T::HAS_PRIVATE_FLAG_NAMES {
             Some(Self::get_priv_flags)
         } else {
@@ -758,6 +776,22 @@ impl<T: Operations> Table<T> {
             }
             Err(e) => e.to_errno(),
         }
+    }
+
+    extern "C" fn set_rxfh_fields(
+        dev: *mut bindings::net_device,
+        fields: *const bindings::ethtool_rxfh_fields,
+        extack: *mut bindings::netlink_ext_ack,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `fields` is valid for the call.
+        let fields = unsafe { &*fields };
+        let mut extack = ExtAck(extack);
+        let flow = FlowType::from_raw(fields.flow_type);
+        from_result(|| {
+            T::set_rx_hash_fields(dev, this, flow, HashFields(fields.data), &mut extack).map(|()| 0)
+        })
     }
 
     extern "C" fn get_rx_ring_count(dev: *mut bindings::net_device) -> u32 {

@@ -507,6 +507,7 @@ impl Driver for Em {
             mac_address,
             tso_ipv6: family.tso_ipv6,
             rx_hash: family.rx_hash,
+            rx_hash_ports_choice: false,
             dma_address_bits: family.dma_address_bits,
             queue_sets: family.queues,
         })

@@ -41,6 +41,7 @@ use iflib::{
     RingSpec,
     RxConfig,
     RxFilter,
+    RxHashPorts,
     RX_HASH_KEY_LEN,
     VLAN_TABLE_WORDS, //
 };
@@ -494,6 +495,7 @@ impl Driver for Igb {
             mac_address,
             tso_ipv6: true,
             rx_hash: true,
+            rx_hash_ports_choice: true,
             dma_address_bits: 64,
             queue_sets: QUEUES as u32,
         })
@@ -747,6 +749,17 @@ impl Driver for Igb {
                 hw.bar.write(at, RSSRK::zeroed().with_bytes(value));
             }
         }
+    }
+
+    fn set_rx_hash_ports(hw: &Hardware<'_>, ports: RxHashPorts) {
+        // Flows of a kind whose ports are not hashed fall back to their IP addresses.
+        hw.bar.update(MRQC, |mrqc| {
+            mrqc.with_hash_tcp_ipv4(ports.tcp_ipv4)
+                .with_hash_tcp_ipv6(ports.tcp_ipv6)
+                .with_hash_tcp_ipv6_ex(ports.tcp_ipv6)
+                .with_hash_udp_ipv4(ports.udp_ipv4)
+                .with_hash_udp_ipv6(ports.udp_ipv6)
+        });
     }
 
     fn set_rx_hash_table(hw: &Hardware<'_>, table: &[u32]) {

@@ -18,7 +18,8 @@ own MSI-X vector and NAPI context. Checked here, from what the kernel reports:
   page pools follow; `-L combined 3` and 0 are refused with EINVAL and a message;
 - the same while down: up again, each CPU transmits through its vector's queue;
 - `ethtool -n rx-flow-hash` reads the fields the 82574 hashes (TCP: addresses and
-  ports; UDP, SCTP and other IP: addresses), as the C e1000e on the peer reports.
+  ports; UDP, SCTP and other IP: addresses), as the C e1000e on the peer reports; a
+  change over netlink is refused with EINVAL and a message, the same fields accepted.
 The cases but two_queue_sets and hash_fields hold for any number of queue sets:
 igb_queues.py runs them on the 82576.
 """
@@ -218,6 +219,15 @@ def hash_fields(cfg):
     for flow in ("ah4", "esp6"):
         ours = ethtool("-n %s rx-flow-hash %s" % (cfg.ifname, flow)).stdout
         ksft_true("IP SA" in ours and ports not in ours, "%s: hashed by addresses" % flow)
+    # Its fields are fixed: a change is refused, the same fields accepted.
+    refused = ethnl_set(cfg, "rss", **{"flow-hash": {"udp4": {"ip-src", "ip-dst", "l4-b-0-1",
+                                                              "l4-b-2-3"}}})
+    ksft_true(refused is not None and refused.nl_msg.error == -22,
+              "udp4 by ports: refused with EINVAL")
+    ksft_true(refused is not None and refused.nl_msg.extack.get("msg"), "with a message")
+    ksft_eq(ethnl_set(cfg, "rss", **{"flow-hash": {"tcp4": {"ip-src", "ip-dst", "l4-b-0-1",
+                                                            "l4-b-2-3"}}}), None,
+            "tcp4 by ports, as it is: accepted")
 
 
 def set_channels(cfg, count):
