@@ -67,18 +67,19 @@ def _lib_sh(script, check=True, trace=False):
 
 class NicPair:
     """Our driver on the DUT of QEMU model MODEL's NIC pair (iflib_em, iflib_igb: see
-    DRIVERS), the C driver on the peer.
+    DRIVERS), or with C_ON_DUT the in-tree C driver, the C driver on the peer.
 
     A context manager that yields a NetDrvEpEnv on the pair and gives the DUT back
     to the C driver when it ends. Skips the test when the VM has no such pair.
     """
 
-    def __init__(self, src_path, model):
+    def __init__(self, src_path, model, c_on_dut=False):
         if model not in DRIVERS:
             raise ValueError("no iflib driver drives QEMU model %r" % model)
         self.src_path = src_path
         self.model = model
         self.ours, self.c_driver = DRIVERS[model]
+        self.c_on_dut = c_on_dut
         self.dut_pci = ""
         self.env = None
         self.peer = None  # (interface, RX ring size) of the peer
@@ -87,9 +88,13 @@ class NicPair:
         names = ("NETIF", "LOCAL_V4", "REMOTE_V4", "LOCAL_V6", "REMOTE_V6",
                  "REMOTE_TYPE", "REMOTE_ARGS")
         m, c = shlex.quote(self.model), self.c_driver
-        run = _lib_sh("find_pair %s >/dev/null || exit %d\n"
-                      "bind_dut %s %s %s && setup_pair %s || exit 1\n"
-                      "echo \"$DUT_PCI\" %s" % (m, KSFT_SKIP, m, c, self.ours, m,
+        if self.c_on_dut:
+            bind = "modprobe %s && setup_pair %s || exit 1\n" \
+                "DUT_PCI=$(basename \"$(readlink -f /sys/class/net/$DUT/device)\")\n" % (c, m)
+        else:
+            bind = "bind_dut %s %s %s && setup_pair %s || exit 1\n" % (m, c, self.ours, m)
+        run = _lib_sh("find_pair %s >/dev/null || exit %d\n%s"
+                      "echo \"$DUT_PCI\" %s" % (m, KSFT_SKIP, bind,
                                                 " ".join('"$%s"' % n for n in names)),
                       check=False, trace=True)
         if run.returncode == KSFT_SKIP:
@@ -102,7 +107,8 @@ class NicPair:
             for line in links.stdout.splitlines():
                 print("# link: " + line)
             self._release()
-            raise RuntimeError("the %s pair did not come up with %s" % (self.model, self.ours))
+            raise RuntimeError("the %s pair did not come up with %s" %
+                               (self.model, self.c_driver if self.c_on_dut else self.ours))
         values = run.stdout.split()[-(len(names) + 1):]
         self.dut_pci = values[0]
         os.environ.update(zip(names, values[1:]))
@@ -118,8 +124,8 @@ class NicPair:
         self.env = NetDrvEpEnv(self.src_path)
         # The QEMU model, for a test that allows for its quirks.
         self.env.model = self.model
-        # Our driver of the DUT (iflib_em, iflib_igb).
-        self.env.driver = self.ours
+        # The driver of the DUT (iflib_em, iflib_igb; the C one with C_ON_DUT).
+        self.env.driver = self.c_driver if self.c_on_dut else self.ours
         # What the queue-set helpers below read with: netdev-genl, ethtool netlink.
         self.env.dut_pci = self.dut_pci
         self.env.netdevnl = NetdevFamily()
@@ -132,8 +138,12 @@ class NicPair:
 
     def _release(self):
         peer = "PEER=%s PEER_RX_RING=%d\n" % self.peer if self.peer else ""
-        _lib_sh("DUT_PCI=%s\n%scleanup_remote\nrelease_dut %s" %
-                (shlex.quote(self.dut_pci), peer, self.ours), check=False)
+        # The C driver keeps the DUT's interface: without its addresses, which the next
+        # pair's DUT takes.
+        flush = "ip addr flush dev %s\n" % shlex.quote(os.environ["NETIF"]) \
+            if self.c_on_dut and os.environ.get("NETIF") else ""
+        _lib_sh("DUT_PCI=%s\n%s%scleanup_remote\nrelease_dut %s" %
+                (shlex.quote(self.dut_pci), peer, flush, self.ours), check=False)
 
     def __exit__(self, *exc):
         if self.env is not None:
