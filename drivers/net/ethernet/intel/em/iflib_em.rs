@@ -7,6 +7,8 @@
 //! reads them in `txrx.rs`; registers in `regs.rs`.
 
 mod descriptors;
+#[path = "../mac_counters.rs"]
+mod mac_counters;
 mod regs;
 mod txrx;
 
@@ -846,42 +848,7 @@ impl Driver for Em {
     }
 
     fn read_mac_counters(hw: &Hardware<'_>) -> Option<MacCounters> {
-        let count = |index| hw.mac_counter(index);
-        // The low half first: reading the high half clears both.
-        let count64 = |low| count(low) | (count(low + 1) << 32);
-        let mut counters = MacCounters {
-            frames_sent: count(stat::GPTC),
-            frames_received: count(stat::GPRC),
-            octets_sent: count64(stat::GOTCL),
-            octets_received: count64(stat::GORCL),
-            multicast_sent: count(stat::MPTC),
-            multicast_received: count(stat::MPRC),
-            broadcast_sent: count(stat::BPTC),
-            broadcast_received: count(stat::BPRC),
-            fcs_errors: count(stat::CRCERRS),
-            alignment_errors: count(stat::ALGNERRC),
-            single_collisions: count(stat::SCC),
-            multiple_collisions: count(stat::MCC),
-            late_collisions: count(stat::LATECOL),
-            excessive_collisions: count(stat::ECOL),
-            deferred: count(stat::DC),
-            undersize: count(stat::RUC),
-            oversize: count(stat::ROC),
-            fragments: count(stat::RFC),
-            jabbers: count(stat::RJC),
-            pause_sent: count(stat::XONTXC) + count(stat::XOFFTXC),
-            pause_received: count(stat::XONRXC) + count(stat::XOFFRXC),
-            ..MacCounters::default()
-        };
-        let buckets = counters.received_by_length.iter_mut();
-        for (index, total) in (stat::PRC64..).zip(buckets.take(stat::LENGTH_BUCKETS)) {
-            *total = count(index);
-        }
-        let buckets = counters.sent_by_length.iter_mut();
-        for (index, total) in (stat::PTC64..).zip(buckets.take(stat::LENGTH_BUCKETS)) {
-            *total = count(index);
-        }
-        Some(counters)
+        Some(mac_counters::read(|index| hw.mac_counter(index)))
     }
 
     fn set_mac_address(hw: &Hardware<'_>, mac: &[u8; ETH_ALEN]) {

@@ -252,7 +252,7 @@ register! {
     }
 
     /// MAC statistics: 32-bit counters that clear on read and stop at their largest value
-    /// (indices in [`stat`]).
+    /// (indices in [`crate::mac_counters::stat`]).
     pub(crate) STATS(u32)[64] @ 0x4000 {
         31:0 count;
     }
@@ -318,51 +318,6 @@ register! {
 
 /// The RSS redirection table's entries.
 pub(crate) const RETA_ENTRIES: u32 = 4 * 32;
-
-/// Indices of the MAC counters in [`STATS`], from their offsets.
-pub(crate) mod stat {
-    const fn at(offset: usize) -> usize {
-        (offset - 0x4000) / 4
-    }
-
-    /// Receive errors: bad CRC, misaligned.
-    pub(crate) const CRCERRS: usize = at(0x4000);
-    pub(crate) const ALGNERRC: usize = at(0x4004);
-    /// Transmit collisions: single, excessive, multiple, late; deferred transmissions.
-    pub(crate) const SCC: usize = at(0x4014);
-    pub(crate) const ECOL: usize = at(0x4018);
-    pub(crate) const MCC: usize = at(0x401c);
-    pub(crate) const LATECOL: usize = at(0x4020);
-    pub(crate) const DC: usize = at(0x4030);
-    /// Pause frames: XON and XOFF received and sent.
-    pub(crate) const XONRXC: usize = at(0x4048);
-    pub(crate) const XONTXC: usize = at(0x404c);
-    pub(crate) const XOFFRXC: usize = at(0x4050);
-    pub(crate) const XOFFTXC: usize = at(0x4054);
-    /// Frames received by length: 64, 65-127, 128-255, 256-511, 512-1023, 1024 and longer
-    /// bytes; [`LENGTH_BUCKETS`] consecutive counters.
-    pub(crate) const PRC64: usize = at(0x405c);
-    /// Good frames received: all, broadcast, multicast; good frames sent.
-    pub(crate) const GPRC: usize = at(0x4074);
-    pub(crate) const BPRC: usize = at(0x4078);
-    pub(crate) const MPRC: usize = at(0x407c);
-    pub(crate) const GPTC: usize = at(0x4080);
-    /// Good octets received and sent, 64 bits each (low, then high: reading high clears).
-    pub(crate) const GORCL: usize = at(0x4088);
-    pub(crate) const GOTCL: usize = at(0x4090);
-    /// Received frames: undersized, fragments, oversized, jabbers.
-    pub(crate) const RUC: usize = at(0x40a4);
-    pub(crate) const RFC: usize = at(0x40a8);
-    pub(crate) const ROC: usize = at(0x40ac);
-    pub(crate) const RJC: usize = at(0x40b0);
-    /// Frames sent by length, as [`PRC64`].
-    pub(crate) const PTC64: usize = at(0x40d8);
-    /// Good multicast and broadcast frames sent.
-    pub(crate) const MPTC: usize = at(0x40f0);
-    pub(crate) const BPTC: usize = at(0x40f4);
-    /// How many length buckets [`PRC64`] and [`PTC64`] start.
-    pub(crate) const LENGTH_BUCKETS: usize = 6;
-}
 
 /// Interrupt causes (ICR, IMS, IMC, EIAC).
 pub(crate) const INT_TXDW: u32 = 1 << 0;

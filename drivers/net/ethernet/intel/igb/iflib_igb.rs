@@ -7,6 +7,8 @@
 //! writes and reads them in `txrx.rs`; registers in `regs.rs`.
 
 mod descriptors;
+#[path = "../mac_counters.rs"]
+mod mac_counters;
 mod regs;
 mod txrx;
 
@@ -776,21 +778,7 @@ impl Driver for Igb {
     }
 
     fn read_mac_counters(hw: &Hardware<'_>) -> Option<MacCounters> {
-        let count = |index| hw.mac_counter(index);
-        // The low half first: reading the high half clears both.
-        let count64 = |low| count(low) | (count(low + 1) << 32);
-        Some(MacCounters {
-            frames_sent: count(stat::GPTC),
-            frames_received: count(stat::GPRC),
-            octets_sent: count64(stat::GOTCL),
-            octets_received: count64(stat::GORCL),
-            multicast_sent: count(stat::MPTC),
-            multicast_received: count(stat::MPRC),
-            broadcast_sent: count(stat::BPTC),
-            broadcast_received: count(stat::BPRC),
-            undersize: count(stat::RUC),
-            ..MacCounters::default()
-        })
+        Some(mac_counters::read(|index| hw.mac_counter(index)))
     }
 
     fn read_eeprom(hw: &Hardware<'_>, offset: u32, out: &mut [u8]) -> Result {

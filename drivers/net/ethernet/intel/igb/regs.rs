@@ -205,7 +205,8 @@ register! {
         15:8 other;
     }
 
-    /// MAC statistics: 32-bit counters that clear on read (indices in [`stat`]).
+    /// MAC statistics: 32-bit counters that clear on read (indices in
+    /// [`crate::mac_counters::stat`]).
     pub(crate) STATS(u32)[64] @ 0x4000 {
         31:0 count;
     }
@@ -383,24 +384,3 @@ pub(crate) const LED_MODE_OFF: u8 = 0xf;
 pub(crate) const PHY_ADDRESS: u32 = 1;
 pub(crate) const PHY_CONTROL: u32 = 0;
 pub(crate) const PHY_CONTROL_AUTONEG_RESTART: u32 = 0x1340;
-
-/// Indices of the MAC counters in [`STATS`], from their offsets.
-pub(crate) mod stat {
-    const fn at(offset: usize) -> usize {
-        (offset - 0x4000) / 4
-    }
-
-    /// Good frames received: all, broadcast, multicast; good frames sent.
-    pub(crate) const GPRC: usize = at(0x4074);
-    pub(crate) const BPRC: usize = at(0x4078);
-    pub(crate) const MPRC: usize = at(0x407c);
-    pub(crate) const GPTC: usize = at(0x4080);
-    /// Good octets received and sent, 64 bits each (low, then high: reading high clears).
-    pub(crate) const GORCL: usize = at(0x4088);
-    pub(crate) const GOTCL: usize = at(0x4090);
-    /// Received frames undersized.
-    pub(crate) const RUC: usize = at(0x40a4);
-    /// Good multicast and broadcast frames sent.
-    pub(crate) const MPTC: usize = at(0x40f0);
-    pub(crate) const BPTC: usize = at(0x40f4);
-}
