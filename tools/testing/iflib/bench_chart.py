@@ -4,8 +4,10 @@ direction, the C driver's packet rate beside ours, with the ratio ours/C."""
 
 import csv
 
-FIELDS = ("model", "driver", "side", "tx_pps", "rx_pps", "rx_two_flows_pps")
-DIRECTIONS = (("tx_pps", "TX"), ("rx_pps", "RX"), ("rx_two_flows_pps", "RX, two flows"))
+FIELDS = ("model", "driver", "side", "tx_pps", "rx_pps", "rx_two_flows_pps",
+          "rx_eight_flows_pps")
+DIRECTIONS = (("tx_pps", "TX"), ("rx_pps", "RX"), ("rx_two_flows_pps", "RX, two flows"),
+              ("rx_eight_flows_pps", "RX, eight flows"))
 COLOURS = {"c": "#9aa5b1", "ours": "#d9822b"}
 
 
