@@ -138,10 +138,11 @@ class NicPair:
 
     def _release(self):
         peer = "PEER=%s PEER_RX_RING=%d\n" % self.peer if self.peer else ""
-        # The C driver keeps the DUT's interface: without its addresses, which the next
-        # pair's DUT takes.
-        flush = "ip addr flush dev %s\n" % shlex.quote(os.environ["NETIF"]) \
-            if self.c_on_dut and os.environ.get("NETIF") else ""
+        # The C driver keeps the DUT's interface (found by its MAC address): without its
+        # addresses, which the next pair's DUT takes.
+        flush = ("find_pair %s >/dev/null && dut=$(ifname_by_mac \"$DUT_MAC\") &&"
+                 " ip addr flush dev \"$dut\"\n" % shlex.quote(self.model)) \
+            if self.c_on_dut else ""
         _lib_sh("DUT_PCI=%s\n%s%scleanup_remote\nrelease_dut %s" %
                 (shlex.quote(self.dut_pci), peer, flush, self.ours), check=False)
 

@@ -30,9 +30,15 @@ em_queues.FLOWS = 32
 
 
 # The multiple receive queue command register and its bits that hash the ports of TCP and
-# UDP over IPv4 and IPv6.
+# UDP over IPv4 and IPv6 (TCP over IPv6 has two: with and without extension headers; QEMU's
+# model reads the second).
 MRQC = 0x5818
-PORT_BITS = {"tcp4": 1 << 16, "tcp6": 1 << 21, "udp4": 1 << 22, "udp6": 1 << 23}
+PORT_BITS = {"tcp4": 1 << 16, "tcp6": 1 << 21 | 1 << 18, "udp4": 1 << 22, "udp6": 1 << 23}
+
+
+def port_bits(mrqc, bits):
+    """True when MRQC has all of BITS, False when none, else what it has."""
+    return {bits: True, 0: False}.get(mrqc & bits, hex(mrqc & bits))
 
 
 def hashed_by(cfg):
@@ -40,7 +46,7 @@ def hashed_by(cfg):
     rss = cfg.ethnl.rss_get(cfg.ethnl_header)["flow-hash"]
     mrqc = register(cfg, MRQC)
     return {flow: (ethtool("-n %s rx-flow-hash %s" % (cfg.ifname, flow)).stdout.count("L4"),
-                   sorted(rss[flow]), bool(mrqc & bit)) for flow, bit in PORT_BITS.items()}
+                   sorted(rss[flow]), port_bits(mrqc, bit)) for flow, bit in PORT_BITS.items()}
 
 
 def hash_fields_set(cfg):

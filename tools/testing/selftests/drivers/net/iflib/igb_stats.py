@@ -69,7 +69,7 @@ def broadcasts_counted(cfg):
     before = mac_stats(cfg)
     to_dut(cfg, 1200, 500, dst_mac="ff:ff:ff:ff:ff:ff")
     after = mac_stats(cfg)
-    ksft_true(grew(before, after, "eth-mac-BroadcastFramesReceivedOK", 500, 500),
+    ksft_true(grew(before, after, "eth-mac-BroadcastFramesReceivedOK", 500, 500 + NOISE),
               "BroadcastFramesReceivedOK")
     ksft_true(grew(before, after, "rx-rmon-etherStatsPkts1024to9728Octets", 500, 500),
               "the 1024-9728 byte bucket")
