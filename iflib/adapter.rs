@@ -133,12 +133,16 @@ impl Settings {
     }
 
     pub(crate) fn set_hash_ports(&self, ports: RxHashPorts) {
-        let bits = u8::from(ports.tcp_ipv4)
-            | u8::from(ports.tcp_ipv6) << 1
-            | u8::from(ports.udp_ipv4) << 2
-            | u8::from(ports.udp_ipv6) << 3;
-        self.hash_ports.store(bits, Ordering::Relaxed);
+        self.hash_ports.store(hash_ports_bits(ports), Ordering::Relaxed);
     }
+}
+
+/// `ports` as [`Settings::hash_ports`] keeps them: a bit per flow type.
+fn hash_ports_bits(ports: RxHashPorts) -> u8 {
+    u8::from(ports.tcp_ipv4)
+        | u8::from(ports.tcp_ipv6) << 1
+        | u8::from(ports.udp_ipv4) << 2
+        | u8::from(ports.udp_ipv6) << 3
 }
 
 /// One bound device.
@@ -317,8 +321,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                         netdev::fill_rss_key(&mut key);
                         key.map(AtomicU8::new)
                     },
-                    // TCP's ports, not UDP's: RxHashPorts::default().
-                    hash_ports: AtomicU8::new(0b0011),
+                    hash_ports: AtomicU8::new(hash_ports_bits(RxHashPorts::default())),
                     msix_disabled: AtomicBool::new(false),
                     queue_sets: AtomicU32::new(sets),
                     vlans: VlanTable::new(desc.vlan_filter),

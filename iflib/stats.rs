@@ -141,8 +141,9 @@ impl Counters {
         }
     }
 
-    /// Adds these counters to the queue statistics `rx` and `tx`.
-    pub(crate) fn add_queue_stats(&self, rx: &mut QueueRxStats, tx: &mut QueueTxStats) {
+    /// Adds these counters to the queue statistics `rx` and `tx`; the TSO ones only where
+    /// the device segments (`tso`).
+    pub(crate) fn add_queue_stats(&self, rx: &mut QueueRxStats, tx: &mut QueueTxStats, tso: bool) {
         let add = |sum: &mut u64, c: &AtomicU64| {
             *sum = sum.wrapping_add(c.load(Ordering::Relaxed));
         };
@@ -156,10 +157,13 @@ impl Counters {
         add(&mut rx.csum_bad, &self.rx_csum_bad);
         add(&mut tx.packets, &self.tx_packets);
         add(&mut tx.bytes, &self.tx_bytes);
-        add(&mut tx.hw_gso_packets, &self.tx_tso);
-        add(&mut tx.hw_gso_bytes, &self.tx_tso_bytes);
-        add(&mut tx.hw_gso_wire_packets, &self.tx_tso_frames);
-        add(&mut tx.hw_gso_wire_bytes, &self.tx_tso_frame_bytes);
+        if tso {
+            let gso = tx.hw_gso.get_or_insert_with(Default::default);
+            add(&mut gso.packets, &self.tx_tso);
+            add(&mut gso.bytes, &self.tx_tso_bytes);
+            add(&mut gso.wire_packets, &self.tx_tso_frames);
+            add(&mut gso.wire_bytes, &self.tx_tso_frame_bytes);
+        }
     }
 
     /// Adds these counters to the device's `total`.

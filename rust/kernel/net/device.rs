@@ -677,14 +677,21 @@ pub struct QueueTxStats {
     pub packets: u64,
     /// Bytes transmitted.
     pub bytes: u64,
-    /// Packets the hardware segmented (TSO), counted as the stack handed them over.
-    pub hw_gso_packets: u64,
+    /// Packets the hardware segmented (TSO); `None` (left unreported) where it segments none.
+    pub hw_gso: Option<QueueTxGsoStats>,
+}
+
+/// Per-queue counts of the packets the hardware segmented, for [`QueueTxStats::hw_gso`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueueTxGsoStats {
+    /// Packets, counted as the stack handed them over.
+    pub packets: u64,
     /// Bytes of those packets, as handed over.
-    pub hw_gso_bytes: u64,
+    pub bytes: u64,
     /// Frames the hardware made of them.
-    pub hw_gso_wire_packets: u64,
+    pub wire_packets: u64,
     /// Bytes of those frames, each with its headers.
-    pub hw_gso_wire_bytes: u64,
+    pub wire_bytes: u64,
 }
 
 /// What [`Operations::start_xmit`] did with a packet.
@@ -1104,10 +1111,12 @@ impl<T: Operations> Registration<T> {
         let out = unsafe { &mut *stats };
         out.packets = tx.packets;
         out.bytes = tx.bytes;
-        out.hw_gso_packets = tx.hw_gso_packets;
-        out.hw_gso_bytes = tx.hw_gso_bytes;
-        out.hw_gso_wire_packets = tx.hw_gso_wire_packets;
-        out.hw_gso_wire_bytes = tx.hw_gso_wire_bytes;
+        if let Some(gso) = tx.hw_gso {
+            out.hw_gso_packets = gso.packets;
+            out.hw_gso_bytes = gso.bytes;
+            out.hw_gso_wire_packets = gso.wire_packets;
+            out.hw_gso_wire_bytes = gso.wire_bytes;
+        }
     }
 
     extern "C" fn base_stats_callback(
@@ -1127,10 +1136,12 @@ impl<T: Operations> Registration<T> {
             (*rx).csum_bad = base_rx.csum_bad;
             (*tx).packets = base_tx.packets;
             (*tx).bytes = base_tx.bytes;
-            (*tx).hw_gso_packets = base_tx.hw_gso_packets;
-            (*tx).hw_gso_bytes = base_tx.hw_gso_bytes;
-            (*tx).hw_gso_wire_packets = base_tx.hw_gso_wire_packets;
-            (*tx).hw_gso_wire_bytes = base_tx.hw_gso_wire_bytes;
+            if let Some(gso) = base_tx.hw_gso {
+                (*tx).hw_gso_packets = gso.packets;
+                (*tx).hw_gso_bytes = gso.bytes;
+                (*tx).hw_gso_wire_packets = gso.wire_packets;
+                (*tx).hw_gso_wire_bytes = gso.wire_bytes;
+            }
         }
     }
 

@@ -466,8 +466,9 @@ pub trait Operations: crate::net::device::Operations {
     }
 
     /// Makes the device hash received flows of `flow` by `fields` (`ethtool -N IFACE
-    /// rx-flow-hash`; ethtool's RSS lock held, and RTNL); `EINVAL` with a message for
-    /// fields it cannot hash by.
+    /// rx-flow-hash`; ethtool's RSS lock held, and RTNL for a device without the instance
+    /// lock); `EINVAL` with a message for fields it cannot hash by. Only for the default
+    /// RSS context: a request naming another is refused before the call.
     fn set_rx_hash_fields(
         _dev: &Device,
         _this: &Self,
@@ -788,6 +789,10 @@ impl<T: Operations> Table<T> {
         // SAFETY: `fields` is valid for the call.
         let fields = unsafe { &*fields };
         let mut extack = ExtAck(extack);
+        // ethtool passes other contexts only to drivers with `rxfh_per_ctx_fields`.
+        if fields.rss_context != 0 {
+            return EOPNOTSUPP.to_errno();
+        }
         let flow = FlowType::from_raw(fields.flow_type);
         from_result(|| {
             T::set_rx_hash_fields(dev, this, flow, HashFields(fields.data), &mut extack).map(|()| 0)

@@ -333,7 +333,7 @@ impl Hardware<'_> {
         }
     }
 
-    /// Reads MAC counter `index` ([`stat`]).
+    /// Reads MAC counter `index` ([`mac_counters::stat`]).
     fn mac_counter(&self, index: usize) -> u64 {
         STATS::try_at(index).map_or(0, |at| u64::from(self.bar.read(at).count().get()))
     }
