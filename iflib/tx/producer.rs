@@ -11,7 +11,8 @@ use super::{
 use crate::{
     driver::{
         Datapath,
-        TxPacket, //
+        TxPacket,
+        TxSegment, //
     },
     segments::{
         Segments,
@@ -81,21 +82,12 @@ impl TxProducer<'_> {
             queue.maybe_stop(|| tx.free_entries(), max_entries, max_entries);
             return Err(skb);
         }
-        let drop_packet = |skb: SkBuff| {
-            stats::add(&counters.tx_dropped, 1);
-            skb.free_any();
-            // The packets before this one in the batch left the doorbell to the last.
-            if !queue.more_coming() {
-                D::tx_doorbell(hw, tx.set, tx.next_to_use.load(Ordering::Relaxed));
-            }
-            Ok(())
-        };
         let mut info = skb.tx_info();
         // Senders that skip the stack's offload check (netpoll, pktgen) may still ask for
         // offsets the hardware cannot be given: checksum in software, or drop.
         if !offloads_reachable::<D>(&info) {
             if info.segmented || skb.checksum_help().is_err() {
-                return drop_packet(skb);
+                return self.drop_packet::<D>(hw, queue, counters, skb);
             }
             info = skb.tx_info();
         }
@@ -105,7 +97,7 @@ impl TxProducer<'_> {
         if info.fragments as usize + 1 > max_segments {
             stats::add(&counters.tx_linearized, 1);
             if skb.linearize().is_err() {
-                return drop_packet(skb);
+                return self.drop_packet::<D>(hw, queue, counters, skb);
             }
             linearized = true;
             info = skb.tx_info();
@@ -113,28 +105,41 @@ impl TxProducer<'_> {
         let tso = if desc.tso && info.segmented {
             match skb.prepare_tso() {
                 Ok(tso) => tso,
-                Err(_) => return drop_packet(skb),
+                Err(_) => return self.drop_packet::<D>(hw, queue, counters, skb),
             }
         } else {
             None
         };
         let first = tx.next_to_use.load(Ordering::Relaxed);
-        let mut segments = Segments::new(max_segments, desc.tx_max_segment_len);
-        let mut mapped = self.map_packet(dma, &skb, info.fragments, first, &mut segments);
-        if mapped == Err(MapError::TooManySegments) && !linearized {
-            // Pieces longer than an entry carries made too many segments: one buffer, cut
-            // evenly, always fits (`Description::is_consistent`).
-            stats::add(&counters.tx_linearized, 1);
-            if skb.linearize().is_err() {
-                return drop_packet(skb);
+        let single: [TxSegment; 1];
+        let mut gathered = Segments::new(max_segments, desc.tx_max_segment_len);
+        let segments = if info.fragments == 0 && skb.head_len() <= desc.tx_max_segment_len {
+            // One buffer, one segment: most packets, small ones always. No gathering.
+            match self.map_single_buffer(dma, &skb, first) {
+                Some(segment) => single = [segment],
+                None => return self.drop_packet::<D>(hw, queue, counters, skb),
             }
-            info = skb.tx_info();
-            segments = Segments::new(max_segments, desc.tx_max_segment_len);
-            mapped = self.map_packet(dma, &skb, info.fragments, first, &mut segments);
-        }
-        if mapped.is_err() {
-            return drop_packet(skb);
-        }
+            &single[..]
+        } else {
+            loop {
+                match self.map_packet(dma, &skb, info.fragments, first, &mut gathered) {
+                    Ok(()) => break,
+                    // Pieces longer than an entry carries made too many segments: one
+                    // buffer, cut evenly, always fits (`Description::is_consistent`).
+                    Err(MapError::TooManySegments) if !linearized => {
+                        stats::add(&counters.tx_linearized, 1);
+                        if skb.linearize().is_err() {
+                            return self.drop_packet::<D>(hw, queue, counters, skb);
+                        }
+                        linearized = true;
+                        info = skb.tx_info();
+                        gathered = Segments::new(max_segments, desc.tx_max_segment_len);
+                    }
+                    Err(_) => return self.drop_packet::<D>(hw, queue, counters, skb),
+                }
+            }
+            gathered.as_slice()
+        };
         let len = skb.len();
         let (wire_frames, wire_bytes) = match tso {
             Some(tso) => {
@@ -149,7 +154,7 @@ impl TxProducer<'_> {
             None => (1, len),
         };
         let packet = TxPacket {
-            segments: segments.as_slice(),
+            segments,
             len,
             checksum: info.checksum.filter(|_| desc.tx_checksum),
             tso,
@@ -157,7 +162,7 @@ impl TxProducer<'_> {
             generation: tx.generation.load(Ordering::Relaxed),
         };
         let used = D::tx_encapsulate(hw, &tx.ring, first, &packet);
-        let pieces = segments.count() as u32;
+        let pieces = segments.len() as u32;
         let wire = (wire_frames, wire_bytes);
         let next = self.place::<D>(first, used, pieces, wire, Payload::Packet(skb));
         // `place` keeps a packet within `max_entries`, every producer holds the queue lock
@@ -172,10 +177,56 @@ impl TxProducer<'_> {
         Ok(())
     }
 
+    /// Drops a packet that cannot be sent, counting it; rings the doorbell for the packets
+    /// before it if it was the last of a batch. Out of line: the xmit path's rare exit.
+    #[cold]
+    fn drop_packet<D: Datapath>(
+        &self,
+        hw: &D::Hardware<'_>,
+        queue: &Xmitting<'_>,
+        counters: &Counters,
+        skb: SkBuff,
+    ) -> core::result::Result<(), SkBuff> {
+        stats::add(&counters.tx_dropped, 1);
+        skb.free_any();
+        // The packets before this one in the batch left the doorbell to the last.
+        if !queue.more_coming() {
+            D::tx_doorbell(hw, self.0.set, self.0.next_to_use.load(Ordering::Relaxed));
+        }
+        Ok(())
+    }
+
+    /// Maps `skb`, linear and no longer than one entry carries, as the one segment of a
+    /// packet whose entry is `first` (room for it was checked), the mapping kept there.
+    #[inline(always)]
+    fn map_single_buffer(
+        &self,
+        dma: &Device<Bound>,
+        skb: &SkBuff,
+        first: u32,
+    ) -> Option<TxSegment> {
+        let mapping = skb.map_head(dma).ok()?;
+        let segment = TxSegment {
+            address: mapping.address(),
+            len: mapping.len(),
+        };
+        // SAFETY: The producer owns the entries from `next_to_use` (`first`) on that the
+        // room check found free.
+        match unsafe { self.0.slot(first) } {
+            Some(entry) => entry.mapping = Some(mapping),
+            // Unreachable: the ring has a slot per entry.
+            None => {
+                mapping.unmap(dma);
+                return None;
+            }
+        }
+        Some(segment)
+    }
+
     /// Maps the linear part and the `fragments` page fragments of `skb` into `segments`,
     /// keeping each piece's mapping on the entry of its first segment from `first` on (room
     /// for the packet was checked); on failure undoes the mappings.
-    #[inline]
+    #[inline(always)]
     fn map_packet(
         &self,
         dma: &Device<Bound>,
