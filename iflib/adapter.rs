@@ -133,7 +133,8 @@ impl Settings {
     }
 
     pub(crate) fn set_hash_ports(&self, ports: RxHashPorts) {
-        self.hash_ports.store(hash_ports_bits(ports), Ordering::Relaxed);
+        self.hash_ports
+            .store(hash_ports_bits(ports), Ordering::Relaxed);
     }
 }
 
@@ -252,7 +253,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             }
             if desc.tx_checksum {
                 features |= netdev::features::HW_CSUM;
-                if desc.tso && desc.tx_max_segments > 1 {
+                if desc.offers_tso() {
                     features |= netdev::features::TSO;
                     if attached.tso_ipv6 {
                         features |= netdev::features::TSO6;

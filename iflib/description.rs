@@ -329,6 +329,13 @@ impl Description {
             && self.tx_segment_limit() as u64 * self.tx_max_segment_len as u64 >= largest as u64
     }
 
+    /// iflib offers TCP segmentation to the stack: the hardware segments, inserts checksums
+    /// and gathers a packet's pieces (the stack takes TSO away from a device without
+    /// scatter-gather).
+    pub(crate) const fn offers_tso(&self) -> bool {
+        self.tso && self.tx_checksum && self.tx_max_segments > 1
+    }
+
     /// Most segments iflib gives the driver for one packet: what the hardware gathers,
     /// an entry each, and what iflib gathers.
     pub(crate) const fn tx_segment_limit(&self) -> usize {

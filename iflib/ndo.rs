@@ -74,8 +74,9 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
     ) -> (netdev::QueueRxStats, netdev::QueueTxStats) {
         let mut stats: (netdev::QueueRxStats, netdev::QueueTxStats) = Default::default();
         if let Some(set) = this.queue_set(queue) {
-            let tso = D::DESCRIPTION.tso;
-            set.counters.add_queue_stats(&mut stats.0, &mut stats.1, tso);
+            let tso = D::DESCRIPTION.offers_tso();
+            set.counters
+                .add_queue_stats(&mut stats.0, &mut stats.1, tso);
         }
         stats
     }
@@ -88,12 +89,13 @@ impl<D: Datapath> netdev::Operations for Adapter<'_, D> {
         let mut stats: (netdev::QueueRxStats, netdev::QueueTxStats) = Default::default();
         let shown = dev.real_num_tx_queues() as usize;
         // Every field the queues report, 0 if no set is hidden.
-        let tso = D::DESCRIPTION.tso;
+        let tso = D::DESCRIPTION.offers_tso();
         if tso {
             stats.1.hw_gso = Some(Default::default());
         }
         for set in this.queue_sets.iter().skip(shown) {
-            set.counters.add_queue_stats(&mut stats.0, &mut stats.1, tso);
+            set.counters
+                .add_queue_stats(&mut stats.0, &mut stats.1, tso);
         }
         stats
     }

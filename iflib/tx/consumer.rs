@@ -162,7 +162,7 @@ impl TxConsumer<'_> {
             bytes = bytes.wrapping_add(u64::from(shape.wire_bytes));
             match payload {
                 Payload::Packet(skb) => skb.consume_in_napi(poll),
-                other => {
+                other @ (Payload::Frame(_) | Payload::Redirected(_)) => {
                     xdp_frames = xdp_frames.wrapping_add(shape.wire_frames);
                     xdp_bytes = xdp_bytes.wrapping_add(shape.wire_bytes);
                     other.release_in_napi(poll, receiving.as_ref());

@@ -733,6 +733,8 @@ pub trait Operations: Sized + Sync {
 
     /// Returns what no queue in use reports: the counts of queues no longer in use (after
     /// the channel count went down). Only asked where [`Operations::queue_stats`] is given.
+    /// netdev-genl sums a field over the device only where the base reports it: report
+    /// here (as 0 if need be) every field any queue reports.
     fn base_queue_stats(_dev: &Device, _this: &Self) -> (QueueRxStats, QueueTxStats) {
         (QueueRxStats::default(), QueueTxStats::default())
     }

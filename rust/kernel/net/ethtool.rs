@@ -459,8 +459,8 @@ pub trait Operations: crate::net::device::Operations {
     }
 
     /// The header fields the device hashes received flows of `flow` by (`ethtool -n IFACE
-    /// rx-flow-hash`; ethtool's RSS lock held, and RTNL); `EOPNOTSUPP` where it does not
-    /// hash.
+    /// rx-flow-hash`; ethtool's RSS lock held, and RTNL for a device without the instance
+    /// lock); `EOPNOTSUPP` where it does not hash. Only for the default RSS context.
     fn get_rx_hash_fields(_dev: &Device, _this: &Self, _flow: FlowType) -> Result<HashFields> {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
@@ -769,6 +769,10 @@ impl<T: Operations> Table<T> {
         let (dev, this) = unsafe { Registration::<T>::context(dev) };
         // SAFETY: `fields` is valid for the call.
         let fields = unsafe { &mut *fields };
+        // Defensive, as in `set_rxfh_fields`: the default context only.
+        if fields.rss_context != 0 {
+            return EOPNOTSUPP.to_errno();
+        }
         let flow = FlowType::from_raw(fields.flow_type);
         match T::get_rx_hash_fields(dev, this, flow) {
             Ok(hashed) => {
@@ -789,7 +793,8 @@ impl<T: Operations> Table<T> {
         // SAFETY: `fields` is valid for the call.
         let fields = unsafe { &*fields };
         let mut extack = ExtAck(extack);
-        // ethtool passes other contexts only to drivers with `rxfh_per_ctx_fields`.
+        // Defensive: the ethtool core refuses other contexts to a driver without
+        // `rxfh_per_ctx_fields` before it calls this; the trait knows the default context only.
         if fields.rss_context != 0 {
             return EOPNOTSUPP.to_errno();
         }
