@@ -197,32 +197,6 @@ __rust_helper bool rust_helper_skb_append_rx_frag(struct sk_buff *skb,
 }
 
 /*
- * What transmit needs to know of @skb, in one call and one register (the
- * xmit path calls this for every packet): bits 0-15 the checksum start
- * offset and 16-31 the checksum offset from it when a checksum is to be
- * inserted (SKB_TX_INFO_CSUM), 32-47 the 802.1Q tag to insert
- * (SKB_TX_INFO_VLAN), 48-55 the number of page fragments, and whether it is
- * to be segmented (SKB_TX_INFO_GSO).
- */
-#define SKB_TX_INFO_CSUM BIT_ULL(56)
-#define SKB_TX_INFO_VLAN BIT_ULL(57)
-#define SKB_TX_INFO_GSO BIT_ULL(58)
-
-__rust_helper u64 rust_helper_skb_tx_info(const struct sk_buff *skb)
-{
-	u64 info = (u64)skb_shinfo(skb)->nr_frags << 48;
-
-	if (skb->ip_summed == CHECKSUM_PARTIAL)
-		info |= SKB_TX_INFO_CSUM | (u16)skb_checksum_start_offset(skb) |
-			(u64)skb->csum_offset << 16;
-	if (skb_vlan_tag_present(skb))
-		info |= SKB_TX_INFO_VLAN | (u64)skb_vlan_tag_get(skb) << 32;
-	if (skb_is_gso(skb))
-		info |= SKB_TX_INFO_GSO;
-	return info;
-}
-
-/*
  * Readies a TCP segmentation offload packet for hardware that rewrites the
  * IP length and checksum and the TCP checksum of every segment: zeroes the
  * IP length (and the IPv4 header checksum) and seeds the TCP checksum with

@@ -281,27 +281,50 @@ impl SkBuff {
     }
 }
 
-/// Reads what transmit needs to know of `skb` at once.
+/// Reads what transmit needs to know of `skb` at once, from its fields: the xmit path
+/// reads this for every packet, and a helper call costs more than the reads.
 ///
 /// # Safety
 ///
 /// `skb` is a valid `sk_buff`, not changed during the call.
 #[inline]
 unsafe fn tx_info(skb: *const bindings::sk_buff) -> TxInfo {
-    // The helper's packing (rust/helpers/net/netdev.c).
-    const CHECKSUM: u64 = 1 << 56;
-    const VLAN: u64 = 1 << 57;
-    const GSO: u64 = 1 << 58;
-    // SAFETY: `skb` is valid, as the caller guarantees.
-    let info = unsafe { bindings::skb_tx_info(skb) };
+    // SAFETY: `skb` is valid and unchanged, as the caller guarantees. `__bindgen_anon_4` is
+    // `struct_group(headers, ..)`: a union of the anonymous struct read here and a named
+    // copy of the same layout, both at offset 0, so the struct is there to read.
+    let (skb, headers) = unsafe { (&*skb, (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref()) };
+    // `skb_checksum_start_offset()`: from `data`, which lies in the buffer from `head`.
+    let headroom = (skb.data as usize).wrapping_sub(skb.head as usize);
+    let checksum = (u32::from(headers.ip_summed()) == bindings::CHECKSUM_PARTIAL).then(|| {
+        // SAFETY: With `CHECKSUM_PARTIAL` the union holds the start and offset.
+        let fields = unsafe { headers.__bindgen_anon_1.__bindgen_anon_1 };
+        TxChecksum {
+            start: u32::from(fields.csum_start.wrapping_sub(headroom as u16)),
+            offset: u32::from(fields.csum_offset),
+        }
+    });
+    // `skb_vlan_tag_present()`, `skb_vlan_tag_get()`.
+    // SAFETY: `vlan_all` overlays the protocol and tag (plain integers).
+    let (vlan_all, tag) = unsafe {
+        (
+            headers.__bindgen_anon_2.vlan_all,
+            headers.__bindgen_anon_2.__bindgen_anon_1.vlan_tci,
+        )
+    };
+    // `skb_shinfo()`: the shared info sits `end` bytes from `head`. `end` is an offset
+    // where `sk_buff_data_t` is (64-bit kernels); where it is a pointer this does not build.
+    let end: u32 = skb.end;
+    let shared = skb
+        .head
+        .wrapping_add(end as usize)
+        .cast::<bindings::skb_shared_info>();
+    // SAFETY: Every packet's buffer from `head` holds its shared info at offset `end`.
+    let shared = unsafe { &*shared };
     TxInfo {
-        checksum: (info & CHECKSUM != 0).then_some(TxChecksum {
-            start: (info & 0xffff) as u32,
-            offset: ((info >> 16) & 0xffff) as u32,
-        }),
-        vlan: (info & VLAN != 0).then_some((info >> 32) as u16),
-        fragments: ((info >> 48) & 0xff) as u32,
-        segmented: info & GSO != 0,
+        checksum,
+        vlan: (vlan_all != 0).then_some(tag),
+        fragments: u32::from(shared.nr_frags),
+        segmented: shared.gso_size != 0,
     }
 }
 
