@@ -102,7 +102,7 @@ impl TxProducer<'_> {
             linearized = true;
             info = skb.tx_info();
         }
-        let tso = if desc.tso && info.segmented {
+        let tso = if desc.offers_tso() && info.segmented {
             match skb.prepare_tso() {
                 Ok(tso) => tso,
                 Err(_) => return self.drop_packet::<D>(hw, queue, counters, skb),

@@ -97,7 +97,9 @@ impl SkBuff {
     /// What transmit needs to know of the packet, read at once.
     #[inline]
     pub fn tx_info(&self) -> TxInfo {
-        // SAFETY: `self.as_raw()` is valid by the type invariant.
+        // SAFETY: `self.as_raw()` is valid by the type invariant, and the packet is ours: its
+        // fields and its shared info's (shared with clones, which leave them as they are)
+        // change only through `&mut self`.
         unsafe { tx_info(self.as_raw()) }
     }
 
@@ -282,21 +284,28 @@ impl SkBuff {
 }
 
 /// Reads what transmit needs to know of `skb` at once, from its fields: the xmit path
-/// reads this for every packet, and a helper call costs more than the reads.
+/// reads this for every packet, and a helper call costs more than the reads. Fields are
+/// read through the raw pointer, making no reference to what other CPUs may change (the
+/// reference count, the shared info's data reference count).
 ///
 /// # Safety
 ///
-/// `skb` is a valid `sk_buff`, not changed during the call.
+/// `skb` points to a valid `sk_buff` whose header fields and shared info's fragment count
+/// and GSO size are not changed during the call (the caller owns the packet, or borrows
+/// it from the stack unchanged).
 #[inline]
 unsafe fn tx_info(skb: *const bindings::sk_buff) -> TxInfo {
-    // SAFETY: `skb` is valid and unchanged, as the caller guarantees. `__bindgen_anon_4` is
-    // `struct_group(headers, ..)`: a union of the anonymous struct read here and a named
-    // copy of the same layout, both at offset 0, so the struct is there to read.
-    let (skb, headers) = unsafe { (&*skb, (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref()) };
+    // SAFETY: `skb` is valid for reads, as the caller guarantees; these are plain fields.
+    let (data, head) = unsafe { ((*skb).data, (*skb).head) };
+    // SAFETY: As above. `__bindgen_anon_4` is `struct_group(headers, ..)`: a union of the
+    // anonymous struct read here and a named copy of the same layout, both at offset 0;
+    // nothing in the group changes during the call (the caller's guarantee).
+    let headers = unsafe { (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref() };
     // `skb_checksum_start_offset()`: from `data`, which lies in the buffer from `head`.
-    let headroom = (skb.data as usize).wrapping_sub(skb.head as usize);
+    let headroom = (data as usize).wrapping_sub(head as usize);
     let checksum = (u32::from(headers.ip_summed()) == bindings::CHECKSUM_PARTIAL).then(|| {
-        // SAFETY: With `CHECKSUM_PARTIAL` the union holds the start and offset.
+        // SAFETY: Both members of the union are plain integers: any bits are valid. With
+        // `CHECKSUM_PARTIAL` they hold the start and offset.
         let fields = unsafe { headers.__bindgen_anon_1.__bindgen_anon_1 };
         TxChecksum {
             start: u32::from(fields.csum_start.wrapping_sub(headroom as u16)),
@@ -304,27 +313,30 @@ unsafe fn tx_info(skb: *const bindings::sk_buff) -> TxInfo {
         }
     });
     // `skb_vlan_tag_present()`, `skb_vlan_tag_get()`.
-    // SAFETY: `vlan_all` overlays the protocol and tag (plain integers).
+    // SAFETY: `vlan_all` overlays the protocol and tag, plain integers: any bits are valid.
     let (vlan_all, tag) = unsafe {
         (
             headers.__bindgen_anon_2.vlan_all,
             headers.__bindgen_anon_2.__bindgen_anon_1.vlan_tci,
         )
     };
-    // `skb_shinfo()`: the shared info sits `end` bytes from `head`. `end` is an offset
-    // where `sk_buff_data_t` is (64-bit kernels); where it is a pointer this does not build.
-    let end: u32 = skb.end;
-    let shared = skb
-        .head
-        .wrapping_add(end as usize)
-        .cast::<bindings::skb_shared_info>();
-    // SAFETY: Every packet's buffer from `head` holds its shared info at offset `end`.
-    let shared = unsafe { &*shared };
+    // `skb_shinfo()`: at `skb_end_pointer()`, which 64-bit kernels keep as an offset from
+    // `head` (`NET_SKBUFF_DATA_USES_OFFSET`) and others as a pointer.
+    // SAFETY: `skb` is valid for reads, as above.
+    let end = unsafe { (*skb).end };
+    #[cfg(CONFIG_64BIT)]
+    let shared = head.wrapping_add(end as usize);
+    #[cfg(not(CONFIG_64BIT))]
+    let shared = end;
+    let shared = shared.cast::<bindings::skb_shared_info>();
+    // SAFETY: Every packet's buffer holds its shared info at its end pointer, aligned
+    // (`SKB_DATA_ALIGN`); the two fields read are the caller's to keep unchanged.
+    let (fragments, gso_size) = unsafe { ((*shared).nr_frags, (*shared).gso_size) };
     TxInfo {
         checksum,
         vlan: (vlan_all != 0).then_some(tag),
-        fragments: u32::from(shared.nr_frags),
-        segmented: shared.gso_size != 0,
+        fragments: u32::from(fragments),
+        segmented: gso_size != 0,
     }
 }
 
