@@ -212,15 +212,28 @@ impl TxProducer<'_> {
         };
         // SAFETY: The producer owns the entries from `next_to_use` (`first`) on that the
         // room check found free.
-        match unsafe { self.0.slot(first) } {
-            Some(entry) => entry.mapping = Some(mapping),
-            // Unreachable: the ring has a slot per entry.
+        unsafe { self.keep_mapping(dma, first, mapping) }.then_some(segment)
+    }
+
+    /// Keeps `mapping` on entry `slot` until its packet completes; `false`, the mapping
+    /// undone, where the ring has no such entry (unreachable: it has a slot per entry).
+    ///
+    /// # Safety
+    ///
+    /// The producer owns entry `slot` (from `next_to_use` on, within the room checked).
+    #[inline(always)]
+    unsafe fn keep_mapping(&self, dma: &Device<Bound>, slot: u32, mapping: TxMapping) -> bool {
+        // SAFETY: Per the safety requirement.
+        match unsafe { self.0.slot(slot) } {
+            Some(entry) => {
+                entry.mapping = Some(mapping);
+                true
+            }
             None => {
                 mapping.unmap(dma);
-                return None;
+                false
             }
         }
-        Some(segment)
     }
 
     /// Maps the linear part and the `fragments` page fragments of `skb` into `segments`,
@@ -378,10 +391,10 @@ impl TxProducer<'_> {
         if let Some(mapping) = mapping {
             // SAFETY: The producer owns the entries from `next_to_use` on that the caller
             // checked are free.
-            match unsafe { tx.slot(first) } {
-                Some(entry) => entry.mapping = Some(mapping),
-                // Unreachable (the ring has a slot per entry).
-                None => mapping.unmap(dma),
+            if !unsafe { self.keep_mapping(dma, first, mapping) } {
+                // Unreachable; never post a buffer no longer mapped.
+                payload.release_any();
+                return;
             }
         }
         let desc = &D::DESCRIPTION;
