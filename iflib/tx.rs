@@ -24,10 +24,7 @@ use kernel::{
         Device, //
     },
     net::{
-        napi::{
-            Polling,
-            Receiving, //
-        },
+        napi::Receiving,
         page_pool::PoolPage,
         skb::{
             SkBuff,
@@ -52,31 +49,35 @@ pub(crate) use producer::TxProducer;
 /// redirected here. BQL counts only packets.
 enum Payload {
     Packet(SkBuff),
-    Frame(PoolPage),
+    Frame(XdpFrame),
+}
+
+/// An XDP frame on a TX ring.
+enum XdpFrame {
+    /// Sent back out by this device's XDP program, from the RX page pool that mapped it.
+    Local(PoolPage),
+    /// Redirected here by an XDP program, mapped for this device.
     Redirected(RedirectedFrame),
 }
 
-impl Payload {
-    /// Frees a packet or recycles a frame from the NAPI poll. Netpoll (`receiving` `None`)
-    /// must be given packets only: XDP frames go back from a poll proper.
+impl XdpFrame {
+    /// Recycles or returns the frame from the NAPI poll.
     #[inline]
-    fn release_in_napi(self, poll: &Polling<'_>, receiving: Option<&Receiving<'_>>) {
-        match (self, receiving) {
-            (Self::Packet(skb), _) => skb.consume_in_napi(poll),
-            (Self::Frame(page), Some(rx)) => page.recycle_in_napi(rx),
-            // Not from netpoll (see `TxConsumer::reclaim`): only the XDP frames' owners'
-            // return paths are left.
-            (Self::Frame(page), None) => drop(page),
-            (Self::Redirected(frame), _) => drop(frame),
+    fn release_in_napi(self, receiving: &Receiving<'_>) {
+        match self {
+            Self::Local(page) => page.recycle_in_napi(receiving),
+            Self::Redirected(frame) => drop(frame),
         }
     }
+}
 
+impl Payload {
     /// Frees a packet or returns a frame from any context.
     fn release_any(self) {
         match self {
             Self::Packet(skb) => skb.free_any(),
-            Self::Frame(page) => drop(page),
-            Self::Redirected(frame) => drop(frame),
+            Self::Frame(XdpFrame::Local(page)) => drop(page),
+            Self::Frame(XdpFrame::Redirected(frame)) => drop(frame),
         }
     }
 }
@@ -110,15 +111,41 @@ pub(crate) struct Retired {
 }
 
 /// What iflib keeps beside one TX ring entry.
+///
+/// A packet's first entry holds what to release when it completes: a packet from the
+/// stack, or (rarely) an XDP frame, each in a field of its own so that the cleaning loop
+/// takes a packet with one pointer's load and store.
 #[derive(Default)]
 struct TxSlot {
-    /// Set on the first entry of a packet: what to release when it completes.
-    payload: Option<Payload>,
+    /// The stack's packet, on its first entry.
+    packet: Option<SkBuff>,
+    /// An XDP frame, on its first entry.
+    frame: Option<XdpFrame>,
     /// On the first entry of a packet: its shape.
     shape: Shape,
     /// A mapped buffer's mapping sits on the entry of its first segment (a buffer longer
     /// than an entry carries spans several).
     mapping: Option<TxMapping>,
+}
+
+impl TxSlot {
+    /// Records what the packet starting at this entry releases when it completes (an
+    /// entry a packet starts on is empty: completed packets are taken off).
+    #[inline]
+    fn hold(&mut self, payload: Payload) {
+        match payload {
+            Payload::Packet(skb) => self.packet = Some(skb),
+            Payload::Frame(frame) => self.frame = Some(frame),
+        }
+    }
+
+    /// Takes what the entry holds to release, if anything.
+    fn take_payload(&mut self) -> Option<Payload> {
+        match self.packet.take() {
+            Some(skb) => Some(Payload::Packet(skb)),
+            None => self.frame.take().map(Payload::Frame),
+        }
+    }
 }
 
 /// A [`TxSlot`] the producer fills and the consumer empties (see [`TxRing`]).
@@ -280,6 +307,33 @@ impl TxRing {
             slot = self.ring.next(slot);
         }
         slot
+    }
+
+    /// Unmaps the mappings kept on the `entries` entries of the packet whose first entry is
+    /// `first`, `slot` its slot, and returns the entry after them.
+    ///
+    /// # Safety
+    ///
+    /// The caller's side owns those entries (see [`TxRing`]) and holds no reference to
+    /// their slots but `slot`, `first`'s.
+    #[inline(always)]
+    unsafe fn unmap_packet(
+        &self,
+        dma: &Device<Bound>,
+        slot: &mut TxSlot,
+        first: u32,
+        entries: u32,
+    ) -> u32 {
+        if let Some(mapping) = slot.mapping.take() {
+            mapping.unmap(dma);
+        }
+        let next = self.ring.next(first);
+        if entries > 1 {
+            // SAFETY: Per the safety requirement; `slot` is not among them.
+            unsafe { self.unmap_entries(dma, next, entries - 1) }
+        } else {
+            next
+        }
     }
 
     /// Drops every packet still on the ring (the hardware is stopped).

@@ -44,7 +44,7 @@ impl TxConsumer<'_> {
         // SAFETY: The consumer owns the entries from `next_to_clean` (`first`) up to
         // `next_to_use`, where a packet's slots are filled when it is placed.
         let entry = unsafe { self.0.slot(first) }?;
-        let payload = entry.payload.take()?;
+        let payload = entry.take_payload()?;
         let shape = entry.shape;
         // SAFETY: As above: the packet's entries are the consumer's; `entry` is not used
         // again.
@@ -139,35 +139,38 @@ impl TxConsumer<'_> {
             let Some(entry) = (unsafe { tx.slot(first) }) else {
                 break;
             };
-            // Netpoll (maybe with IRQs off) may free the stack's packets only:
-            // XDP frames go back to a page pool or their owner, from the NAPI poll proper.
-            if receiving.is_none() && !matches!(entry.payload, Some(Payload::Packet(_))) {
-                retired.left_for_napi = true;
-                break;
-            }
             let shape = entry.shape;
             if in_place && !D::tx_done(hw, &tx.ring, shape.last) {
                 break;
             }
-            // Every packet's first entry holds its payload.
-            let Some(payload) = entry.payload.take() else {
-                break;
+            // Every packet's first entry holds the stack's packet or an XDP frame.
+            let Some(skb) = entry.packet.take() else {
+                // Netpoll (maybe with IRQs off) may free the stack's packets only: XDP
+                // frames go back to a page pool or their owner, from the NAPI poll proper.
+                let Some(receiving) = receiving.as_ref() else {
+                    retired.left_for_napi = entry.frame.is_some();
+                    break;
+                };
+                let Some(frame) = entry.frame.take() else {
+                    break;
+                };
+                sent -= 1;
+                // SAFETY: As above: the packet's entries are the consumer's.
+                first = unsafe { tx.unmap_packet(dma, entry, first, shape.entries) };
+                frames = frames.wrapping_add(u64::from(shape.wire_frames));
+                bytes = bytes.wrapping_add(u64::from(shape.wire_bytes));
+                xdp_frames = xdp_frames.wrapping_add(shape.wire_frames);
+                xdp_bytes = xdp_bytes.wrapping_add(shape.wire_bytes);
+                frame.release_in_napi(receiving);
+                continue;
             };
             sent -= 1;
-            // SAFETY: As above: the packet's entries are the consumer's; `entry` is not used
-            // again.
-            first = unsafe { tx.unmap_entries(dma, first, shape.entries) };
+            // SAFETY: As above: the packet's entries are the consumer's.
+            first = unsafe { tx.unmap_packet(dma, entry, first, shape.entries) };
             // No overflow: u64 sums of at most a ring of u32 values.
             frames = frames.wrapping_add(u64::from(shape.wire_frames));
             bytes = bytes.wrapping_add(u64::from(shape.wire_bytes));
-            match payload {
-                Payload::Packet(skb) => skb.consume_in_napi(poll),
-                other @ (Payload::Frame(_) | Payload::Redirected(_)) => {
-                    xdp_frames = xdp_frames.wrapping_add(shape.wire_frames);
-                    xdp_bytes = xdp_bytes.wrapping_add(shape.wire_bytes);
-                    other.release_in_napi(poll, receiving.as_ref());
-                }
-            }
+            skb.consume_in_napi(poll);
         }
         retired.frames = retired.frames.wrapping_add(frames);
         retired.bytes = retired.bytes.wrapping_add(bytes);

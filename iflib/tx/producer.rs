@@ -6,7 +6,8 @@ use super::{
     offloads_reachable,
     Payload,
     Shape,
-    TxRing, //
+    TxRing,
+    XdpFrame, //
 };
 use crate::{
     driver::{
@@ -322,7 +323,7 @@ impl TxProducer<'_> {
         // room check found free.
         match unsafe { tx.slot(first) } {
             Some(entry) => {
-                entry.payload = Some(payload);
+                entry.hold(payload);
                 entry.shape = shape;
             }
             // Unreachable (the ring has a slot per entry); never leak the payload.
@@ -352,7 +353,8 @@ impl TxProducer<'_> {
         let TxFrame { page, offset, len } = frame;
         page.sync_for_device(offset, len);
         let address = page.dma_address() + u64::from(offset);
-        self.post_single::<D>(hw, dma, address, len, Payload::Frame(page), None);
+        let payload = Payload::Frame(XdpFrame::Local(page));
+        self.post_single::<D>(hw, dma, address, len, payload, None);
         Ok(())
     }
 
@@ -371,7 +373,7 @@ impl TxProducer<'_> {
             return Err(frame);
         };
         let (address, len) = (mapping.address(), mapping.len());
-        let payload = Payload::Redirected(frame);
+        let payload = Payload::Frame(XdpFrame::Redirected(frame));
         self.post_single::<D>(hw, dma, address, len, payload, Some(mapping));
         Ok(())
     }
