@@ -450,6 +450,8 @@ impl RxRing {
             if let Some(hash) = fragment.hash.filter(|_| report_hash) {
                 skb.set_hash(hash.value, hash.kind);
             }
+            // Queue sets are fewer than `MAX_QUEUE_SETS`: the index fits.
+            skb.record_rx_queue(self.set as u16);
             rx.gro_receive(skb);
         }
         self.tx_sent = self.tx_sent.saturating_add(view.tx_sent);

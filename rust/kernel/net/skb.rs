@@ -110,6 +110,15 @@ impl SkBuff {
         unsafe { (*self.as_raw()).queue_mapping }
     }
 
+    /// Records the RX queue the packet was received on (`skb_record_rx_queue()`), for RPS
+    /// maps, XPS by RX queue and packet fanout by queue.
+    #[inline]
+    pub fn record_rx_queue(&mut self, queue: u16) {
+        // SAFETY: `self.as_raw()` is valid and the packet ours (`&mut self`); a plain integer
+        // field, where 0 means none and a queue is stored plus one.
+        unsafe { (*self.as_raw()).queue_mapping = queue.wrapping_add(1) };
+    }
+
     /// Computes the checksum the stack asked the hardware for (`CHECKSUM_PARTIAL`) in
     /// software, for a packet whose offsets the hardware cannot be given.
     pub fn checksum_help(&mut self) -> Result {

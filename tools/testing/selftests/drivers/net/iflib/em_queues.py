@@ -10,9 +10,11 @@ own MSI-X vector and NAPI context. Checked here, from what the kernel reports:
 - 16 TCP flows from the peer, their source ports chosen so that the hash sends
   8 to each queue, land each on the RX queue its Toeplitz hash (key and
   indirection table read back over ethtool netlink) picks, seen by the
-  receiving socket's SO_INCOMING_NAPI_ID, and both queues count packets in
-  their netdev-genl queue statistics; `ethtool -X equal 1` moves every flow to
-  queue 0, `-X weight 0 1` to queue 1;
+  receiving socket's SO_INCOMING_NAPI_ID, and by packet sockets in a fanout
+  group by RX queue (each packet handed to the stack with its RX queue
+  recorded), and both queues count packets in their netdev-genl queue
+  statistics; `ethtool -X equal 1` moves every flow to queue 0, `-X weight 0 1`
+  to queue 1;
 - `ethtool -L combined 1` and back to 2 under a ping flood and a TCP stream:
   the stream keeps crossing, no TX timeout, the vectors, NAPI contexts and
   page pools follow; `-L combined 3` and 0 are refused with EINVAL and a message;
@@ -25,6 +27,7 @@ igb_queues.py runs them on the 82576.
 """
 
 import os
+import select
 import socket
 import struct
 import threading
@@ -37,6 +40,71 @@ from lib.py import Iperf3Runner, cmd, defer, ethtool, ip, ksft_eq, ksft_pr, ksft
 # Not in Python's socket module: the NAPI id of the last packet a socket received.
 SO_INCOMING_NAPI_ID = 56
 FLOWS = 16
+# Packet sockets (linux/if_packet.h, linux/if_ether.h, asm-generic/socket.h).
+SOL_PACKET = 263
+PACKET_FANOUT = 18
+PACKET_FANOUT_QM = 5
+PACKET_OUTGOING = 4
+ETH_P_IP = 0x0800
+SO_RCVBUFFORCE = 33
+
+
+class QueueCapture:
+    """Packet sockets on IFNAME in one fanout group by RX queue (PACKET_FANOUT_QM). The
+    group picks socket `queue_mapping % COUNT`, where a driver records RX queue n as n + 1
+    (skb_record_rx_queue) and none as 0: queue n's packets go to socket (n + 1) % COUNT
+    (socket_of), packets with no queue recorded to socket 0. Notes the TCP source port of
+    every packet from SRC: `seen` is {(socket, port)}."""
+
+    def __init__(self, ifname, count, src):
+        self.src = socket.inet_aton(src)
+        self.seen = set()
+        self.socks = []
+        self.stop = threading.Event()
+        group = os.getpid() & 0xffff
+        for _ in range(count):
+            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
+            self.socks.append(sock)
+            # Room for the flows' packets between reads; drops would only thin the sample.
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 22)
+            sock.bind((ifname, ETH_P_IP))
+            sock.setsockopt(SOL_PACKET, PACKET_FANOUT, group | PACKET_FANOUT_QM << 16)
+            sock.setblocking(False)
+        self.thread = threading.Thread(target=self._read)
+
+    @staticmethod
+    def socket_of(queue, count):
+        """The socket of the group of COUNT that receives RX queue QUEUE's packets."""
+        return (queue + 1) % count
+
+    def _read(self):
+        # Once stopped, what is queued still counts: read until nothing is left.
+        while True:
+            stopping = self.stop.is_set()
+            readable, _, _ = select.select(self.socks, [], [], 0 if stopping else 0.1)
+            if stopping and not readable:
+                return
+            for sock in readable:
+                try:
+                    frame, addr = sock.recvfrom(128)
+                except BlockingIOError:
+                    continue
+                ihl = (frame[14] & 0xF) * 4 if len(frame) > 14 else 0
+                if (addr[2] == PACKET_OUTGOING or len(frame) < 14 + ihl + 2 or
+                        frame[23] != socket.IPPROTO_TCP or frame[26:30] != self.src):
+                    continue
+                port = struct.unpack("!H", frame[14 + ihl:14 + ihl + 2])[0]
+                self.seen.add((self.socks.index(sock), port))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        for sock in self.socks:
+            sock.close()
 
 
 def rx_queue_packets(cfg):
@@ -128,20 +196,33 @@ def flows_follow_table(cfg, expect=None):
     src, dst, port = cfg.remote_addr_v["4"], cfg.addr_v["4"], rand_port()
     per_queue = max(2, -(-FLOWS // len(set(rss["indir"]))))
     sports = ports_for_queues(rss, src, dst, port, per_queue)
-    flows = flows_from_peer(cfg, port, sports)
+    count = channels(cfg)[1]
+    with QueueCapture(cfg.ifname, count, src) as capture:
+        flows = flows_from_peer(cfg, port, sports)
     ksft_eq(len(flows), len(sports), "connections accepted")
     landed, wrong = set(), []
+    want_of = {}
     for sport, napi in flows:
         queue = rx.get(napi)
         landed.add(queue)
         want = expect
         if want is None:
             want = predicted_queue(rss, src, dst, sport, port)
+        want_of[sport] = want
         if queue != want:
             wrong.append((sport, queue, want))
     ksft_pr("%d flows landed on queues %s; off the prediction: %s" %
             (len(flows), sorted(landed), wrong))
     ksft_eq(wrong, [], "flows off the queue the hash and table predict (port, got, want)")
+    # The RX queue each packet was handed to the stack with.
+    recorded = sorted((port, sock) for sock, port in capture.seen if port in want_of)
+    ksft_pr("packets of %d flows seen by the packet sockets of their RX queue" %
+            len({port for port, _ in recorded}))
+    ksft_eq({port for port, _ in recorded}, set(want_of), "every flow seen by a packet socket")
+    ksft_eq([(port, sock, QueueCapture.socket_of(want_of[port], count))
+             for port, sock in recorded if sock != QueueCapture.socket_of(want_of[port], count)],
+            [], "packets recorded with another RX queue than the flow's (port, socket, "
+            "the flow's queue's socket)")
     return landed
 
 
