@@ -10,6 +10,7 @@
 use crate::{
     buffer::BufferLimits,
     driver::{
+        ChecksumInsertion,
         Datapath,
         FlowControl,
         LinkState,
@@ -251,7 +252,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             if desc.tx_max_segments > 1 {
                 features |= netdev::features::SG;
             }
-            if desc.tx_checksum {
+            if desc.tx_checksum != ChecksumInsertion::None {
                 features |= netdev::features::HW_CSUM;
                 if desc.offers_tso() {
                     features |= netdev::features::TSO;

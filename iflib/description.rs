@@ -230,6 +230,38 @@ impl RingLayout {
     }
 }
 
+/// Where the hardware inserts a checksum it computes over a packet it sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChecksumInsertion {
+    /// Nowhere: the stack checksums every packet.
+    None,
+    /// At whatever position the stack gives (`NETIF_F_HW_CSUM`): a one's-complement sum
+    /// from the checksum's start to the frame's end, stored at its offset from there, as
+    /// em's context descriptors name both.
+    Anywhere,
+    /// Only where TCP and UDP keep theirs, 16 and 6 bytes past its start, as hardware told
+    /// the protocol instead (igb's L4 type) has it; iflib has the stack checksum a packet
+    /// that wants it elsewhere (ICMP, or any offset a packet socket asks for).
+    TcpUdp,
+}
+
+impl ChecksumInsertion {
+    /// The offset of TCP's checksum from the start of its header.
+    pub const TCP_OFFSET: u32 = 16;
+    /// The offset of UDP's checksum from the start of its header.
+    pub const UDP_OFFSET: u32 = 6;
+
+    /// Whether the hardware inserts a checksum `offset` bytes past where it starts.
+    #[inline]
+    pub const fn inserts_at(self, offset: u32) -> bool {
+        match self {
+            Self::None => false,
+            Self::Anywhere => true,
+            Self::TcpUdp => offset == Self::TCP_OFFSET || offset == Self::UDP_OFFSET,
+        }
+    }
+}
+
 /// What a driver tells iflib about its hardware, once, statically.
 pub struct Description {
     /// Driver name (`ethtool -i`).
@@ -250,9 +282,9 @@ pub struct Description {
     /// Most bytes one TX segment (one ring entry's buffer) may carry: iflib cuts longer
     /// buffers into several segments ([`TxPacket::segments`]).
     pub tx_max_segment_len: u32,
-    /// The hardware inserts a checksum at any offset (`NETIF_F_HW_CSUM`), up to
-    /// [`Description::tx_offload_max_offset`].
-    pub tx_checksum: bool,
+    /// Where the hardware inserts the checksums the stack leaves to it
+    /// (`NETIF_F_HW_CSUM`), within [`Description::tx_offload_max_offset`].
+    pub tx_checksum: ChecksumInsertion,
     /// The farthest byte from a frame's start the hardware's offload fields can name (the
     /// checksum's start and position, the end of the headers TSO copies): 255 for 8-bit
     /// fields, `u32::MAX` for no limit. iflib has the stack checksum and segment in
@@ -333,7 +365,7 @@ impl Description {
     /// and gathers a packet's pieces (the stack takes TSO away from a device without
     /// scatter-gather).
     pub(crate) const fn offers_tso(&self) -> bool {
-        self.tso && self.tx_checksum && self.tx_max_segments > 1
+        self.tso && !matches!(self.tx_checksum, ChecksumInsertion::None) && self.tx_max_segments > 1
     }
 
     /// Most segments iflib gives the driver for one packet: what the hardware gathers,

@@ -14,6 +14,7 @@ pub use crate::completions::{
 };
 pub(crate) use crate::description::check_description;
 pub use crate::description::{
+    ChecksumInsertion,
     CompletionSpec,
     Completions,
     Description,

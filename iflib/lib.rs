@@ -44,6 +44,7 @@ pub use adapter::{
 };
 pub use driver::{
     Attached,
+    ChecksumInsertion,
     CompletionRing,
     CompletionSpec,
     Completions,

@@ -18,19 +18,25 @@ const MAX_TCP_HEADER_LEN: u32 = 60;
 const VLAN_TAG_LEN: u32 = 4;
 
 /// Whether the hardware can be given the offsets of `info`'s checksum and segmentation:
-/// every one within [`Description::tx_offload_max_offset`] (with room for a tag pushed
-/// later). A packet to segment without a checksum to insert is not.
+/// a checksum where [`Description::tx_checksum`] inserts one, every offset within
+/// [`Description::tx_offload_max_offset`] (with room for a tag pushed later). A packet to
+/// segment without a checksum to insert is not.
 ///
+/// [`Description::tx_checksum`]: crate::driver::Description::tx_checksum
 /// [`Description::tx_offload_max_offset`]: crate::driver::Description::tx_offload_max_offset
 #[inline]
 pub(super) fn offloads_reachable<D: Datapath>(info: &TxInfo) -> bool {
+    let Some(checksum) = info.checksum else {
+        return !info.segmented;
+    };
+    // Segmentation inserts TCP's checksums, which `offers_tso` says it may.
+    if !info.segmented && !D::DESCRIPTION.tx_checksum.inserts_at(checksum.offset) {
+        return false;
+    }
     let max = D::DESCRIPTION.tx_offload_max_offset;
     if max == u32::MAX {
         return true;
     }
-    let Some(checksum) = info.checksum else {
-        return !info.segmented;
-    };
     // No overflow: the start and offset are 16-bit values.
     let reach = if info.segmented {
         checksum.start + MAX_TCP_HEADER_LEN

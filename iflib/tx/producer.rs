@@ -157,7 +157,7 @@ impl TxProducer<'_> {
         let packet = TxPacket {
             segments,
             len,
-            checksum: info.checksum.filter(|_| desc.tx_checksum),
+            checksum: info.checksum,
             tso,
             vlan: info.vlan.filter(|_| desc.vlan_offload),
             generation: tx.generation.load(Ordering::Relaxed),

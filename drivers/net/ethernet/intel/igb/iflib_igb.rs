@@ -24,6 +24,7 @@ use descriptors::{
 use iflib::{
     self_test,
     Attached,
+    ChecksumInsertion,
     Completions,
     Description,
     Driver,
@@ -462,7 +463,8 @@ impl Driver for Igb {
         flow_control: true,
         frame_lengths: &FRAME_LENGTHS,
         self_test: true,
-        tx_checksum: true,
+        // The context names TCP or UDP (L4T): the checksum goes where they keep it.
+        tx_checksum: ChecksumInsertion::TcpUdp,
         // Context descriptors name the IP header's length in 9 bits, after a MAC header
         // taken as 14 bytes (a checksum's start is the only offset iflib gives).
         tx_offload_max_offset: 14 + 511,

@@ -17,6 +17,7 @@ use crate::{
     Igb, //
 };
 use iflib::{
+    ChecksumInsertion,
     Datapath,
     FreeList,
     HashType,
@@ -75,9 +76,10 @@ const TX_CTX_MACLEN_SHIFT: u32 = 9;
 const TX_CTX_VLAN_SHIFT: u32 = 16;
 const TX_CTX_L4LEN_SHIFT: u32 = 8;
 const TX_CTX_MSS_SHIFT: u32 = 16;
-/// Offsets of the checksum in a TCP and a UDP header.
-const TCP_CHECKSUM_OFFSET: u32 = 16;
-const UDP_CHECKSUM_OFFSET: u32 = 6;
+/// Offsets of the checksum in a TCP and a UDP header: the only ones iflib gives
+/// (`ChecksumInsertion::TcpUdp`).
+const TCP_CHECKSUM_OFFSET: u32 = ChecksumInsertion::TCP_OFFSET;
+const UDP_CHECKSUM_OFFSET: u32 = ChecksumInsertion::UDP_OFFSET;
 /// Ethernet header length (no tag: tags are inserted by the hardware).
 const ETH_HLEN: u32 = 14;
 
@@ -123,8 +125,8 @@ fn context(packet: &TxPacket<'_>) -> Option<TxContext> {
         let l4 = match offset {
             TCP_CHECKSUM_OFFSET => TX_CTX_L4_TCP,
             UDP_CHECKSUM_OFFSET => 0,
-            // Not reached: the stack asks for TCP and UDP checksums only (an SCTP CRC
-            // is not offered). The tag still needs its context.
+            // Not reached: iflib gives TCP and UDP checksums only (`TcpUdp`). The tag
+            // still needs its context.
             _ if packet.vlan.is_some() => return Some(vlan_only(vlan)),
             _ => return None,
         };

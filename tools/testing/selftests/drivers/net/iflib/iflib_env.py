@@ -165,15 +165,20 @@ def run_on_pair(src_path, model, cases):
     ksft_exit()
 
 
+def _models_present():
+    """The QEMU models with a NIC pair in this VM (the harness's topology file)."""
+    try:
+        with open(os.environ.get("IFLIB_TOPOLOGY", "/nonexistent"), encoding="ascii") as f:
+            return {line.split()[0] for line in f if line.strip()}
+    except OSError:
+        return set()
+
+
 def em_models():
     """The em models to run on: those MODEL names (comma-separated; all of them when unset)
     that have a NIC pair in this VM, in EM_C_DRIVERS' order (lib.sh's em_models)."""
     wanted = [m for m in os.environ.get("MODEL", "").split(",") if m] or list(EM_C_DRIVERS)
-    try:
-        with open(os.environ.get("IFLIB_TOPOLOGY", "/nonexistent"), encoding="ascii") as f:
-            present = {line.split()[0] for line in f if line.strip()}
-    except OSError:
-        present = set()
+    present = _models_present()
     return [m for m in EM_C_DRIVERS if m in wanted and m in present]
 
 
@@ -202,17 +207,24 @@ def _pair_down(pair, bound):
 
 
 def run_on_models(src_path, cases):
-    """Runs the test CASES (each called with the NetDrvEpEnv) on the pair of each model of
-    em_models() in one ksft_run, and exits with their KTAP verdict. Per model, in order:
-    "<model>.pair_up" binds the pair (NicPair), "<model>.<case>" runs each case, and
-    "<model>.pair_down" gives it back. When a pair does not come up, pair_up fails and that
-    model's cases skip; the next model goes on. Skips the test when no model has a pair."""
-    models = em_models()
-    if not models:
-        print("TAP version 13\n1..0 # SKIP no em NIC pair in this VM", flush=True)
+    """Runs the test CASES on the pair of each model of em_models() (run_on_pairs)."""
+    run_on_pairs(src_path, [(model, cases) for model in em_models()])
+
+
+def run_on_pairs(src_path, plan):
+    """Runs, for each (model, cases) of PLAN whose model has a NIC pair in this VM, those
+    test cases (each called with the NetDrvEpEnv) on its pair, all in one ksft_run, and
+    exits with their KTAP verdict. Per model, in order: "<model>.pair_up" binds the pair
+    (NicPair), "<model>.<case>" runs each case, and "<model>.pair_down" gives it back.
+    When a pair does not come up, pair_up fails and that model's cases skip; the next
+    model goes on. Skips the test when no model has a pair."""
+    present = _models_present()
+    plan = [(model, cases) for model, cases in plan if model in present]
+    if not plan:
+        print("TAP version 13\n1..0 # SKIP no NIC pair to run on in this VM", flush=True)
         sys.exit(KSFT_SKIP)
     flat, bound = [], []
-    for model in models:
+    for model, cases in plan:
         pair = NicPair(src_path, model)
         flat.append(_case(model + ".pair_up", _pair_up, pair, bound))
         flat += [_case("%s.%s" % (model, c.__name__), _on_pair, pair, c) for c in cases]
