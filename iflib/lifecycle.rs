@@ -151,14 +151,20 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         for (set, (tx, rx)) in sets.iter().zip(rings) {
             let off = set.napi_off.lock();
+            // The hardware uses the rings: in the branches not reached below, it stops
+            // before they are dropped (on return, those of the sets installed before with
+            // the next start or the adapter).
             let Some(off) = off.as_ref() else {
                 // Not reached: checked above, and only this thread takes the proofs.
-                continue;
+                D::stop(&self.hw);
+                return Err(EBUSY);
             };
             // Closed since `bring_down` (or never opened), with NAPI disabled (`off`).
             if let Err((_, tx)) = set.tx.replace(Some(tx), off) {
                 // Not reached: the ring is closed and `off` is its context's.
+                D::stop(&self.hw);
                 drop(tx);
+                return Err(EBUSY);
             }
             *set.lock_rx().0 = Some(rx);
             if let Some(queue) = dev.tx_queue(set.index) {
