@@ -159,6 +159,10 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             settings.rx_len.load(Ordering::Relaxed),
             settings.tx_len.load(Ordering::Relaxed),
         );
+        if old == (sizes.rx, sizes.tx) {
+            // Nothing to change (the ioctl asks even then): no restart, no link flap.
+            return Ok(());
+        }
         let store = |(rx, tx)| {
             settings.rx_len.store(rx, Ordering::Relaxed);
             settings.tx_len.store(tx, Ordering::Relaxed);

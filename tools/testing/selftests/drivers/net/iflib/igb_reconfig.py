@@ -6,7 +6,9 @@ iflib_igb on the DUT, the C igb on the peer:
 - ring sizes and the MTU change in a loop under a TCP flood from the DUT
   (em_reconfig_flood.py's case): no packet finds a ring missing, no TX timeout;
 - ring sizes out of range (7, 100,000 and 0 entries) are refused with EINVAL and a
-  message over ethtool netlink, and the rings stay as they were;
+  message over ethtool netlink, and the rings stay as they were; the sizes they have,
+  asked for again over the ioctl (which, unlike netlink, asks even then), restart
+  nothing: the carrier stays up;
 - jumbo frames: at MTU 9000 and at the 82576's largest, 9216 (both ends), unfragmented
   pings of the whole MTU cross both ways and TCP crosses intact both ways; 9217 is
   refused and the MTU kept;
@@ -23,8 +25,12 @@ iflib_igb on the DUT, the C igb on the peer:
   frames queued meanwhile leave.
 """
 
+import ctypes
+import fcntl
 import os
 import re
+import socket
+import struct
 
 from em_reconfig_flood import reconfig_under_tx_flood
 from em_watchdog import tx_watchdog_resets
@@ -34,6 +40,10 @@ from lib.py import KsftSkipEx, cmd, defer, ethtool, ip, ksft_eq, ksft_gt, ksft_p
     ksft_true
 
 FAIL = "/sys/kernel/debug/fail_page_alloc"
+# The ethtool ioctl and its ring commands (linux/sockios.h, linux/ethtool.h).
+SIOCETHTOOL = 0x8946
+ETHTOOL_GRINGPARAM = 0x10
+ETHTOOL_SRINGPARAM = 0x11
 # What the kernel log must not show after a refused change.
 BAD_LOG = re.compile(r"\bWARNING\b|\bBUG\b|\bOops\b|cannot apply the new|stays down")
 # TCP volume at each jumbo MTU, each way.
@@ -55,6 +65,27 @@ def rings_refused(cfg):
         ksft_true(refused is not None and refused.nl_msg.extack.get("msg"),
                   "%s: with a message" % sizes)
         ksft_eq(rings(cfg), before, "rings unchanged")
+
+
+def ring_ioctl(ifname, command, params=None):
+    """ETHTOOL_GRINGPARAM or ETHTOOL_SRINGPARAM (COMMAND) over the SIOCETHTOOL ioctl,
+    with the nine-word struct ethtool_ringparam PARAMS (after `cmd`); returns its words."""
+    words = (ctypes.c_uint32 * 9)(command, *(params or [0] * 8)[:8])
+    request = struct.pack("16sP", ifname.encode(), ctypes.addressof(words))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock, SIOCETHTOOL, request)
+    return list(words)[1:]
+
+
+def rings_unchanged(cfg):
+    """The ethtool ioctl's set-ringparam with the sizes the rings have (ethtool netlink
+    does not ask then; the ioctl does): accepted, and the device is not restarted (no
+    carrier change)."""
+    before = rings(cfg)
+    flaps = carrier_changes(cfg)
+    ring_ioctl(cfg.ifname, ETHTOOL_SRINGPARAM, ring_ioctl(cfg.ifname, ETHTOOL_GRINGPARAM))
+    ksft_eq(rings(cfg), before, "rings unchanged")
+    ksft_eq(carrier_changes(cfg), flaps, "no restart: the carrier did not change")
 
 
 def max_mtu(ifname, host=None):
@@ -213,8 +244,9 @@ def out_of_memory_keeps_settings(cfg):
 
 
 def main():
-    run_on_pair(__file__, "igb", [reconfig_under_tx_flood, rings_refused, jumbo_frames,
-                                  out_of_memory_keeps_settings, tx_watchdog_resets])
+    run_on_pair(__file__, "igb", [reconfig_under_tx_flood, rings_refused, rings_unchanged,
+                                  jumbo_frames, out_of_memory_keeps_settings,
+                                  tx_watchdog_resets])
 
 
 if __name__ == "__main__":
