@@ -130,23 +130,31 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         for (set, (_, rx)) in sets.iter().zip(rings.iter_mut()) {
             let off = set.napi_off.lock();
             // At least one buffer posted.
-            let posted = off.as_ref().map(|off| {
-                // SAFETY: The ring is dropped before the set's context is deleted: it is
-                // dropped here on failure, or installed in the set, which drops its rings
-                // before its context (field order) and whose rings `bring_down` drops
-                // before `add_napi_contexts` deletes the context of a set no longer in use.
-                let handed = unsafe { rx.hand_to(off) };
-                handed.is_ok() && {
-                    rx.refill::<D>(&self.hw, off);
-                    rx.has_head_buffers()
+            let posted = match off.as_ref() {
+                // Not reached: checked above, and only this thread takes the proofs.
+                None => Err(EBUSY),
+                Some(off) => {
+                    // SAFETY: The ring is dropped before the set's context is deleted: it
+                    // is dropped here on failure, or installed in the set, which drops its
+                    // rings before its context (field order) and whose rings `bring_down`
+                    // drops before `add_napi_contexts` deletes the context of a set no
+                    // longer in use.
+                    unsafe { rx.hand_to(off) }.and_then(|()| {
+                        rx.refill::<D>(&self.hw, off);
+                        if rx.has_head_buffers() {
+                            Ok(())
+                        } else {
+                            Err(ENOMEM)
+                        }
+                    })
                 }
-            });
-            if posted != Some(true) {
+            };
+            if let Err(e) = posted {
                 D::stop(&self.hw);
                 for (_, rx) in rings.iter_mut() {
                     rx.release_buffers();
                 }
-                return Err(ENOMEM);
+                return Err(e);
             }
         }
         for (set, (tx, rx)) in sets.iter().zip(rings) {
@@ -216,7 +224,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         self.set_rx_filter_live(dev, true);
         D::enable_interrupts(&self.hw);
         self.update_link();
-        dev.tx_start_all();
+        // Woken, not only started: after a restart, packets the qdisc kept while the queues
+        // were off go out now, not at the next enqueue.
+        dev.tx_wake_all();
         self.up.store(true, Ordering::Release);
         self.admin
             .run_unless_queued(crate::admin::SERVICE_PERIOD_MS);

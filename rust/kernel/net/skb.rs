@@ -90,8 +90,9 @@ impl SkBuff {
     /// Returns the length of the linear part.
     #[inline]
     pub fn head_len(&self) -> u32 {
-        // SAFETY: `self.as_raw()` is valid by the type invariant (`skb_headlen()`).
-        unsafe { (*self.as_raw()).len - (*self.as_raw()).data_len }
+        // SAFETY: `self.as_raw()` is valid by the type invariant (`skb_headlen()`; `data_len`
+        // is at most `len`, and wraps as C's unsigned subtraction would if it were not).
+        unsafe { (*self.as_raw()).len.wrapping_sub((*self.as_raw()).data_len) }
     }
 
     /// What transmit needs to know of the packet, read at once.
