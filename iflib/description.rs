@@ -237,11 +237,14 @@ pub enum ChecksumInsertion {
     None,
     /// At whatever position the stack gives (`NETIF_F_HW_CSUM`): a one's-complement sum
     /// from the checksum's start to the frame's end, stored at its offset from there, as
-    /// em's context descriptors name both.
+    /// the 8254x's context descriptors can name both.
     Anywhere,
     /// Only where TCP and UDP keep theirs, 16 and 6 bytes past its start, as hardware told
     /// the protocol instead (igb's L4 type) has it; iflib has the stack checksum a packet
-    /// that wants it elsewhere (ICMP, or any offset a packet socket asks for).
+    /// that wants it elsewhere (ICMP, or any offset a packet socket asks for). The
+    /// position is what iflib checks: a packet of another protocol asking for one of
+    /// those offsets is given to the hardware, which may leave it without (as the C
+    /// drivers do).
     TcpUdp,
 }
 
@@ -292,7 +295,8 @@ pub struct Description {
     pub tx_offload_max_offset: u32,
     /// The hardware segments TCP over IPv4 given in [`TxPacket::tso`] (it then also inserts
     /// the IP and TCP checksums of every segment), and over IPv6 where
-    /// [`Attached::tso_ipv6`] says so. Needs [`Description::tx_checksum`].
+    /// [`Attached::tso_ipv6`] says so. Needs a [`Description::tx_checksum`] other than
+    /// [`ChecksumInsertion::None`].
     pub tso: bool,
     /// The hardware verifies IP, TCP and UDP checksums of received frames and reports it in
     /// [`RxFragment::checksum`].

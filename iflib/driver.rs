@@ -293,7 +293,8 @@ pub struct TxPacket<'a> {
     pub segments: &'a [TxSegment],
     /// Packet length in bytes (the sum of the segments).
     pub len: u32,
-    /// A checksum the hardware must insert (only if [`Description::tx_checksum`]).
+    /// A checksum the hardware must insert (only where [`Description::tx_checksum`] says it
+    /// can).
     pub checksum: Option<TxChecksum>,
     /// Segmentation the hardware must do (only if [`Description::tso`]); the headers are
     /// already prepared for it. `checksum` then describes the TCP checksum.

@@ -132,7 +132,7 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
     }
 
     fn set_ring_sizes(
-        _dev: &netdev::Device,
+        dev: &netdev::Device,
         this: &Self,
         sizes: netdev_ethtool::RingSizes,
         extack: &mut netdev_ethtool::ExtAck,
@@ -159,8 +159,9 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             settings.rx_len.load(Ordering::Relaxed),
             settings.tx_len.load(Ordering::Relaxed),
         );
-        if old == (sizes.rx, sizes.tx) {
-            // Nothing to change (the ioctl asks even then): no restart, no link flap.
+        if old == (sizes.rx, sizes.tx) && (this.is_up() || !dev.is_running()) {
+            // Nothing to change (the ioctl asks even then): no restart, no link flap. A
+            // device left down by a failed restart is still started again.
             return Ok(());
         }
         let store = |(rx, tx)| {

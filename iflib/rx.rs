@@ -450,7 +450,7 @@ impl RxRing {
             if let Some(hash) = fragment.hash.filter(|_| report_hash) {
                 skb.set_hash(hash.value, hash.kind);
             }
-            // Queue sets are fewer than `MAX_QUEUE_SETS`: the index fits.
+            // Below `MAX_QUEUE_SETS`, the set's index fits 16 bits.
             skb.record_rx_queue(self.set as u16);
             rx.gro_receive(skb);
         }

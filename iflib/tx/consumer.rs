@@ -97,8 +97,8 @@ impl TxConsumer<'_> {
     }
 
     /// Takes the packets the hardware is done with off the ring, unmaps and frees them
-    /// (NAPI), and adds them to `retired`. From netpoll it stops at the first XDP frame:
-    /// only the NAPI poll proper may return those.
+    /// (NAPI), and adds them to `retired`. From netpoll it stops at the first XDP frame
+    /// (`left_for_napi` if it completed): only the NAPI poll proper may return those.
     pub(crate) fn reclaim<D: Datapath>(
         &mut self,
         hw: &D::Hardware<'_>,

@@ -29,8 +29,12 @@ pub(super) fn offloads_reachable<D: Datapath>(info: &TxInfo) -> bool {
     let Some(checksum) = info.checksum else {
         return !info.segmented;
     };
-    // Segmentation inserts TCP's checksums, which `offers_tso` says it may.
-    if !info.segmented && !D::DESCRIPTION.tx_checksum.inserts_at(checksum.offset) {
+    if info.segmented {
+        // Segmentation inserts TCP's checksums, where `offers_tso` says the hardware may.
+        if !D::DESCRIPTION.offers_tso() {
+            return false;
+        }
+    } else if !D::DESCRIPTION.tx_checksum.inserts_at(checksum.offset) {
         return false;
     }
     let max = D::DESCRIPTION.tx_offload_max_offset;

@@ -17,7 +17,7 @@ and QEMU's e1000e model inserts TCP's and UDP's checksums only: a checksum
 anywhere else is the stack's to compute. The DUT sends ICMP echo
 requests through a packet socket that asks the device for their checksum (a
 virtio-net header, NEEDS_CSUM at offset 2 of the ICMP header): the peer answers
-every one and its ICMP counts no bad checksum. On igb and on the em model.
+every one and its ICMP counts no bad checksum. On igb and the e1000e.
 """
 
 import hashlib
@@ -149,7 +149,7 @@ def checksum_elsewhere(cfg):
         for sequence in range(ECHO_REQUESTS):
             sock.send(header + echo_request(cfg, sequence))
     answered = wait_for(lambda: snmp_counter("Icmp", "InEchos", host=cfg.remote) - echoes >=
-                        ECHO_REQUESTS, 10 * TIME_FACTOR)
+                        ECHO_REQUESTS, 10)
     ksft_pr("the peer took %d echo requests, %d with a bad checksum" %
             (snmp_counter("Icmp", "InEchos", host=cfg.remote) - echoes,
              snmp_counter("Icmp", "InCsumErrors", host=cfg.remote) - bad))
@@ -161,8 +161,12 @@ def checksum_elsewhere(cfg):
 def main():
     models = (os.environ.get("MODEL") or "e1000").split(",")
     model = "e1000" if "e1000" in models else models[0]
-    run_on_pairs(__file__, [(model, [checksums_past_reach, checksum_elsewhere]),
-                            ("igb", [checksum_elsewhere])])
+    # The checksum elsewhere where the hardware names the protocol (igb) or the model
+    # finds it (e1000e): the 8254x models insert it wherever they are told.
+    plan = {model: [checksums_past_reach]}
+    for other in ("e1000e", "igb"):
+        plan.setdefault(other, []).append(checksum_elsewhere)
+    run_on_pairs(__file__, list(plan.items()))
 
 
 if __name__ == "__main__":
