@@ -5,7 +5,9 @@
 In both directions:
  - 20,000 small UDP datagrams (pktgen, 60-byte frames, 10,000 a second; 100,000 in
    make test-full): the sender's tx_packets, the receiver's rx_packets and the
-   receiver's UDP layer (NoPorts: nobody listens) all count them, none lost;
+   receiver's UDP layer (NoPorts: nobody listens) all count them, none lost (but for
+   up to 1% the C driver's peer misses, its ring empty on a loaded host, which its
+   NIC counts);
  - 64 MiB over TCP (1 GiB in make test-full) arrives intact (SHA-1 on both ends)
    and the frame counters of both ends agree.
 The first case gives both ends their deepest RX ring, which the others keep.
@@ -19,7 +21,7 @@ counter stands in for it). igb_traffic.py runs these cases on the igb pair.
 """
 
 from iflib_env import Pktgen, by_scope, cmd, deep_rx_rings, ethtool_stat, link_counter, \
-    run_on_models, settle, snmp_counter, tcp_transfer
+    run_on_models, settle, snmp_counter, tcp_transfer, wait_for
 from lib.py import ksft_eq, ksft_pr, ksft_true
 
 COUNT = by_scope(20000, 100000)
@@ -28,6 +30,8 @@ MIB = by_scope(64, 1024)
 # Frames that are not the test's own (IPv6 neighbour discovery, a window update) may
 # add a few to a direction's counters.
 NOISE = 20
+# Frames the C driver's peer may miss, its ring empty, on a loaded host: 1%.
+MISSED_MOST = COUNT // 100
 
 
 def growth(now, before):
@@ -38,7 +42,10 @@ def growth(now, before):
 def udp_counted(cfg, to_dut):
     """COUNT paced datagrams to port 9 of the receiver, the DUT if TO_DUT else the peer:
     the sender's tx_packets and the receiver's rx_packets grow by COUNT (NOISE more at
-    most), the receiver's Udp NoPorts by exactly COUNT."""
+    most), the receiver's Udp NoPorts by exactly COUNT. The C driver's peer may find its
+    ring empty when TCG leaves its vCPU unscheduled on a loaded host (2026-12-05: 47 of
+    20,000 beside the debug run): a frame its NIC counts missed (rx_missed_errors) left the
+    DUT, and counts as arrived, up to MISSED_MOST; our driver, receiving, misses none."""
     ksft_true(deep_rx_rings(cfg), "links back and a ping crossing at once after the ring change")
     dut, peer = (cfg.ifname, None), (cfg.remote_ifname, cfg.remote)
     if to_dut:
@@ -55,16 +62,28 @@ def udp_counted(cfg, to_dut):
                 link_counter(rx_if, "rx_packets", host=rx_host),
                 snmp_counter("Udp", "NoPorts", host=rx_host))
 
+    def missed():
+        return 0 if to_dut else link_counter(rx_if, "rx_missed_errors", host=rx_host)
+
     before = settle(counters)
+    missed_before = missed()
     pktgen = Pktgen(cfg, dst_mac, rate=RATE, count=COUNT, dst=dst, src=src, on_dut=not to_dut)
     ksft_true(pktgen.send(30 + 3 * COUNT // RATE), "pktgen sent its %d frames" % COUNT)
     # Until every counter has counted them all, or stopped short.
     tx, rx, udp = growth(settle(counters, lambda now: min(growth(now, before)) >= COUNT),
                          before)
     ksft_pr(what % (tx, rx, udp))
+    lost = 0
+    if rx < COUNT and not to_dut:
+        # The C e1000 and e1000e read their missed-packet counter every two seconds.
+        wait_for(lambda: missed() - missed_before >= COUNT - rx, 5)
+        lost = missed() - missed_before
+        ksft_pr("the peer's NIC counted %d frames missed (its ring empty)" % lost)
     ksft_true(COUNT <= tx <= COUNT + NOISE, "the sender counted the %d frames" % COUNT)
-    ksft_true(COUNT <= rx <= COUNT + NOISE, "the receiver counted the %d frames" % COUNT)
-    ksft_eq(udp, COUNT, "datagrams the receiver's UDP layer saw (Udp NoPorts)")
+    ksft_true(COUNT <= rx + lost <= COUNT + NOISE,
+              "the receiver counted the %d frames (or its NIC missed them)" % COUNT)
+    ksft_true(lost <= MISSED_MOST, "at most %d missed by the peer's NIC" % MISSED_MOST)
+    ksft_eq(udp + lost, COUNT, "datagrams the receiver's UDP layer saw (Udp NoPorts)")
 
 
 def udp_out(cfg):
