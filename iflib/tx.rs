@@ -329,7 +329,9 @@ impl TxRing {
         }
         let next = self.ring.next(first);
         if entries > 1 {
-            // SAFETY: Per the safety requirement; `slot` is not among them.
+            // SAFETY: Per the safety requirement; `slot` is not among them: a packet spans
+            // at most `tx_max_entries_per_packet` entries, fewer than the ring has
+            // (`Description::is_consistent`), so they do not wrap round to `first`.
             unsafe { self.unmap_entries(dma, next, entries - 1) }
         } else {
             next

@@ -155,7 +155,8 @@ impl TxConsumer<'_> {
                     break;
                 };
                 sent -= 1;
-                // SAFETY: As above: the packet's entries are the consumer's.
+                // SAFETY: As above: the packet's entries are the consumer's; `entry`, its
+                // first's slot, is the only one borrowed.
                 first = unsafe { tx.unmap_packet(dma, entry, first, shape.entries) };
                 frames = frames.wrapping_add(u64::from(shape.wire_frames));
                 bytes = bytes.wrapping_add(u64::from(shape.wire_bytes));
@@ -165,7 +166,8 @@ impl TxConsumer<'_> {
                 continue;
             };
             sent -= 1;
-            // SAFETY: As above: the packet's entries are the consumer's.
+            // SAFETY: As above: the packet's entries are the consumer's; `entry`, its
+            // first's slot, is the only one borrowed.
             first = unsafe { tx.unmap_packet(dma, entry, first, shape.entries) };
             // No overflow: u64 sums of at most a ring of u32 values.
             frames = frames.wrapping_add(u64::from(shape.wire_frames));
