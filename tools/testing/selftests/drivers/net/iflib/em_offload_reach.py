@@ -26,7 +26,8 @@ import socket
 import struct
 import subprocess
 
-from iflib_env import TIME_FACTOR, answers_ping, cmd, run_on_pairs, snmp_counter, wait_for
+from iflib_env import PACKET_VNET_HDR, SOL_PACKET, TIME_FACTOR, answers_ping, cmd, \
+    run_on_pairs, snmp_counter, wait_for
 from lib.py import ksft_eq, ksft_pr, ksft_true
 
 # IPV6_DSTOPTS (socket option of IPPROTO_IPV6, linux/in6.h).
@@ -38,8 +39,6 @@ PORT = 5299
 RECEIVED = "/tmp/iflib_offload_reach"
 # A packet socket's virtio-net header (linux/if_packet.h, linux/virtio_net.h): the
 # checksum a sender asks the device for.
-SOL_PACKET = 263
-PACKET_VNET_HDR = 15
 VIRTIO_NET_HDR_F_NEEDS_CSUM = 1
 ETH_HLEN = 14
 IPV4_HLEN = 20

@@ -32,19 +32,15 @@ import socket
 import struct
 import threading
 
-from iflib_env import answers_ping, channels, ethnl_set, ethtool_stat, irq_lines, \
-    peer_receives, queues, run_on_pair, sets_in_use
+from iflib_env import PACKET_FANOUT, PACKET_FANOUT_QM, SOL_PACKET, answers_ping, channels, \
+    ethnl_set, ethtool_stat, irq_lines, peer_receives, queues, run_on_pair, sets_in_use
 from lib.py import Iperf3Runner, cmd, defer, ethtool, ip, ksft_eq, ksft_pr, ksft_true, \
     rand_port
 
 # Not in Python's socket module: the NAPI id of the last packet a socket received.
 SO_INCOMING_NAPI_ID = 56
 FLOWS = 16
-# Packet sockets (linux/if_packet.h, linux/if_ether.h, asm-generic/socket.h).
-SOL_PACKET = 263
-PACKET_FANOUT = 18
-PACKET_FANOUT_QM = 5
-PACKET_OUTGOING = 4
+# linux/if_ether.h, asm-generic/socket.h.
 ETH_P_IP = 0x0800
 SO_RCVBUFFORCE = 33
 
@@ -90,7 +86,7 @@ class QueueCapture:
                 except BlockingIOError:
                     continue
                 ihl = (frame[14] & 0xF) * 4 if len(frame) > 14 else 0
-                if (addr[2] == PACKET_OUTGOING or len(frame) < 14 + ihl + 2 or
+                if (addr[2] == socket.PACKET_OUTGOING or len(frame) < 14 + ihl + 2 or
                         frame[23] != socket.IPPROTO_TCP or frame[26:30] != self.src):
                     continue
                 port = struct.unpack("!H", frame[14 + ihl:14 + ihl + 2])[0]

@@ -53,6 +53,11 @@ EM_C_DRIVERS = {
 DRIVERS = dict({m: ("iflib_em", c) for m, c in EM_C_DRIVERS.items()},
                igb=("iflib_igb", "igb"))
 KSFT_SKIP = 4
+# Packet socket options Python's socket module lacks (linux/if_packet.h, linux/socket.h).
+SOL_PACKET = 263
+PACKET_VNET_HDR = 15
+PACKET_FANOUT = 18
+PACKET_FANOUT_QM = 5
 
 
 def _lib_sh(script, check=True, trace=False):
@@ -158,7 +163,7 @@ def run_on_pair(src_path, model, cases):
     their KTAP verdict; skips them all when the VM has no such pair."""
     try:
         with NicPair(src_path, model) as cfg:
-            ksft_run(cases, args=(cfg,))
+            ksft_run([_case(c.__name__, c, cfg) for c in cases])
     except KsftSkipEx as e:
         print("TAP version 13\n1..0 # SKIP %s" % e, flush=True)
         sys.exit(KSFT_SKIP)
@@ -183,9 +188,14 @@ def em_models():
 
 
 def _case(name, func, *args):
-    """A ksft_run case named NAME (ksft_run names a case by its __name__) calling FUNC(*ARGS)."""
+    """A ksft_run case named NAME (ksft_run names a case by its __name__) calling FUNC(*ARGS),
+    which prints its wall time (make test's budget: where a test's time goes)."""
     def case():
-        func(*args)
+        start = time.monotonic()
+        try:
+            func(*args)
+        finally:
+            ksft_pr("%s took %.0f s" % (name, time.monotonic() - start))
     case.__name__ = name
     return case
 
