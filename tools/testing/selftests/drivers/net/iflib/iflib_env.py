@@ -509,10 +509,31 @@ def tcp_stream(mib, addr, sender=None, receiver=None):
 
 def tcp_transfer(cfg, mib, to_dut):
     """tcp_stream over TCP/IPv4 from the DUT to the peer, or from the peer to the DUT if
-    TO_DUT."""
+    TO_DUT. When an end fails, shows where the frames stopped."""
     if to_dut:
-        return tcp_stream(mib, cfg.addr_v["4"], sender=cfg.remote)
-    return tcp_stream(mib, cfg.remote_addr_v["4"], receiver=cfg.remote)
+        ends = tcp_stream(mib, cfg.addr_v["4"], sender=cfg.remote)
+    else:
+        ends = tcp_stream(mib, cfg.remote_addr_v["4"], receiver=cfg.remote)
+    if None in ends:
+        link_report(cfg)
+    return ends
+
+
+def link_report(cfg):
+    """Prints both ends' link counters, the DUT's non-zero ethtool -S counters and its
+    interrupt lines: what a stalled transfer leaves to read."""
+    for host, ifname in ((None, cfg.ifname), (cfg.remote, cfg.remote_ifname)):
+        out = cmd("ip -s -s link show dev %s" % ifname, host=host, fail=False).stdout
+        for line in out.splitlines():
+            ksft_pr("%s: %s" % ("DUT" if host is None else "peer", line.strip()))
+    stats = cmd("ethtool -S %s" % cfg.ifname, fail=False).stdout.splitlines()[1:]
+    ksft_pr("DUT ethtool -S: " + ", ".join(
+        line.strip() for line in stats if not line.strip().endswith(": 0")))
+    with open("/proc/interrupts", encoding="ascii") as f:
+        for line in f:
+            fields = line.split()
+            if any(f == cfg.ifname or f.startswith(cfg.ifname + "-") for f in fields):
+                ksft_pr("DUT irq: " + " ".join(fields))
 
 
 def kmsg_mark(tag):
@@ -737,7 +758,7 @@ class Netconsole:
 
 __all__ = ["NicPair", "Netconsole", "Pktgen", "TIME_FACTOR", "answers_ping", "by_scope",
            "carrier", "channels", "deep_rx_rings", "em_models", "ethnl_set", "ethtool_stat",
-           "host_link", "ifname_by_mac", "irq_lines", "link_counter", "napis", "peer_receives",
-           "queues", "ring_size", "sets_in_use", "settle", "snmp_counter", "tcp_transfer",
-           "run_on_models", "run_on_pair", "wait_for",
+           "host_link", "ifname_by_mac", "irq_lines", "link_counter", "link_report", "napis",
+           "peer_receives", "queues", "ring_size", "sets_in_use", "settle", "snmp_counter",
+           "tcp_transfer", "run_on_models", "run_on_pair", "wait_for",
            "cmd", "ethtool", "ip"]
