@@ -19,11 +19,12 @@ iflib_igb (the 82576 segments and checks as the 82574 does).
 import shlex
 import socket
 
-from iflib_env import answers_ping, cmd, ethtool, ethtool_stat, link_counter, \
+from iflib_env import answers_ping, by_scope, cmd, ethtool, ethtool_stat, link_counter, \
     run_on_models, snmp_counter, tcp_stream, tcp_transfer, wait_for
 from lib.py import defer, ksft_eq, ksft_ge, ksft_gt, ksft_pr, ksft_true
 
-MIB = 16
+# Each TCP transfer: thousands of frames, enough for every counter checked.
+MIB = by_scope(4, 16)
 # The models that segment TCP over IPv6 and verify received checksums (the 8254x
 # models do neither).
 CHECKING_MODELS = ("e1000e", "igb")
@@ -71,7 +72,7 @@ def offloads_on(cfg):
 
 
 def tso_out(cfg):
-    """16 MiB of TCP from the DUT with all offloads arrive intact; TSO used, nothing
+    """MIB MiB of TCP from the DUT with all offloads arrive intact; TSO used, nothing
     linearized."""
     tso0 = ethtool_stat(cfg.ifname, "tx_tso")
     lin0 = ethtool_stat(cfg.ifname, "tx_linearized")
@@ -86,7 +87,7 @@ def tso_out(cfg):
 
 def tso6_out(cfg):
     """IPv6 TSO on on e1000e (the 82574 segments TCP over IPv6), off on the 8254x models
-    (software segments it); 16 MiB of TCP over IPv6 from the DUT arrive intact, in TSO
+    (software segments it); MIB MiB of TCP over IPv6 from the DUT arrive intact, in TSO
     packets or not accordingly."""
     want = "on" if cfg.model in CHECKING_MODELS else "off"
     tso6 = feature(cfg, "tx-tcp6-segmentation")
@@ -103,7 +104,7 @@ def tso6_out(cfg):
 
 
 def rx_verdicts(cfg):
-    """16 MiB of TCP to the DUT arrive intact; the RX checksum verdicts as the model
+    """MIB MiB of TCP to the DUT arrive intact; the RX checksum verdicts as the model
     gives them: the e1000e model verifies TCP checksums (nearly every frame received is
     verified), the 8254x models report they checked nothing (none is claimed)."""
     rx0 = link_counter(cfg.ifname, "rx_packets")
@@ -185,7 +186,7 @@ def bad_udp_checksums(cfg):
 
 
 def rx_off(cfg):
-    """rx-checksumming off: 16 MiB of TCP to the DUT arrive intact and no verdict is
+    """rx-checksumming off: MIB MiB of TCP to the DUT arrive intact and no verdict is
     trusted."""
     switch_off(cfg, "rx")
     ok0 = ethtool_stat(cfg.ifname, "rx_csum_verified")
@@ -195,7 +196,7 @@ def rx_off(cfg):
 
 
 def tso_off(cfg):
-    """TSO off: 16 MiB of TCP from the DUT arrive intact, in no TSO packet."""
+    """TSO off: MIB MiB of TCP from the DUT arrive intact, in no TSO packet."""
     switch_off(cfg, "tso")
     tso0 = ethtool_stat(cfg.ifname, "tx_tso")
     intact(tcp_transfer(cfg, MIB, to_dut=False), "tso off: %d MiB TCP from the DUT" % MIB)
@@ -204,7 +205,7 @@ def tso_off(cfg):
 
 
 def tx_off(cfg):
-    """tx-checksumming (and with it TSO) off: 16 MiB of TCP from the DUT arrive intact
+    """tx-checksumming (and with it TSO) off: MIB MiB of TCP from the DUT arrive intact
     with checksums computed in software."""
     switch_off(cfg, "tso", "tx")
     intact(tcp_transfer(cfg, MIB, to_dut=False), "tx off: %d MiB TCP from the DUT" % MIB)
