@@ -529,11 +529,11 @@ def link_report(cfg):
     stats = cmd("ethtool -S %s" % cfg.ifname, fail=False).stdout.splitlines()[1:]
     ksft_pr("DUT ethtool -S: " + ", ".join(
         line.strip() for line in stats if not line.strip().endswith(": 0")))
+    irqs = {"%d:" % irq for irq in irq_lines(cfg.ifname).values()}
     with open("/proc/interrupts", encoding="ascii") as f:
         for line in f:
-            fields = line.split()
-            if any(f == cfg.ifname or f.startswith(cfg.ifname + "-") for f in fields):
-                ksft_pr("DUT irq: " + " ".join(fields))
+            if line.split()[:1] and line.split()[0] in irqs:
+                ksft_pr("DUT irq: " + " ".join(line.split()))
 
 
 def kmsg_mark(tag):
