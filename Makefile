@@ -8,8 +8,10 @@
 #   make test     build what changed, run every test in the VM, then the debug
 #                 runs on the debug kernel (T=test.sh: only that test, RUN=debug
 #                 or RUN=viommu: only that run, MODEL=e1000e: only that model;
-#                 the em tests run on one model of each em family)
-#   make test-full  the same with the em tests on every em model
+#                 the em tests run on the e1000e)
+#   make test-full  the same with the em tests on every em model, each other
+#                 em model in a run of its own (RUN=e1000, e1000-82545em,
+#                 e1000-82544gc), and the long transfers and loops
 #   make bench    compare our drivers' packet rates with the C drivers
 #                 (ROUNDS=5 FRAMES=100000 MODELS="e1000:e1000 e1000e:e1000e";
 #                 ICOUNT=1 times by guest instructions: deterministic; PROFILE=1
