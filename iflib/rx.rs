@@ -41,7 +41,10 @@ use kernel::{
             PagePool,
             PoolPage, //
         },
-        skb::SkBuff,
+        skb::{
+            DropReason,
+            SkBuff, //
+        },
         xdp::RxQueueInfo,
     },
     prelude::*,
@@ -351,7 +354,7 @@ impl RxRing {
                 // of, and have the ring reset.
                 stats::add(&counters.rx_errors, 1);
                 if let Some(skb) = self.partial.take() {
-                    skb.consume_in_napi(rx);
+                    skb.drop_any(DropReason::DeviceHeader);
                 }
                 self.discarding = true;
                 self.broken = true;
@@ -366,7 +369,7 @@ impl RxRing {
                     stats::add(&counters.rx_errors, 1);
                 }
                 if let Some(skb) = self.partial.take() {
-                    skb.consume_in_napi(rx);
+                    skb.drop_any(DropReason::NotSpecified);
                 }
                 self.discarding = !fragment.end_of_frame;
                 page.recycle_in_napi(rx);
@@ -380,7 +383,7 @@ impl RxRing {
                     // is attached: a longer frame is an error.
                     stats::add(&counters.rx_errors, 1);
                     if let Some(skb) = self.partial.take() {
-                        skb.consume_in_napi(rx);
+                        skb.drop_any(DropReason::TooBig);
                     }
                     self.discarding = !fragment.end_of_frame;
                     page.recycle_in_napi(rx);
@@ -415,7 +418,7 @@ impl RxRing {
                             // More fragments than a packet holds: a frame too long.
                             Some(skb) => {
                                 stats::add(&counters.rx_errors, 1);
-                                skb.consume_in_napi(rx);
+                                skb.drop_any(DropReason::TooBig);
                             }
                             // No memory for a packet head.
                             None => stats::add(&counters.rx_dropped, 1),
@@ -467,7 +470,7 @@ impl RxRing {
             body.release_buffers();
         }
         if let Some(skb) = self.partial.take() {
-            skb.free_any();
+            skb.drop_any(DropReason::NotSpecified);
         }
         self.discarding = false;
     }

@@ -32,9 +32,11 @@ use kernel::{
         Device, //
     },
     dma::DmaAddress,
+    error::code::ENOMEM,
     net::{
         device::Xmitting,
         skb::{
+            DropReason,
             SkBuff,
             TxMapping, //
         },
@@ -83,12 +85,16 @@ impl TxProducer<'_> {
             queue.maybe_stop(|| tx.free_entries(), max_entries, max_entries);
             return Err(skb);
         }
+        let dropped = |skb, reason| self.drop_packet::<D>(hw, queue, counters, skb, reason);
         let mut info = skb.tx_info();
         // Senders that skip the stack's offload check (netpoll, pktgen) may still ask for
         // offsets the hardware cannot be given: checksum in software, or drop.
         if !offloads_reachable::<D>(&info) {
-            if info.segmented || skb.checksum_help().is_err() {
-                return self.drop_packet::<D>(hw, queue, counters, skb);
+            if info.segmented {
+                return dropped(skb, DropReason::NotSpecified);
+            }
+            if skb.checksum_help().is_err() {
+                return dropped(skb, DropReason::Checksum);
             }
             info = skb.tx_info();
         }
@@ -98,7 +104,7 @@ impl TxProducer<'_> {
         if info.fragments as usize + 1 > max_segments {
             stats::add(&counters.tx_linearized, 1);
             if skb.linearize().is_err() {
-                return self.drop_packet::<D>(hw, queue, counters, skb);
+                return dropped(skb, DropReason::NoMemory);
             }
             linearized = true;
             info = skb.tx_info();
@@ -106,22 +112,25 @@ impl TxProducer<'_> {
         let tso = if desc.offers_tso() && info.segmented {
             match skb.prepare_tso() {
                 Ok(tso) => tso,
-                Err(_) => return self.drop_packet::<D>(hw, queue, counters, skb),
+                Err(e) if e == ENOMEM => return dropped(skb, DropReason::NoMemory),
+                Err(_) => return dropped(skb, DropReason::NotSpecified),
             }
         } else {
             None
         };
         let first = tx.next_to_use.load(Ordering::Relaxed);
         let single: [TxSegment; 1];
-        let mut gathered = Segments::new(max_segments, desc.tx_max_segment_len);
+        // Set up only where a packet is gathered: the single-buffer path skips it.
+        let mut gathered;
         let segments = if info.fragments == 0 && skb.head_len() <= desc.tx_max_segment_len {
             // One buffer, one segment: most packets, small ones always. No gathering.
             match self.map_single_buffer(dma, &skb, first) {
                 Some(segment) => single = [segment],
-                None => return self.drop_packet::<D>(hw, queue, counters, skb),
+                None => return dropped(skb, DropReason::NotSpecified),
             }
             &single[..]
         } else {
+            gathered = Segments::new(max_segments, desc.tx_max_segment_len);
             loop {
                 match self.map_packet(dma, &skb, info.fragments, first, &mut gathered) {
                     Ok(()) => break,
@@ -130,13 +139,13 @@ impl TxProducer<'_> {
                     Err(MapError::TooManySegments) if !linearized => {
                         stats::add(&counters.tx_linearized, 1);
                         if skb.linearize().is_err() {
-                            return self.drop_packet::<D>(hw, queue, counters, skb);
+                            return dropped(skb, DropReason::NoMemory);
                         }
                         linearized = true;
                         info = skb.tx_info();
                         gathered = Segments::new(max_segments, desc.tx_max_segment_len);
                     }
-                    Err(_) => return self.drop_packet::<D>(hw, queue, counters, skb),
+                    Err(_) => return dropped(skb, DropReason::NotSpecified),
                 }
             }
             gathered.as_slice()
@@ -178,8 +187,9 @@ impl TxProducer<'_> {
         Ok(())
     }
 
-    /// Drops a packet that cannot be sent, counting it; rings the doorbell for the packets
-    /// before it if it was the last of a batch. Out of line: the xmit path's rare exit.
+    /// Drops a packet that cannot be sent, counting it (`reason` for drop monitors); rings
+    /// the doorbell for the packets before it if it was the last of a batch. Out of line:
+    /// the xmit path's rare exit.
     #[cold]
     fn drop_packet<D: Datapath>(
         &self,
@@ -187,9 +197,10 @@ impl TxProducer<'_> {
         queue: &Xmitting<'_>,
         counters: &Counters,
         skb: SkBuff,
+        reason: DropReason,
     ) -> core::result::Result<(), SkBuff> {
         stats::add(&counters.tx_dropped, 1);
-        skb.free_any();
+        skb.drop_any(reason);
         // The packets before this one in the batch left the doorbell to the last.
         if !queue.more_coming() {
             D::tx_doorbell(hw, self.0.set, self.0.next_to_use.load(Ordering::Relaxed));

@@ -320,10 +320,11 @@ impl netdev::Operations for Port {
         if sent {
             add(&this.counters.tx_packets, 1);
             add(&this.counters.tx_bytes, u64::from(len));
+            skb.consume_any();
         } else {
             add(&this.counters.tx_dropped, 1);
+            skb.free_any();
         }
-        skb.free_any();
         Transmit::Done
     }
 

@@ -2,9 +2,11 @@
 
 //! Socket buffers (`struct sk_buff`) as owned packets.
 //!
-//! A [`SkBuff`] must be handed back with the call that fits the context:
-//! [`SkBuff::consume_in_napi`] from a NAPI poll, [`SkBuff::free_any`] elsewhere, or passed
-//! to the stack (GRO). Dropping one implicitly is a bug: it warns once, then frees safely.
+//! A [`SkBuff`] must be handed back with the call that fits the context and its fate: a
+//! packet sent or delivered with [`SkBuff::consume_in_napi`] from a NAPI poll or
+//! [`SkBuff::consume_any`] elsewhere, or passed to the stack (GRO); a packet lost with
+//! [`SkBuff::drop_any`] (or [`SkBuff::free_any`], a drop without a reason), which drop
+//! monitors report. Dropping one implicitly is a bug: it warns once, then frees safely.
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
@@ -268,10 +270,31 @@ impl SkBuff {
         unsafe { bindings::napi_consume_skb(self.into_raw(), poll.budget()) }
     }
 
-    /// Frees the packet from any context (hard IRQ, softirq, process).
+    /// Frees the packet from any context (hard IRQ, softirq, process) as a drop without a
+    /// reason (`dev_kfree_skb_any`): for a packet lost. [`SkBuff::drop_any`] names why.
     pub fn free_any(self) {
         // SAFETY: We own the packet.
         unsafe { bindings::dev_kfree_skb_any(self.into_raw()) }
+    }
+
+    /// Drops the packet from any context, with the reason drop monitors report (the
+    /// `skb:kfree_skb` tracepoint): for a packet lost, not one delivered or sent.
+    pub fn drop_any(self, reason: DropReason) {
+        // SAFETY: We own the packet; the reason is one of the kernel's. In hard IRQ context
+        // or with IRQs off the kernel defers the free to its TX softirq.
+        unsafe { bindings::dev_kfree_skb_any_reason(self.into_raw(), reason.as_raw()) }
+    }
+
+    /// Frees a packet sent or delivered, from any context (`dev_consume_skb_any`): drop
+    /// monitors do not count it.
+    pub fn consume_any(self) {
+        // SAFETY: We own the packet; as in `drop_any`, any context.
+        unsafe {
+            bindings::dev_kfree_skb_any_reason(
+                self.into_raw(),
+                bindings::skb_drop_reason_SKB_CONSUMED,
+            )
+        }
     }
 
     /// Builds a packet around a page_pool buffer of `truesize` bytes at `data`, with
@@ -347,6 +370,33 @@ unsafe fn tx_info(skb: *const bindings::sk_buff) -> TxInfo {
         vlan: (vlan_all != 0).then_some(tag),
         fragments: u32::from(fragments),
         segmented: gso_size != 0,
+    }
+}
+
+/// Why a driver dropped a packet (`enum skb_drop_reason`), as drop monitors report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// No reason more precise applies (a frame the device flagged bad, say).
+    NotSpecified,
+    /// What the device wrote of the packet (its descriptor) makes no sense.
+    DeviceHeader,
+    /// Longer than the receiver takes.
+    TooBig,
+    /// No memory for it.
+    NoMemory,
+    /// Its checksum could not be computed in software.
+    Checksum,
+}
+
+impl DropReason {
+    fn as_raw(self) -> bindings::skb_drop_reason {
+        match self {
+            Self::NotSpecified => bindings::skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED,
+            Self::DeviceHeader => bindings::skb_drop_reason_SKB_DROP_REASON_DEV_HDR,
+            Self::TooBig => bindings::skb_drop_reason_SKB_DROP_REASON_PKT_TOO_BIG,
+            Self::NoMemory => bindings::skb_drop_reason_SKB_DROP_REASON_NOMEM,
+            Self::Checksum => bindings::skb_drop_reason_SKB_DROP_REASON_SKB_CSUM,
+        }
     }
 }
 
