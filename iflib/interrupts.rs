@@ -72,7 +72,7 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         let name = CString::try_from_fmt(fmt!("{base}"))?;
         // SAFETY: As above.
-        let admin = unsafe { Line::request::<Self, AdminVector>(admin, self, name) }?;
+        let admin = unsafe { Line::request_own::<Self, AdminVector>(admin, self, name) }?;
         Ok(Lines {
             _queue: queue,
             _admin: Some(admin),

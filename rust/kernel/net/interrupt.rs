@@ -33,8 +33,8 @@ pub trait Handler<T: Sync>: 'static {
     fn handle(owner: &T) -> IrqReturn;
 }
 
-/// A requested shared interrupt line, freed when dropped (process context: `free_irq`
-/// waits for a running handler).
+/// A requested interrupt line, shared or a device's own, freed when dropped (process
+/// context: `free_irq` waits for a running handler).
 ///
 /// # Invariants
 ///
@@ -66,6 +66,37 @@ impl Line {
         owner: &T,
         name: CString,
     ) -> Result<Self> {
+        // SAFETY: The caller's promise.
+        unsafe { Self::request_with::<T, H>(irq, owner, name, bindings::IRQF_SHARED) }
+    }
+
+    /// Requests the line `irq` as [`Line::request`] does, for a line no other device
+    /// shares (an MSI-X or MSI vector): requested without `IRQF_SHARED`, as drivers request
+    /// their vectors.
+    ///
+    /// # Safety
+    ///
+    /// As [`Line::request`].
+    pub unsafe fn request_own<T: Sync, H: Handler<T>>(
+        irq: u32,
+        owner: &T,
+        name: CString,
+    ) -> Result<Self> {
+        // SAFETY: The caller's promise.
+        unsafe { Self::request_with::<T, H>(irq, owner, name, 0) }
+    }
+
+    /// Requests the line `irq` with `flags` (`IRQF_*`), as [`Line::request`] says.
+    ///
+    /// # Safety
+    ///
+    /// As [`Line::request`].
+    unsafe fn request_with<T: Sync, H: Handler<T>>(
+        irq: u32,
+        owner: &T,
+        name: CString,
+        flags: u32,
+    ) -> Result<Self> {
         let cookie = core::ptr::from_ref(owner).cast_mut().cast();
         // SAFETY: `handler::<T, H>` reads `cookie` as the `T` it is, which the caller keeps
         // valid while requested; `name`'s buffer is kept in the line, freed after `free_irq`.
@@ -74,7 +105,7 @@ impl Line {
                 irq,
                 Some(handler::<T, H>),
                 None,
-                bindings::IRQF_SHARED as usize,
+                flags as usize,
                 name.as_char_ptr(),
                 cookie,
             )
@@ -87,8 +118,8 @@ impl Line {
         })
     }
 
-    /// Requests the line as [`Line::request`] does for a line of its own (MSI-X or MSI,
-    /// not a shared INTx line), and associates it with `napi`: netdev-genl reports it, and
+    /// Requests a line of its own as [`Line::request_own`] does (MSI-X or MSI, not a
+    /// shared INTx line), and associates it with `napi`: netdev-genl reports it, and
     /// on a device whose interrupt affinity the core keeps
     /// ([`crate::net::device::Registration::spread_irq_affinity`]) the core follows the
     /// line's affinity. The association ends before the line is freed: the affinity
@@ -107,7 +138,7 @@ impl Line {
         napi: &Napi<P>,
     ) -> Result<Self> {
         // SAFETY: The caller's promise for `owner` is `request`'s.
-        let mut line = unsafe { Self::request::<T, H>(irq, owner, name) }?;
+        let mut line = unsafe { Self::request_own::<T, H>(irq, owner, name) }?;
         let raw = napi.as_raw();
         // SAFETY: `raw` is an added context (the caller's promise); the call takes the
         // device's instance lock, and runs in process context as requesting did.
