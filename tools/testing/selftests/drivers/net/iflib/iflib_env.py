@@ -91,7 +91,7 @@ class NicPair:
 
     def __enter__(self):
         names = ("NETIF", "LOCAL_V4", "REMOTE_V4", "LOCAL_V6", "REMOTE_V6",
-                 "REMOTE_TYPE", "REMOTE_ARGS")
+                 "REMOTE_TYPE", "REMOTE_ARGS", "LOCAL_PREFIX_V6")
         m, c = shlex.quote(self.model), self.c_driver
         if self.c_on_dut:
             bind = "modprobe %s && setup_pair %s || exit 1\n" \

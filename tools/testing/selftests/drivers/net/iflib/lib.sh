@@ -110,7 +110,8 @@ move_to_remote() {
 # the peer goes to the remote namespace, both ends get the addresses the
 # upstream drivers/net selftests use, and their environment is exported
 # (NETIF, LOCAL_V4/REMOTE_V4, LOCAL_V6/REMOTE_V6, REMOTE_TYPE=netns,
-# REMOTE_ARGS). Sets DUT and PEER to the interface names. Returns non-zero
+# REMOTE_ARGS, and LOCAL_PREFIX_V6, the netkit tests' prefix behind the DUT).
+# Sets DUT and PEER to the interface names. Returns non-zero
 # when an interface or its carrier does not come.
 setup_pair() {
 	find_pair "$1"
@@ -119,13 +120,15 @@ setup_pair() {
 	ip netns exec "$REMOTE_NS" sysctl -qw "net.ipv6.conf.$PEER.disable_ipv6=0"
 	export NETIF=$DUT LOCAL_V4=192.0.3.1 REMOTE_V4=192.0.3.2 \
 		LOCAL_V6=2001:db8:1::1 REMOTE_V6=2001:db8:1::2 \
-		REMOTE_TYPE=netns REMOTE_ARGS=$REMOTE_NS
+		REMOTE_TYPE=netns REMOTE_ARGS=$REMOTE_NS LOCAL_PREFIX_V6=2001:db8:2::/64
 	ip addr add "$LOCAL_V4/24" dev "$DUT"
 	ip addr add "$LOCAL_V6/64" dev "$DUT" nodad
 	ip -n "$REMOTE_NS" addr add "$REMOTE_V4/24" dev "$PEER"
 	ip -n "$REMOTE_NS" addr add "$REMOTE_V6/64" dev "$PEER" nodad
 	ip link set "$DUT" up
 	ip -n "$REMOTE_NS" link set "$PEER" up
+	# The DUT is reachable at LOCAL_PREFIX_V6 from the peer (drivers/net's README).
+	ip -n "$REMOTE_NS" -6 route add "$LOCAL_PREFIX_V6" via "$LOCAL_V6" dev "$PEER"
 	wait_carrier "$DUT" 10 && wait_carrier "$PEER" 10 "$REMOTE_NS"
 }
 
