@@ -128,7 +128,7 @@ setup_pair() {
 	ip link set "$DUT" up
 	ip -n "$REMOTE_NS" link set "$PEER" up
 	# The DUT is reachable at LOCAL_PREFIX_V6 from the peer (drivers/net's README).
-	ip -n "$REMOTE_NS" -6 route add "$LOCAL_PREFIX_V6" via "$LOCAL_V6" dev "$PEER"
+	ip -n "$REMOTE_NS" -6 route replace "$LOCAL_PREFIX_V6" via "$LOCAL_V6" dev "$PEER"
 	wait_carrier "$DUT" 10 && wait_carrier "$PEER" 10 "$REMOTE_NS"
 }
 
