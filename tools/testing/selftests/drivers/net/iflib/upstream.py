@@ -139,6 +139,13 @@ EVERY_REASON = {
         "fails the same on the C drivers: the 1-byte IPv4 segment's frame (55 bytes) is "
         "padded to Ethernet's 60 and GRO delivers it apart; the IPv6 one (75 bytes, no "
         "padding) merges", r"Received \{100 \[!=101\]1 \[!=0\]\}"),
+    # Upstream's own XFAIL when netconsole never had to poll: only a full TX queue makes
+    # it, and whether iperf3 fills it in the test's time is the host's timing (the C igb
+    # polled in one run, iflib_igb in none; iflib_em on the e1000e did).
+    # em_netconsole.py makes netconsole poll iflib, under an XDP_TX flood.
+    "netpoll_basic.test_netpoll": Symptom(
+        "netconsole polls only when the TX queue is full, which iperf3 fills or not by "
+        "the host's timing", r"netpoll_poll_dev\(\) was not called"),
     **{"nic_timestamp.test_hwtstamp_%s_%s" % (way, api): NO_HWTSTAMP
        for way in ("tx", "rx") for api in ("ioctl", "netlink")},
     **{"xsk_reconfig.check_%s" % case: NO_XSK_ZC for case in ("xdp_bind", "rx_resize")},
