@@ -279,9 +279,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             netdev.set_xdp_features(
                 xdp::features::BASIC | xdp::features::REDIRECT | xdp::features::NDO_XMIT,
             );
-            // The core spreads the queue sets' vectors over the CPUs, and keeps what the
-            // operator sets instead.
-            netdev.spread_irq_affinity();
+            // With MSI-X the core spreads the queue sets' vectors over the CPUs, and keeps
+            // what the operator sets instead. Not on a device without: its INTx line may be
+            // shared, and the core's notifier would replace another device's.
+            if msix_available {
+                netdev.spread_irq_affinity();
+            }
             netdev.set_watchdog_timeout(kernel::time::msecs_to_jiffies(TX_TIMEOUT_MS) as c_int);
             let pdev: &'bound pci::Device<Bound> = pdev;
 

@@ -52,8 +52,12 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     Line::request_for_napi::<Self, SingleVector, _>(irq, self, name, &set.napi)
                 }?
             } else {
-                // SAFETY: The caller keeps `self` valid while the line is requested.
-                unsafe { Line::request::<Self, SingleVector>(irq, self, name) }?
+                // SAFETY: As above.
+                unsafe {
+                    Line::request_shared_for_napi::<Self, SingleVector, _>(
+                        irq, self, name, &set.napi,
+                    )
+                }?
             };
             queue.push(line, GFP_KERNEL)?;
             return Ok(Lines {

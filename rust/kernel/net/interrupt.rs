@@ -125,7 +125,9 @@ impl Line {
     /// line's affinity. The association ends before the line is freed: the affinity
     /// notifier it installs must not outlive the line (`free_irq` only warns about one left
     /// behind, and a notification queued for it would reach `napi` after the context is
-    /// gone).
+    /// gone). Process context, without the device's instance lock, which the association
+    /// takes, here and when the line is dropped (a driver whose operations run under that
+    /// lock, an ops-locked one, would deadlock).
     ///
     /// # Safety
     ///
@@ -138,14 +140,56 @@ impl Line {
         napi: &Napi<P>,
     ) -> Result<Self> {
         // SAFETY: The caller's promise for `owner` is `request`'s.
-        let mut line = unsafe { Self::request_own::<T, H>(irq, owner, name) }?;
+        let line = unsafe { Self::request_own::<T, H>(irq, owner, name) }?;
+        // SAFETY: The caller's promise for `napi`.
+        Ok(unsafe { line.associate(napi) })
+    }
+
+    /// Requests the shared line `irq` as [`Line::request`] does (an INTx line), and reports
+    /// it as `napi`'s line in netdev-genl as [`Line::request_for_napi`] does, without
+    /// following its affinity: a line's affinity notifier is one for every device on it,
+    /// and another device's would be replaced. So on a device whose core keeps the
+    /// interrupts' affinity ([`crate::net::device::Registration::spread_irq_affinity`],
+    /// or an ARFS map), which would install one, the line is requested but not reported.
+    ///
+    /// # Safety
+    ///
+    /// As [`Line::request_for_napi`].
+    pub unsafe fn request_shared_for_napi<T: Sync, H: Handler<T>, P: Poll>(
+        irq: u32,
+        owner: &T,
+        name: CString,
+        napi: &Napi<P>,
+    ) -> Result<Self> {
+        // SAFETY: The caller's promise for `owner` is `request`'s.
+        let line = unsafe { Self::request::<T, H>(irq, owner, name) }?;
+        // SAFETY: `napi` is an added context (the caller's promise): its device is valid,
+        // and the two flags are set before the device is registered, not changed after.
+        let follows_affinity = unsafe {
+            let dev = (*napi.as_raw()).dev;
+            (*dev).irq_affinity_auto || (*dev).rx_cpu_rmap_auto
+        };
+        if follows_affinity {
+            return Ok(line);
+        }
+        // SAFETY: The caller's promise for `napi`.
+        Ok(unsafe { line.associate(napi) })
+    }
+
+    /// Associates the requested line with `napi` (`netif_napi_set_irq`), until dropped.
+    ///
+    /// # Safety
+    ///
+    /// `napi` is added to its device, stays at its address and is not removed nor dropped
+    /// until `self` is dropped.
+    unsafe fn associate<P: Poll>(mut self, napi: &Napi<P>) -> Self {
         let raw = napi.as_raw();
         // SAFETY: `raw` is an added context (the caller's promise); the call takes the
         // device's instance lock, and runs in process context as requesting did.
-        unsafe { bindings::netif_napi_set_irq(raw, irq as c_int) };
+        unsafe { bindings::netif_napi_set_irq(raw, self.irq as c_int) };
         // INVARIANT: `raw` is associated with `irq` and stays valid until the line drops.
-        line.napi = raw;
-        Ok(line)
+        self.napi = raw;
+        self
     }
 }
 

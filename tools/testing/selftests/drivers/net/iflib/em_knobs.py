@@ -11,8 +11,8 @@ TCP stream passes with that vector's interrupt count growing. Cleared while the
 interface is down, nothing is requested until `up` brings MSI-X and both queue
 sets back. Unloading on the MSI vector under a flood frees the vectors. With
 MSI and MSI-X disallowed for the device, one queue set runs on the INTx line,
-freed at unload. A flag
-bit without a name, sent through the ioctl (which, unlike netlink, passes any
+which netdev-genl reports as its NAPI context's, freed at unload. A flag bit
+without a name, sent through the ioctl (which, unlike netlink, passes any
 bits), is refused with EINVAL. The 8254x (QEMU e1000) have no MSI-X: no
 private flags, and setting one is refused.
 """
@@ -26,7 +26,7 @@ import socket
 import struct
 
 from iflib_env import NicPair, answers_ping, channels, ethtool_stat, irq_handlers, irq_lines, \
-    sets_in_use, wait_for
+    napis, sets_in_use, wait_for
 from lib.py import CmdExitFailure, Iperf3Runner, cmd, ethtool, ip, ksft_eq, ksft_exit, \
     ksft_pr, ksft_run, ksft_true
 
@@ -215,7 +215,8 @@ def unload_on_msi(pairs):
 
 def intx_without_msi(pairs):
     """MSI and MSI-X disallowed for the DUT (sysfs msi_bus 0) before our driver probes:
-    one queue set on the INTx line, which a TCP stream raises; the line freed at unload."""
+    one queue set on the INTx line, which netdev-genl reports as its NAPI context's and a
+    TCP stream raises; the line freed at unload."""
     pci = pairs.get(pairs.msix_model).dut_pci
     pairs.close()
     msi_bus = "/sys/bus/pci/devices/%s/msi_bus" % pci
@@ -230,6 +231,8 @@ def intx_without_msi(pairs):
         ksft_true(vectors(cfg) == [] and line is not None and
                   not any("MSI" in field for field in line), "the INTx line, no MSI vector")
         ksft_eq(channels(cfg), (1, 1), "one queue set")
+        ksft_eq(list(napis(cfg).values()), [int(line[0].rstrip(":"))] if line else None,
+                "netdev-genl reports the INTx line as the NAPI context's")
         ksft_true(answers_ping(cfg, 20), "ping passes")
         ksft_true(stream_raises(cfg, [cfg.ifname]), "TCP stream on the INTx line")
         ifname = cfg.ifname
