@@ -115,6 +115,131 @@ impl LinkModes {
         self.0 & other.0 == other.0
     }
 
+    /// The modes that are in both `self` and `other`.
+    pub const fn intersection(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
+    /// The modes that are in `self` but not in `other`.
+    pub const fn without(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
+    /// Returns whether no mode is in `self`.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The modes as bits, for storing in an atomic; [`LinkModes::from_bits`] reads them.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The modes of `bits` (from [`LinkModes::bits`]), ignoring bits of no mode.
+    pub const fn from_bits(bits: u32) -> Self {
+        Self(bits & ((1 << Self::BITS.len()) - 1))
+    }
+
+    /// A clause 22 PHY's advertisement register (`MII_ADVERTISE`) `register` with its
+    /// 10 and 100 Mb/s speeds those of these modes, its other bits (selector, pause) kept.
+    pub const fn with_mii_advertise(self, register: u16) -> u16 {
+        let mut speeds = 0;
+        if self.contains(Self::BASE_T_10_HALF) {
+            speeds |= bindings::ADVERTISE_10HALF;
+        }
+        if self.contains(Self::BASE_T_10_FULL) {
+            speeds |= bindings::ADVERTISE_10FULL;
+        }
+        if self.contains(Self::BASE_T_100_HALF) {
+            speeds |= bindings::ADVERTISE_100HALF;
+        }
+        if self.contains(Self::BASE_T_100_FULL) {
+            speeds |= bindings::ADVERTISE_100FULL;
+        }
+        (register & !(bindings::ADVERTISE_ALL as u16)) | speeds as u16
+    }
+
+    /// A 1000BASE-T PHY's control register (`MII_CTRL1000`) `register` with its gigabit
+    /// speeds those of these modes, its other bits (master/slave, port type) kept.
+    pub const fn with_mii_ctrl1000(self, register: u16) -> u16 {
+        let gigabit = (bindings::ADVERTISE_1000FULL | bindings::ADVERTISE_1000HALF) as u16;
+        let speeds = if self.contains(Self::BASE_T_1000_FULL) {
+            bindings::ADVERTISE_1000FULL as u16
+        } else {
+            0
+        };
+        (register & !gigabit) | speeds
+    }
+
+    /// A clause 22 PHY's control register (`MII_BMCR`) `register` with autonegotiation
+    /// off and the speed and duplex of this mode, 10 or 100 Mb/s, forced; its other bits
+    /// kept.
+    pub const fn with_mii_forced_control(self, register: u16) -> u16 {
+        let cleared = bindings::BMCR_ANENABLE
+            | bindings::BMCR_ANRESTART
+            | bindings::BMCR_SPEED100
+            | bindings::BMCR_SPEED1000
+            | bindings::BMCR_FULLDPLX;
+        let mut forced = 0;
+        if self.is_100() {
+            forced |= bindings::BMCR_SPEED100;
+        }
+        if self.is_full_duplex() {
+            forced |= bindings::BMCR_FULLDPLX;
+        }
+        (register & !(cleared as u16)) | forced as u16
+    }
+
+    /// The BASE-T mode of `speed_mbps` and duplex, or [`LinkModes::NONE`] if none is.
+    pub const fn of_speed(speed_mbps: u32, full_duplex: bool) -> Self {
+        match (speed_mbps, full_duplex) {
+            (10, false) => Self::BASE_T_10_HALF,
+            (10, true) => Self::BASE_T_10_FULL,
+            (100, false) => Self::BASE_T_100_HALF,
+            (100, true) => Self::BASE_T_100_FULL,
+            (1000, true) => Self::BASE_T_1000_FULL,
+            _ => Self::NONE,
+        }
+    }
+
+    /// Whether this mode is 100 Mb/s (else 10, of a forced mode).
+    pub const fn is_100(self) -> bool {
+        self.contains(Self::BASE_T_100_HALF) || self.contains(Self::BASE_T_100_FULL)
+    }
+
+    /// Whether this mode is full duplex.
+    pub const fn is_full_duplex(self) -> bool {
+        self.contains(Self::BASE_T_10_FULL)
+            || self.contains(Self::BASE_T_100_FULL)
+            || self.contains(Self::BASE_T_1000_FULL)
+    }
+
+    /// The modes of `mask` (a link mode bitmap), or `None` if it has a mode this type does
+    /// not know.
+    fn read_from(mask: &[c_ulong]) -> Option<Self> {
+        let width = c_ulong::BITS;
+        // Every mode's bit is in the first word.
+        let mut known = [0 as c_ulong; 1];
+        Self::from_bits(u32::MAX).write_to(&mut known);
+        let unknown = mask
+            .iter()
+            .enumerate()
+            .any(|(i, &word)| word & !known.get(i).copied().unwrap_or(0) != 0);
+        if unknown {
+            return None;
+        }
+        let set = |bit: u32| {
+            mask.get((bit / width) as usize)
+                .is_some_and(|word| word & (1 << (bit % width)) != 0)
+        };
+        Some(
+            Self::BITS
+                .iter()
+                .filter(|(_, bit)| set(*bit))
+                .fold(Self::NONE, |modes, (mode, _)| modes.union(*mode)),
+        )
+    }
+
     /// Sets the ethtool bits of these modes in `mask` (a link mode bitmap).
     fn write_to(self, mask: &mut [c_ulong]) {
         let width = c_ulong::BITS;
@@ -138,6 +263,19 @@ pub struct LinkSettings {
     /// What the port can do.
     pub supported: LinkModes,
     /// What the port advertises to its partner.
+    pub advertising: LinkModes,
+}
+
+/// A change of link settings (`ethtool -s IFACE autoneg|speed|duplex|advertise`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LinkRequest {
+    /// Negotiate the speed and duplex (else force `speed_mbps` and `full_duplex`).
+    pub autoneg: bool,
+    /// The speed to force, in Mb/s (0 if unknown).
+    pub speed_mbps: u32,
+    /// Force full duplex (`None` if unknown).
+    pub full_duplex: Option<bool>,
+    /// The modes to advertise while negotiating.
     pub advertising: LinkModes,
 }
 
@@ -346,6 +484,12 @@ pub trait Operations: crate::net::device::Operations {
 
     /// Returns the link settings (RTNL).
     fn get_link_settings(_dev: &Device, _this: &Self) -> LinkSettings {
+        build_error!(crate::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Applies new link settings (RTNL). ethtool has no message for this one: refuse what
+    /// the port cannot do with `EINVAL`, what the driver does not with `EOPNOTSUPP`.
+    fn set_link_settings(_dev: &Device, _this: &Self, _request: LinkRequest) -> Result {
         build_error!(crate::error::VTABLE_DEFAULT_ERROR)
     }
 
@@ -650,6 +794,11 @@ impl<T: Operations> Table<T> {
         },
         get_link_ksettings: if T::HAS_GET_LINK_SETTINGS {
             Some(Self::get_link_ksettings)
+        } else {
+            None
+        },
+        set_link_ksettings: if T::HAS_SET_LINK_SETTINGS {
+            Some(Self::set_link_ksettings)
         } else {
             None
         },
@@ -1070,6 +1219,58 @@ impl<T: Operations> Table<T> {
             .advertising
             .write_to(&mut ks.link_modes.advertising);
         0
+    }
+
+    extern "C" fn set_link_ksettings(
+        dev: *mut bindings::net_device,
+        ks: *const bindings::ethtool_link_ksettings,
+    ) -> c_int {
+        // SAFETY: ethtool only calls this on a registered device of `Registration<T>`.
+        let (dev, this) = unsafe { Registration::<T>::context(dev) };
+        // SAFETY: `ks` is valid for the call.
+        let ks = unsafe { &*ks };
+        let Some(advertising) = LinkModes::read_from(&ks.link_modes.advertising) else {
+            return EINVAL.to_errno();
+        };
+        // What `get_link_ksettings` reports, and only that, may come back: a port, PHY
+        // address or MDI-X setting of the operator's is not taken silently.
+        let port = if T::get_link_settings(dev, this)
+            .supported
+            .contains(LinkModes::TWISTED_PAIR)
+        {
+            bindings::PORT_TP
+        } else {
+            bindings::PORT_OTHER
+        };
+        if u32::from(ks.base.port) != port
+            || ks.base.phy_address != 0
+            || u32::from(ks.base.eth_tp_mdix_ctrl) != bindings::ETH_TP_MDI_INVALID
+        {
+            return EOPNOTSUPP.to_errno();
+        }
+        let autoneg = match u32::from(ks.base.autoneg) {
+            bindings::AUTONEG_ENABLE => true,
+            bindings::AUTONEG_DISABLE => false,
+            _ => return EINVAL.to_errno(),
+        };
+        let request = LinkRequest {
+            autoneg,
+            speed_mbps: if ks.base.speed == bindings::SPEED_UNKNOWN as u32 {
+                0
+            } else {
+                ks.base.speed
+            },
+            full_duplex: match u32::from(ks.base.duplex) {
+                bindings::DUPLEX_FULL => Some(true),
+                bindings::DUPLEX_HALF => Some(false),
+                _ => None,
+            },
+            advertising,
+        };
+        match T::set_link_settings(dev, this, request) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
     }
 
     extern "C" fn get_coalesce(
