@@ -13,6 +13,7 @@ use crate::{
         ChecksumInsertion,
         Datapath,
         FlowControl,
+        LinkConfig,
         LinkState,
         RxHashPorts,
         MAX_QUEUE_SETS,
@@ -46,6 +47,7 @@ use kernel::{
             self as netdev,
             Registration, //
         },
+        ethtool::LinkModes,
         service::ServiceWork,
         xdp::{
             self,
@@ -87,6 +89,13 @@ pub(crate) struct Settings {
     /// Forced flow control: honour received pause frames, send them.
     pub(crate) pause_rx: AtomicBool,
     pub(crate) pause_tx: AtomicBool,
+    /// The speeds advertised while negotiating ([`LinkModes::bits`]), kept while a speed
+    /// is forced.
+    advertising: AtomicU32,
+    /// The mode forced, or none while negotiating ([`LinkModes::bits`]).
+    forced: AtomicU32,
+    /// The PHY took the link setting (at probe, or after a failure the last time).
+    pub(crate) link_applied: AtomicBool,
     /// The key received flows are hashed with (where the device hashes them). Written
     /// under RTNL and ethtool's RSS lock, read under one of them.
     hash_key: [AtomicU8; RX_HASH_KEY_LEN],
@@ -102,6 +111,33 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    /// The speeds advertised while negotiating (also while a speed is forced: those
+    /// `ethtool -s autoneg on` goes back to).
+    pub(crate) fn advertising(&self) -> LinkModes {
+        LinkModes::from_bits(self.advertising.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn link_config(&self) -> LinkConfig {
+        let forced = LinkModes::from_bits(self.forced.load(Ordering::Relaxed));
+        if forced.is_empty() {
+            LinkConfig::Negotiate(self.advertising())
+        } else {
+            LinkConfig::Force(forced)
+        }
+    }
+
+    /// Records `link` (RTNL).
+    pub(crate) fn set_link_config(&self, link: LinkConfig) {
+        let forced = match link {
+            LinkConfig::Negotiate(speeds) => {
+                self.advertising.store(speeds.bits(), Ordering::Relaxed);
+                LinkModes::NONE
+            }
+            LinkConfig::Force(mode) => mode,
+        };
+        self.forced.store(forced.bits(), Ordering::Relaxed);
+    }
+
     pub(crate) fn flow_control(&self) -> FlowControl {
         FlowControl {
             rx: self.pause_rx.load(Ordering::Relaxed),
@@ -220,6 +256,23 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
             pdev.enable_device_mem()?;
             pdev.set_master();
             let attached = D::attach(pdev, info)?;
+            // The PHY may keep what a driver before set (a MAC reset leaves it): the link
+            // is negotiated with every speed, as the settings say (else again at start).
+            let link_applied = match D::configure_link(
+                &attached.hardware,
+                LinkConfig::Negotiate(default_link_speeds::<D>()),
+            ) {
+                Ok(()) => true,
+                Err(e) if e == EOPNOTSUPP => true,
+                Err(e) => {
+                    dev_warn!(
+                        pdev.as_ref(),
+                        "cannot set the link to negotiate every speed (error {})\n",
+                        e.to_errno()
+                    );
+                    false
+                }
+            };
             let mask = kernel::dma::DmaMask::try_new(attached.dma_address_bits)?;
             // SAFETY: Probe holds the device lock and nothing of the device's is registered,
             // requested or queued yet, so nothing allocates or maps for it concurrently
@@ -321,6 +374,9 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
                     ),
                     pause_rx: AtomicBool::new(false),
                     pause_tx: AtomicBool::new(false),
+                    advertising: AtomicU32::new(default_link_speeds::<D>().bits()),
+                    forced: AtomicU32::new(0),
+                    link_applied: AtomicBool::new(link_applied),
                     hash_key: {
                         let mut key = [0; RX_HASH_KEY_LEN];
                         netdev::fill_rss_key(&mut key);
@@ -468,4 +524,13 @@ impl<D: Datapath> PinnedDrop for Adapter<'_, D> {
         self.admin.disable();
         D::detach(&self.hw);
     }
+}
+
+/// What a port's link negotiates by default: every speed of [`Description::link_modes`].
+///
+/// [`Description::link_modes`]: crate::Description::link_modes
+pub(crate) fn default_link_speeds<D: Datapath>() -> LinkModes {
+    D::DESCRIPTION
+        .link_modes
+        .without(LinkModes::AUTONEG.union(LinkModes::TWISTED_PAIR))
 }

@@ -269,6 +269,16 @@ pub struct TxSegment {
     pub len: u32,
 }
 
+/// How the PHY brings the link up (`ethtool -s`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkConfig {
+    /// Autonegotiation, advertising the speeds of these modes.
+    Negotiate(LinkModes),
+    /// Autonegotiation off, the speed and duplex of this one mode (10 or 100 Mb/s) forced:
+    /// 1000BASE-T has no forced mode (its PHYs negotiate which end is master).
+    Force(LinkModes),
+}
+
 pub use kernel::net::{
     ethtool::{
         FlowType,
@@ -408,6 +418,14 @@ pub trait Driver: Sized + 'static {
     /// Reads `out.len()` bytes of the EEPROM from byte `offset`, within
     /// [`Description::eeprom_len`] (process context, may sleep).
     fn read_eeprom(_hw: &Self::Hardware<'_>, _offset: u32, _out: &mut [u8]) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
+    /// Brings the link up as `link` says: negotiated with the speeds of a non-empty subset
+    /// of [`Description::link_modes`] advertised, or at a forced speed and duplex. Called
+    /// at probe after [`Driver::attach`] with every speed, on `ethtool -s` (RTNL), and
+    /// after each [`Driver::start`] while the operator's setting is another.
+    fn configure_link(_hw: &Self::Hardware<'_>, _link: LinkConfig) -> Result {
         Err(EOPNOTSUPP)
     }
 

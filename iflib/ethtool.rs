@@ -9,6 +9,7 @@ use crate::{
     driver::{
         Datapath,
         FlowControl,
+        LinkConfig,
         LinkState,
         RX_HASH_KEY_LEN, //
     },
@@ -26,6 +27,7 @@ use kernel::{
             HashFields,
             Identify,
             LinkModes,
+            LinkRequest,
             LinkSettings,
             MacStats,
             Pause,
@@ -197,12 +199,66 @@ impl<D: Datapath> netdev_ethtool::Operations for Adapter<'_, D> {
             } => Some((speed_mbps, full_duplex)),
             LinkState::Down => None,
         };
+        let autoneg = matches!(this.settings.link_config(), LinkConfig::Negotiate(_))
+            && supported.contains(LinkModes::AUTONEG);
+        // While a speed is forced nothing is advertised but the port's kind; the speeds
+        // stay, for `ethtool -s autoneg on` to negotiate them again.
+        let port = if autoneg {
+            LinkModes::AUTONEG.union(LinkModes::TWISTED_PAIR)
+        } else {
+            LinkModes::TWISTED_PAIR
+        };
         LinkSettings {
             link,
-            autoneg: supported.contains(LinkModes::AUTONEG),
+            autoneg,
             supported,
-            advertising: supported,
+            advertising: this
+                .settings
+                .advertising()
+                .union(supported.intersection(port)),
         }
+    }
+
+    /// Negotiation with some of the port's speeds advertised, or a forced speed and
+    /// duplex. 1000BASE-T is always negotiated: forcing it advertises it alone, as the C
+    /// Intel drivers do.
+    fn set_link_settings(_dev: &netdev::Device, this: &Self, request: LinkRequest) -> Result {
+        let supported = D::DESCRIPTION.link_modes;
+        if !supported.contains(LinkModes::AUTONEG) {
+            return Err(EOPNOTSUPP);
+        }
+        let link = if request.autoneg {
+            // ethtool's `advertise` mask replaces the whole set: the port's kind and
+            // autonegotiation itself are not the operator's to drop.
+            let speeds = request
+                .advertising
+                .without(LinkModes::AUTONEG.union(LinkModes::TWISTED_PAIR));
+            if speeds.is_empty() || !supported.contains(speeds) {
+                return Err(EINVAL);
+            }
+            LinkConfig::Negotiate(speeds)
+        } else {
+            let full_duplex = request.full_duplex.ok_or(EINVAL)?;
+            let mode = LinkModes::of_speed(request.speed_mbps, full_duplex);
+            if mode.is_empty() || !supported.contains(mode) {
+                return Err(EINVAL);
+            }
+            if mode == LinkModes::BASE_T_1000_FULL {
+                LinkConfig::Negotiate(mode)
+            } else {
+                LinkConfig::Force(mode)
+            }
+        };
+        // Applied even when unchanged: a failed start may have left the PHY otherwise.
+        if let Err(e) = D::configure_link(&this.hw, link) {
+            // Half applied (the MAC's part, some of the PHY's), the old setting is put
+            // back as well as the PHY lets it.
+            let _ = D::configure_link(&this.hw, this.settings.link_config());
+            return Err(e);
+        }
+        this.settings.set_link_config(link);
+        this.settings.link_applied.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     fn get_coalesce(_dev: &netdev::Device, this: &Self) -> Coalesce {

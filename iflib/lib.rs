@@ -61,6 +61,7 @@ pub use driver::{
     InterruptCause,
     InterruptInterval,
     InterruptRouting,
+    LinkConfig,
     LinkModes,
     LinkState,
     QueueSetRings,

@@ -5,11 +5,15 @@
 //! interrupt mode changes need).
 
 use crate::{
-    adapter::Adapter,
+    adapter::{
+        default_link_speeds,
+        Adapter, //
+    },
     buffer::FRAME_OVERHEAD,
     driver::{
         Datapath,
         InterruptRouting,
+        LinkConfig,
         QueueSetRings,
         RxConfig,
         RxFilter, //
@@ -114,6 +118,25 @@ impl<'bound, D: Datapath> Adapter<'bound, D> {
         }
         if desc.flow_control {
             D::set_flow_control(&self.hw, self.settings.flow_control());
+        }
+        // A reset may have put the PHY's defaults back (QEMU's models reset the PHY with
+        // the MAC; silicon keeps it, and the default was applied at probe).
+        let link = self.settings.link_config();
+        let applied = &self.settings.link_applied;
+        if link != LinkConfig::Negotiate(default_link_speeds::<D>())
+            || !applied.load(Ordering::Relaxed)
+        {
+            match D::configure_link(&self.hw, link) {
+                Ok(()) => applied.store(true, Ordering::Relaxed),
+                Err(e) => {
+                    applied.store(false, Ordering::Relaxed);
+                    dev_warn!(
+                        self.dma(),
+                        "cannot apply the link settings (error {}); the next start tries again\n",
+                        e.to_errno()
+                    );
+                }
+            }
         }
         if self.rx_hash {
             D::set_rx_hash_key(&self.hw, &self.settings.hash_key());

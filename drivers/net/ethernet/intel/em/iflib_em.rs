@@ -34,6 +34,7 @@ use iflib::{
     InterruptCause,
     InterruptInterval,
     InterruptRouting,
+    LinkConfig,
     LinkModes,
     LinkState,
     MacCounters,
@@ -192,6 +193,9 @@ impl Hardware<'_> {
                 }
                 fsleep(Delta::from_millis(1));
             }
+            // The PHY's configuration from the NVM only starts then: 25 ms before the
+            // PHY is touched, as the C e1000e waits.
+            fsleep(Delta::from_millis(25));
         }
         self.mask_interrupts();
         let _ = self.bar.read(ICR);
@@ -206,6 +210,72 @@ impl Hardware<'_> {
         self.bar.update(CTRL, |ctrl| {
             ctrl.with_set_link_up(true).with_auto_speed(true)
         });
+    }
+
+    /// Writes `data` to the PHY's register `register` through the MDI. The 82574's PHY
+    /// pages its registers above 15: page 0 is selected first, as the C e1000e does.
+    /// (Manageability firmware, which QEMU does not model, would share the MDI: the C
+    /// e1000e takes the MDIO ownership semaphore; em does not.)
+    fn write_phy(&self, register: u32, data: u16) -> Result {
+        self.select_phy_page(register)?;
+        let command = MDIC::zeroed().with_write(true).with_data(data);
+        self.mdi(command, register).map(|_| ())
+    }
+
+    /// Reads the PHY's register `register` through the MDI.
+    fn read_phy(&self, register: u32) -> Result<u16> {
+        self.select_phy_page(register)?;
+        self.mdi(MDIC::zeroed().with_read(true), register)
+    }
+
+    fn select_phy_page(&self, register: u32) -> Result {
+        if self.family.pcie && register > PHY_LAST_UNPAGED {
+            let command = MDIC::zeroed().with_write(true).with_data(0u16);
+            self.mdi(command, PHY_PAGE_SELECT)?;
+        }
+        Ok(())
+    }
+
+    /// Runs an MDI `command` on the PHY's register `register` and returns the data it
+    /// leaves; 100 ms at most, as the C drivers wait.
+    fn mdi(&self, command: MDIC, register: u32) -> Result<u16> {
+        let command = command
+            .with_const_phy::<PHY_ADDRESS>()
+            .try_with_register(register)?;
+        self.bar.write_reg(command);
+        for _ in 0..2000 {
+            let mdic = self.bar.read(MDIC);
+            if mdic.ready() {
+                return if mdic.error() || mdic.register() != command.register() {
+                    Err(EIO)
+                } else {
+                    Ok(u16::from(mdic.data()))
+                };
+            }
+            fsleep(Delta::from_micros(50));
+        }
+        Err(ETIMEDOUT)
+    }
+
+    /// Updates the PHY's register `register` with `update`; returns whether it changed.
+    fn update_phy(&self, register: u32, update: impl FnOnce(u16) -> u16) -> Result<bool> {
+        let value = self.read_phy(register)?;
+        let new = update(value);
+        if new != value {
+            self.write_phy(register, new)?;
+        }
+        Ok(new != value)
+    }
+
+    /// Resets the PHY, which commits a change of its crossover or forced speed; the
+    /// 8254x's PHY then needs its 25 MHz TX clock and CRS asserted on transmit again.
+    fn commit_phy(&self) -> Result {
+        self.update_phy(PHY_CONTROL, |bmcr| bmcr | PHY_CONTROL_RESET)?;
+        if !self.family.pcie {
+            self.update_phy(PHY_EXT_SPECIFIC_CONTROL, |epscr| epscr | EPSCR_TX_CLK_25)?;
+            self.update_phy(PHY_SPECIFIC_CONTROL, |pscr| pscr | PSCR_CRS_ON_TX)?;
+        }
+        Ok(())
     }
 
     /// Reads one 16-bit EEPROM word through EERD.
@@ -762,6 +832,45 @@ impl Driver for Em {
 
     fn read_eeprom(hw: &Hardware<'_>, offset: u32, out: &mut [u8]) -> Result {
         self_test::nvm_bytes(offset, out, |index| hw.eeprom_word(index))
+    }
+
+    /// As the C e1000 and e1000e do for their M88-type PHYs: negotiation with automatic
+    /// crossover; a forced speed with the MDI fixed (the PHY requires it). A change of
+    /// either takes a PHY reset to hold.
+    fn configure_link(hw: &Hardware<'_>, link: LinkConfig) -> Result {
+        match link {
+            LinkConfig::Negotiate(speeds) => {
+                hw.bar.update(CTRL, |ctrl| {
+                    ctrl.with_force_speed(false)
+                        .with_force_duplex(false)
+                        .with_auto_speed(true)
+                });
+                if hw.update_phy(PHY_SPECIFIC_CONTROL, |pscr| pscr | PSCR_AUTO_CROSSOVER)? {
+                    hw.commit_phy()?;
+                }
+                hw.update_phy(PHY_ADVERTISE, |adv| speeds.with_mii_advertise(adv))?;
+                hw.update_phy(PHY_CTRL1000, |ctrl| speeds.with_mii_ctrl1000(ctrl))?;
+                hw.update_phy(PHY_CONTROL, |bmcr| bmcr | PHY_CONTROL_NEGOTIATE)
+                    .map(|_| ())
+            }
+            LinkConfig::Force(mode) => {
+                hw.update_phy(PHY_SPECIFIC_CONTROL, |pscr| pscr & !PSCR_AUTO_CROSSOVER)?;
+                hw.bar.update(CTRL, |ctrl| {
+                    let ctrl = ctrl
+                        .with_auto_speed(false)
+                        .with_force_speed(true)
+                        .with_force_duplex(true)
+                        .with_full_duplex(mode.is_full_duplex());
+                    if mode.is_100() {
+                        ctrl.with_const_speed::<1>()
+                    } else {
+                        ctrl.with_const_speed::<0>()
+                    }
+                });
+                hw.update_phy(PHY_CONTROL, |bmcr| mode.with_mii_forced_control(bmcr))?;
+                hw.commit_phy()
+            }
+        }
     }
 
     fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {

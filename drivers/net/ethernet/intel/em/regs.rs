@@ -29,6 +29,11 @@ register! {
         27:27 rx_pause => bool;
         /// Device reset (self-clearing).
         26:26 reset => bool;
+        /// Force duplex, force speed: cleared, the MAC follows the PHY; set, it takes
+        /// `speed` (0 = 10, 1 = 100 Mb/s) and `full_duplex` from here.
+        12:12 force_duplex => bool;
+        11:11 force_speed => bool;
+        9:8 speed;
         /// Set link up.
         6:6 set_link_up => bool;
         /// Auto-speed detection.
@@ -36,6 +41,7 @@ register! {
         /// PCIe: stop issuing new bus master requests (82574); STATUS's
         /// `gio_master_enable` clears once those in flight are done.
         2:2 gio_master_disable => bool;
+        0:0 full_duplex => bool;
     }
 
     /// Device status.
@@ -68,6 +74,18 @@ register! {
         15:2 address;
         1:1 done => bool;
         0:0 start => bool;
+    }
+
+    /// PHY access through the MDI: write `data` to (or read it from) register `register`
+    /// of PHY `phy`; `ready` when done, `error` if the PHY did not answer.
+    pub(crate) MDIC(u32) @ 0x0020 {
+        30:30 error => bool;
+        28:28 ready => bool;
+        27:27 read => bool;
+        26:26 write => bool;
+        25:21 phy;
+        20:16 register;
+        15:0 data;
     }
 
     /// Extended device control.
@@ -375,6 +393,26 @@ pub(crate) const ETH_P_8021Q: u16 = 0x8100;
 /// LED0 modes that force it on and off.
 pub(crate) const LED_MODE_ON: u8 = 0xe;
 pub(crate) const LED_MODE_OFF: u8 = 0xf;
+
+/// The PHY on the MDI (8254x and 82574 alike, of Marvell's M88 kind) and its registers:
+/// control (autonegotiation on and restarted; the reset that commits a change of
+/// crossover or forced speed); the advertisements (IEEE 802.3 clauses 22 and 40); the
+/// M88's specific control (automatic MDI crossover, CRS asserted on transmit) and
+/// extended specific control (the 8254x's TX clock).
+pub(crate) const PHY_ADDRESS: u32 = 1;
+pub(crate) const PHY_CONTROL: u32 = 0;
+pub(crate) const PHY_CONTROL_NEGOTIATE: u16 = 0x1200;
+pub(crate) const PHY_CONTROL_RESET: u16 = 0x8000;
+pub(crate) const PHY_ADVERTISE: u32 = 4;
+pub(crate) const PHY_CTRL1000: u32 = 9;
+pub(crate) const PHY_SPECIFIC_CONTROL: u32 = 16;
+pub(crate) const PSCR_AUTO_CROSSOVER: u16 = 0x0060;
+pub(crate) const PSCR_CRS_ON_TX: u16 = 0x0800;
+pub(crate) const PHY_EXT_SPECIFIC_CONTROL: u32 = 20;
+pub(crate) const EPSCR_TX_CLK_25: u16 = 0x0070;
+/// The 82574's PHY pages the registers above this one, by its page select register.
+pub(crate) const PHY_LAST_UNPAGED: u32 = 15;
+pub(crate) const PHY_PAGE_SELECT: u32 = 22;
 
 /// The 82574's multi-queue fixes (TARC bits 23-25, all three).
 pub(crate) const TARC_MQ_FIX: u32 = 0x7;

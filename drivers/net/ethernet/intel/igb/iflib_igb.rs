@@ -34,6 +34,7 @@ use iflib::{
     InterruptCause,
     InterruptInterval,
     InterruptRouting,
+    LinkConfig,
     LinkModes,
     LinkState,
     MacCounters,
@@ -151,23 +152,61 @@ impl Hardware<'_> {
                 .with_force_speed(false)
                 .with_force_duplex(false)
         });
-        let command = MDIC::zeroed()
-            .with_write(true)
+        if let Err(e) = self.write_phy(PHY_CONTROL, PHY_CONTROL_AUTONEG_RESTART) {
+            pr_warn!("iflib_igb: the PHY did not take the autonegotiation restart ({e:?})\n");
+        }
+    }
+
+    /// Writes `data` to the PHY's register `register` through the MDI. The IGP PHY
+    /// pages its registers above 15: the register is selected first, as the C igb does.
+    /// (Manageability firmware, which QEMU does not model, would share the MDI: the C igb
+    /// takes the SW_FW_SYNC semaphore; iflib_igb does not.)
+    fn write_phy(&self, register: u32, data: u16) -> Result {
+        self.select_phy_page(register)?;
+        let command = MDIC::zeroed().with_write(true).with_data(data);
+        self.mdi(command, register).map(|_| ())
+    }
+
+    /// Reads the PHY's register `register` through the MDI.
+    fn read_phy(&self, register: u32) -> Result<u16> {
+        self.select_phy_page(register)?;
+        self.mdi(MDIC::zeroed().with_read(true), register)
+    }
+
+    fn select_phy_page(&self, register: u32) -> Result {
+        if register > PHY_LAST_UNPAGED {
+            let page = u16::try_from(register).map_err(|_| EINVAL)?;
+            let command = MDIC::zeroed().with_write(true).with_data(page);
+            self.mdi(command, PHY_PAGE_SELECT)?;
+        }
+        Ok(())
+    }
+
+    /// Runs an MDI `command` on the PHY's register `register` and returns the data it
+    /// leaves; 100 ms at most, as the C igb waits.
+    fn mdi(&self, command: MDIC, register: u32) -> Result<u16> {
+        let command = command
             .with_const_phy::<PHY_ADDRESS>()
-            .with_const_register::<PHY_CONTROL>()
-            .with_const_data::<PHY_CONTROL_AUTONEG_RESTART>();
+            .try_with_register(register)?;
         self.bar.write_reg(command);
-        for _ in 0..100 {
+        for _ in 0..2000 {
             let mdic = self.bar.read(MDIC);
             if mdic.ready() {
-                if mdic.error() {
-                    pr_warn!("iflib_igb: the PHY did not take the autonegotiation restart\n");
-                }
-                return;
+                return if mdic.error() || mdic.register() != command.register() {
+                    Err(EIO)
+                } else {
+                    Ok(u16::from(mdic.data()))
+                };
             }
             fsleep(Delta::from_micros(50));
         }
-        pr_warn!("iflib_igb: the PHY did not answer\n");
+        Err(ETIMEDOUT)
+    }
+
+    /// Updates the PHY's register `register` with `update`.
+    fn update_phy(&self, register: u32, update: impl FnOnce(u16) -> u16) -> Result {
+        let value = self.read_phy(register)?;
+        self.write_phy(register, update(value))
     }
 
     /// Reads one 16-bit EEPROM word through EERD.
@@ -785,6 +824,41 @@ impl Driver for Igb {
 
     fn read_eeprom(hw: &Hardware<'_>, offset: u32, out: &mut [u8]) -> Result {
         self_test::nvm_bytes(offset, out, |index| hw.eeprom_word(index))
+    }
+
+    /// As the C igb does for its IGP PHY: negotiation with automatic crossover; a forced
+    /// speed with the MDI fixed (the PHY requires it), in the PHY's control register and
+    /// the MAC's.
+    fn configure_link(hw: &Hardware<'_>, link: LinkConfig) -> Result {
+        match link {
+            LinkConfig::Negotiate(speeds) => {
+                hw.bar.update(CTRL, |ctrl| {
+                    ctrl.with_force_speed(false).with_force_duplex(false)
+                });
+                hw.update_phy(PHY_PORT_CONTROL, |port| port | PORT_AUTO_CROSSOVER)?;
+                hw.update_phy(PHY_ADVERTISE, |adv| speeds.with_mii_advertise(adv))?;
+                hw.update_phy(PHY_CTRL1000, |ctrl| speeds.with_mii_ctrl1000(ctrl))?;
+                hw.update_phy(PHY_CONTROL, |bmcr| bmcr | PHY_CONTROL_NEGOTIATE)
+            }
+            LinkConfig::Force(mode) => {
+                hw.bar.update(CTRL, |ctrl| {
+                    let ctrl = ctrl
+                        .with_auto_speed(false)
+                        .with_force_speed(true)
+                        .with_force_duplex(true)
+                        .with_full_duplex(mode.is_full_duplex());
+                    if mode.is_100() {
+                        ctrl.with_const_speed::<1>()
+                    } else {
+                        ctrl.with_const_speed::<0>()
+                    }
+                });
+                hw.update_phy(PHY_CONTROL, |bmcr| mode.with_mii_forced_control(bmcr))?;
+                hw.update_phy(PHY_PORT_CONTROL, |port| {
+                    port & !(PORT_AUTO_CROSSOVER | PORT_FORCE_CROSSOVER)
+                })
+            }
+        }
     }
 
     fn set_flow_control(hw: &Hardware<'_>, flow: FlowControl) {

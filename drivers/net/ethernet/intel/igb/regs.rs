@@ -27,14 +27,19 @@ register! {
         27:27 rx_pause => bool;
         /// Device reset (self-clearing).
         26:26 reset => bool;
-        /// Force duplex, force speed: cleared, the MAC follows the PHY.
+        /// Force duplex, force speed: cleared, the MAC follows the PHY; set, it takes
+        /// `speed` (0 = 10, 1 = 100 Mb/s) and `full_duplex` from here.
         12:12 force_duplex => bool;
         11:11 force_speed => bool;
+        9:8 speed;
+        /// Auto-speed detection: cleared with a forced speed, as the C igb does.
+        5:5 auto_speed => bool;
         /// Set link up.
         6:6 set_link_up => bool;
         /// Stop issuing new bus master requests; STATUS's `gio_master_enable` clears once
         /// those in flight are done.
         2:2 gio_master_disable => bool;
+        0:0 full_duplex => bool;
     }
 
     /// Device status.
@@ -383,4 +388,16 @@ pub(crate) const LED_MODE_OFF: u8 = 0xf;
 /// after each reset).
 pub(crate) const PHY_ADDRESS: u32 = 1;
 pub(crate) const PHY_CONTROL: u32 = 0;
-pub(crate) const PHY_CONTROL_AUTONEG_RESTART: u32 = 0x1340;
+pub(crate) const PHY_CONTROL_AUTONEG_RESTART: u16 = 0x1340;
+/// The PHY's autonegotiation advertisement registers (IEEE 802.3 clause 22 and 40), and
+/// the IGP PHY's port control: automatic MDI crossover, or a forced crossover.
+pub(crate) const PHY_ADVERTISE: u32 = 4;
+pub(crate) const PHY_CTRL1000: u32 = 9;
+pub(crate) const PHY_PORT_CONTROL: u32 = 18;
+pub(crate) const PORT_AUTO_CROSSOVER: u16 = 0x1000;
+pub(crate) const PORT_FORCE_CROSSOVER: u16 = 0x2000;
+/// Autonegotiation on and restarted (the control register's other bits kept).
+pub(crate) const PHY_CONTROL_NEGOTIATE: u16 = 0x1200;
+/// The IGP PHY pages the registers above this one, by its page select register.
+pub(crate) const PHY_LAST_UNPAGED: u32 = 15;
+pub(crate) const PHY_PAGE_SELECT: u32 = 31;
